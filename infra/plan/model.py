@@ -1,0 +1,125 @@
+"""The Plan (schemaVersion 1, ../shared/DESIGN.md): every resource with its URN, type,
+parent, provider, protect flag and camelCase props, plus the stack outputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from serving.errors import LlmFleetError
+
+SCHEMA_VERSION = 1
+SECRET = "[secret]"
+"""What every secret value is replaced with in a Plan, a report or a rendered manifest."""
+
+
+@dataclass
+class PlanResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    protect: bool
+    props: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "provider": self.provider,
+            "protect": self.protect,
+            "props": self.props,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlanResource:
+        return cls(
+            urn=data["urn"],
+            type=data["type"],
+            name=data["name"],
+            custom=bool(data.get("custom", True)),
+            parent=data.get("parent"),
+            provider=data.get("provider"),
+            protect=bool(data.get("protect", False)),
+            props=data.get("props") or {},
+        )
+
+
+@dataclass
+class Plan:
+    stack: str
+    config: dict[str, Any]
+    resources: list[PlanResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    project: str = "llm-fleet"
+
+    # -- queries used by render, policy and the report --------------------------------
+    def by_urn(self) -> dict[str, PlanResource]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, *types: str) -> list[PlanResource]:
+        return [r for r in self.resources if r.type in types]
+
+    def children(self, urn: str) -> list[PlanResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def ancestors(self, resource: PlanResource) -> Iterator[PlanResource]:
+        index = self.by_urn()
+        parent = resource.parent
+        while parent and parent in index:
+            yield index[parent]
+            parent = index[parent].parent
+
+    def target_of(self, resource: PlanResource) -> str | None:
+        """Name of the target component a resource belongs to (None for stack-wide ones)."""
+        for ancestor in [resource, *self.ancestors(resource)]:
+            if ancestor.type.endswith(":Target") and ancestor.type.startswith("llm-fleet:"):
+                return ancestor.name
+        return None
+
+    # -- (de)serialisation ----------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schemaVersion": SCHEMA_VERSION,
+            "project": self.project,
+            "stack": self.stack,
+            "config": self.config,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        version = data.get("schemaVersion")
+        if version != SCHEMA_VERSION:
+            raise LlmFleetError(f"schemaVersion: {version!r} is not supported; expected {SCHEMA_VERSION}")
+        return cls(
+            stack=data["stack"],
+            config=data.get("config") or {},
+            resources=[PlanResource.from_json(r) for r in data.get("resources") or []],
+            outputs=data.get("outputs") or {},
+            project=data.get("project", "llm-fleet"),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Plan:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise LlmFleetError(f"{path}: no such Plan file") from None
+        except json.JSONDecodeError as exc:
+            raise LlmFleetError(f"{path}: not a Plan (invalid JSON at line {exc.lineno}: {exc.msg})") from None
+        if not isinstance(data, dict) or "resources" not in data or "stack" not in data:
+            raise LlmFleetError(f"{path}: not a Plan (expected keys schemaVersion, stack, resources)")
+        return cls.from_json(data)

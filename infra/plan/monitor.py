@@ -1,0 +1,86 @@
+"""A mock resource monitor that records what the engine would see: parent, provider,
+protect and the serialized inputs of every registration, plus the stack outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor
+
+from infra.plan.model import SECRET, PlanResource
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def redact(value: Any) -> Any:
+    """Wire value -> Plan value: secrets become "[secret]", references their URN."""
+    if isinstance(value, dict):
+        sig = value.get(SIG_KEY)
+        if sig == SECRET_SIG:
+            return SECRET
+        if sig == RESOURCE_SIG:
+            return value.get("urn")
+        if sig in (ASSET_SIG, ARCHIVE_SIG):
+            return value.get("path") or value.get("uri") or "[asset]"
+        if sig == OUTPUT_SIG:
+            if value.get("secret"):
+                return SECRET
+            return redact(value.get("value")) if "value" in value else "[unknown]"
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if value == UNKNOWN:
+        return "[unknown]"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def provider_urn(reference: str) -> str | None:
+    """A provider reference is ``<urn>::<id>``; the Plan keeps the URN."""
+    if not reference:
+        return None
+    return reference.rsplit("::", 1)[0]
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Any) -> None:
+        super().__init__(mocks)
+        self.registrations: list[PlanResource] = []
+        self.stack_urn: str | None = None
+        self.stack_outputs: dict[str, Any] = {}
+        self.last_registered: str | None = None
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.last_registered = f"{request.type} '{request.name}'"
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = urn
+        else:
+            props = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+            self.registrations.append(
+                PlanResource(
+                    urn=urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent=request.parent or None,
+                    provider=provider_urn(request.provider),
+                    protect=bool(request.protect),
+                    props=redact(props),
+                )
+            )
+        return super().RegisterResource(request)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if request.urn and request.urn == self.stack_urn:
+            outputs = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
+            self.stack_outputs = redact(outputs)
+        return super().RegisterResourceOutputs(request)

@@ -1,0 +1,1 @@
+"""The image side of llm-fleet: serving spec, capacity planner, launcher, staging."""
