@@ -38,9 +38,7 @@ Name = Annotated[
         description="Lower-case DNS label: a-z, 0-9 and '-', 2-32 characters, starting with a letter.",
     ),
 ]
-RuleId = Annotated[
-    str, Field(pattern=r"^[A-Z0-9]+-[0-9]{2}$", description="A policy rule id such as EKS-01.")
-]
+RuleId = Annotated[str, Field(pattern=r"^[A-Z0-9]+-[0-9]{2}$", description="A policy rule id such as EKS-01.")]
 Environment = Literal["dev", "staging", "prod"]
 Enforcement = Literal["advisory", "mandatory", "disabled"]
 
@@ -75,9 +73,7 @@ class SecretRef(Model):
         pattern=r"^[A-Z_][A-Z0-9_]*$",
         description="Environment variable of the process running `pulumi up`.",
     )
-    aws_secrets_manager: str | None = Field(
-        None, description="Name or ARN of an AWS Secrets Manager secret."
-    )
+    aws_secrets_manager: str | None = Field(None, description="Name or ARN of an AWS Secrets Manager secret.")
     gcp_secret_manager: str | None = Field(
         None,
         pattern=r"^projects/[^/]+/secrets/[^/]+(/versions/[^/]+)?$",
@@ -153,18 +149,12 @@ class GpuPool(Model):
         "on-demand", description="'spot' (interruptible, cheaper) or 'on-demand'."
     )
     nodes: Bounds = Field(..., description="Node count bounds for this pool.")
-    zones: list[str] = Field(
-        default_factory=list, description="Zones to use (empty: every zone of the target)."
-    )
+    zones: list[str] = Field(default_factory=list, description="Zones to use (empty: every zone of the target).")
     node_selector: dict[str, str] = Field(
         default_factory=dict, description="On-prem: labels that select this pool's nodes."
     )
-    disk_gib: int = Field(
-        200, ge=100, le=4096, description="Root disk per node, GiB (the vLLM image alone is ~12 GB)."
-    )
-    hardware: OnPremHardware | None = Field(
-        None, description="On-prem only: amortized hardware and power cost."
-    )
+    disk_gib: int = Field(200, ge=100, le=4096, description="Root disk per node, GiB (the vLLM image alone is ~12 GB).")
+    hardware: OnPremHardware | None = Field(None, description="On-prem only: amortized hardware and power cost.")
 
 
 class Edge(Model):
@@ -224,9 +214,9 @@ class Monitoring(Model):
 
 class TargetBase(Model):
     name: Name = Field(..., description="Target name; prefixes every resource of the target.")
-    edge: Edge
+    edge: Edge = Field(..., description="Entry point: domain, TLS, WAF, rate limits.")
     gpu_pools: list[GpuPool] = Field(..., min_length=1, description="GPU node pools.")
-    monitoring: Monitoring = Field(default_factory=Monitoring)
+    monitoring: Monitoring = Field(default_factory=Monitoring, description="Where metrics are collected.")
 
     @field_validator("gpu_pools")
     @classmethod
@@ -236,7 +226,7 @@ class TargetBase(Model):
 
 
 class AwsTarget(TargetBase):
-    kind: Literal["aws"]
+    kind: Literal["aws"] = Field(..., description="'aws': an EKS cluster built by this stack.")
     region: str = Field(..., pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region, e.g. us-east-1.")
     availability_zones: int = Field(3, ge=2, le=6, description="Number of AZs the VPC spans.")
     vpc_cidr: str = Field("10.40.0.0/16", description="VPC CIDR block.")
@@ -251,7 +241,7 @@ class AwsTarget(TargetBase):
 
 
 class GcpTarget(TargetBase):
-    kind: Literal["gcp"]
+    kind: Literal["gcp"] = Field(..., description="'gcp': a GKE cluster built by this stack.")
     project: str = Field(..., pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$", description="GCP project id.")
     region: str = Field(..., pattern=r"^[a-z]+-[a-z]+\d$", description="GCP region, e.g. us-central1.")
     billing_account: str = Field(
@@ -268,13 +258,13 @@ class GcpTarget(TargetBase):
 
 
 class OnPremTarget(TargetBase):
-    kind: Literal["onprem"]
+    kind: Literal["onprem"] = Field(..., description="'onprem': an existing cluster reached by kubeconfig.")
     kubeconfig: SecretRef = Field(..., description="Kubeconfig of the existing cluster (a secret reference).")
     context: str | None = Field(None, description="Kubeconfig context to use (default: current).")
     gpu_operator: Literal["install", "preinstalled"] = Field(
         "install", description="'install' the NVIDIA GPU Operator, or 'preinstalled'."
     )
-    weights: WeightStore
+    weights: WeightStore = Field(..., description="Where staged model weights are kept.")
     registry: str = Field(
         ...,
         pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+$",
@@ -349,7 +339,7 @@ class Autoscaling(Model):
 class ModelConfig(Model):
     name: Name = Field(..., description="Model name; used in Kubernetes names and URNs.")
     architecture: str = Field(..., description="Architecture id from the serving catalogue (llama-3.1-8b, ...).")
-    source: ModelSource
+    source: ModelSource = Field(..., description="Where the weights come from, at a pinned revision.")
     served_name: str | None = Field(
         None, pattern=r"^[\w./-]+$", description="Name clients use in requests (default: the model name)."
     )
@@ -359,8 +349,8 @@ class ModelConfig(Model):
     gpu_memory_utilization: float = Field(0.9, gt=0.1, le=0.98, description="Share of GPU memory vLLM may use.")
     max_num_seqs: int | None = Field(None, ge=1, le=4096, description="Max concurrent sequences per replica.")
     placements: list[Placement] = Field(..., min_length=1, description="Where the model runs.")
-    slo: Slo = Field(default_factory=Slo)
-    autoscaling: Autoscaling = Field(default_factory=Autoscaling)
+    slo: Slo = Field(default_factory=Slo, description="Service level objectives; alerts are generated from them.")
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="Queue-depth autoscaling settings.")
 
 
 # ---------------------------------------------------------------------------
@@ -383,7 +373,7 @@ class Route(Model):
     dns_zone: str = Field(..., description="DNS zone that holds the hostname.")
     mode: Literal["failover", "weighted"] = Field(..., description="'failover' or 'weighted'.")
     models: list[Name] = Field(..., min_length=1, description="Models served under this hostname.")
-    endpoints: list[RouteEndpoint] = Field(..., min_length=1)
+    endpoints: list[RouteEndpoint] = Field(..., min_length=1, description="Targets serving this hostname.")
     health_check_path: str = Field("/health", description="Path probed on every endpoint.")
 
     @model_validator(mode="after")
@@ -436,7 +426,9 @@ class PolicySettings(Model):
         default_factory=lambda: ["hf://meta-llama/", "hf://Qwen/", "hf://mistralai/", "hf://google/"],
         description="URI prefixes model weights may come from.",
     )
-    suppressions: list[Suppression] = Field(default_factory=list)
+    suppressions: list[Suppression] = Field(
+        default_factory=list, description="Accepted findings, each with justification, owner and expiry."
+    )
 
 
 class ServingImage(Model):
@@ -459,12 +451,12 @@ class StackConfig(Model):
     environment: Environment = Field(..., description="'dev', 'staging' or 'prod'.")
     owner: str = Field(..., pattern=r"^[a-z][-a-z0-9]*$", description="Team that owns the stack (cost tag).")
     cost_center: str = Field("llm-platform", description="Cost-allocation tag value.")
-    image: ServingImage
-    targets: list[Target] = Field(..., min_length=1)
-    models: list[ModelConfig] = Field(..., min_length=1)
-    routing: list[Route] = Field(default_factory=list)
-    budget: Budget
-    policy: PolicySettings = Field(default_factory=PolicySettings)
+    image: ServingImage = Field(..., description="The bundled vLLM serving image (tag and digest).")
+    targets: list[Target] = Field(..., min_length=1, description="Clusters: aws, gcp and onprem targets.")
+    models: list[ModelConfig] = Field(..., min_length=1, description="Models to serve and where.")
+    routing: list[Route] = Field(default_factory=list, description="Public hostnames routed across targets.")
+    budget: Budget = Field(..., description="Monthly budget and its alerts.")
+    policy: PolicySettings = Field(default_factory=PolicySettings, description="Policy enforcement and suppressions.")
 
     @model_validator(mode="after")
     def _cross_references(self) -> StackConfig:
@@ -477,8 +469,7 @@ class StackConfig(Model):
                 target = targets.get(placement.target)
                 if target is None:
                     raise ValueError(
-                        f"{where}.target: '{placement.target}' is not a target; "
-                        f"expected one of {sorted(targets)}"
+                        f"{where}.target: '{placement.target}' is not a target; expected one of {sorted(targets)}"
                     )
                 pools = [p.name for p in target.gpu_pools]
                 if placement.pool not in pools:
@@ -568,28 +559,43 @@ def _path(loc: tuple[Any, ...]) -> str:
         elif isinstance(part, str) and part.startswith(("function-after", "function-before")):
             continue
         else:
-            out += f".{part}" if out else str(part)
+            text = str(part)
+            if not re.fullmatch(r"[A-Za-z_][\w-]*", text):
+                text = repr(text)  # odd keys (spaces, newlines) stay on one readable line
+            out += f".{text}" if out else text
     return out or "(root)"
 
 
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The allowed keys at ``loc`` (for did-you-mean), walking the schema by alias."""
+def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    """(model class, field info) reached by following ``loc`` through the schema by alias."""
     current: Any = model
-    for part in loc[:-1]:
+    field: Any = None
+    for part in loc:
         if isinstance(part, int):
             continue
         if part in ("aws", "gcp", "onprem"):
             current = {"aws": AwsTarget, "gcp": GcpTarget, "onprem": OnPremTarget}[part]
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
+            return None, None
         field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
         if field is None:
-            return []
+            return None, None
         current = _inner_model(field.annotation)
+    return current, field
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The allowed keys at ``loc`` (for did-you-mean)."""
+    current, _ = _walk(model, loc[:-1]) if len(loc) > 1 else (model, None)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or n for n, f in current.model_fields.items()]
     return []
+
+
+def _description(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    _, field = _walk(model, loc)
+    return getattr(field, "description", None)
 
 
 def _inner_model(annotation: Any) -> Any:
@@ -619,7 +625,7 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel]) -> lis
             known = _known_keys(model, loc)
             hint = difflib.get_close_matches(key, known, n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            allowed = f" Allowed keys: {', '.join(sorted(known))}." if known else ""
+            allowed = f" (allowed: {', '.join(sorted(known))})" if known else ""
             lines.append(f"{path}: unknown key{suggestion}{allowed}")
         elif kind == "missing":
             lines.append(f"{path}: required key is missing")
@@ -627,9 +633,19 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel]) -> lis
             message = str(err["msg"]).removeprefix("Value error, ")
             lines.append(f"{path}: {message}" if path != "(root)" else message)
         elif kind == "union_tag_invalid":
-            lines.append(f"{path}.kind: {_short(err['input'].get('kind'))} is not allowed; expected 'aws', 'gcp' or 'onprem'")
+            lines.append(
+                f"{path}.kind: {_short(err['input'].get('kind'))} is not allowed; expected 'aws', 'gcp' or 'onprem'"
+            )
         elif kind == "union_tag_not_found":
             lines.append(f"{path}.kind: required key is missing; expected 'aws', 'gcp' or 'onprem'")
+        elif "SecretRef" in str(err["msg"]):
+            # Never echo the value: it is probably the secret itself.
+            lines.append(
+                f"{path}: a plain value is not allowed here; give a secret reference "
+                "(one of config, env, awsSecretsManager, gcpSecretManager)"
+            )
+        elif kind == "string_pattern_mismatch" and _description(model, loc):
+            lines.append(f"{path}: {_short(err.get('input'))} is not allowed; expected {_description(model, loc)}")
         else:
             lines.append(f"{path}: {_short(err.get('input'))} is not allowed; {err['msg'][:1].lower()}{err['msg'][1:]}")
     return lines

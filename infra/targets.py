@@ -43,7 +43,9 @@ def pool_scheduling(target: AwsTarget | GcpTarget | OnPremTarget, pool: GpuPool)
     )
 
 
-def image_reference(repository: pulumi.Input[str], image: ServingImage, built_digest: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
+def image_reference(
+    repository: pulumi.Input[str], image: ServingImage, built_digest: pulumi.Input[str] | None = None
+) -> pulumi.Output[str]:
     """``repository@sha256:...``: the promoted digest, or the digest of the image built in this run."""
     digest = image.digest if image.digest is not None else built_digest
     if digest is None:

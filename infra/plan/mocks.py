@@ -36,7 +36,9 @@ OUTPUTS: dict[str, OutputFn] = {
     "aws:eks/cluster:Cluster": lambda name, inputs, region: {
         "endpoint": f"https://{stable_hex(name, length=32).upper()}.gr7.{region}.eks.amazonaws.com",
         "certificateAuthority": {"data": "LS0tLS1CRUdJTi1NT0NL"},
-        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{stable_hex(name, length=32).upper()}"}]}],
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{stable_hex(name, length=32).upper()}"}]}
+        ],
         "version": inputs.get("version", "1.33"),
         "clusterSecurityGroupId": f"sg-{stable_hex(name, 'cluster-sg')}",
     },
@@ -90,7 +92,9 @@ OUTPUTS: dict[str, OutputFn] = {
 
 
 def _gcp_kms_key(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
-    return {"id": f"{inputs.get('keyRing', 'projects/p/locations/l/keyRings/r')}/cryptoKeys/{inputs.get('name') or name}"}
+    return {
+        "id": f"{inputs.get('keyRing', 'projects/p/locations/l/keyRings/r')}/cryptoKeys/{inputs.get('name') or name}"
+    }
 
 
 OUTPUTS["gcp:kms/cryptoKey:CryptoKey"] = _gcp_kms_key

@@ -12,7 +12,7 @@ from typing import Any
 from serving.errors import LlmFleetError
 
 SCHEMA_VERSION = 1
-SECRET = "[secret]"
+SECRET = "[secret]"  # noqa: S105 - the redaction placeholder, not a secret
 """What every secret value is replaced with in a Plan, a report or a rendered manifest."""
 
 

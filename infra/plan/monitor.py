@@ -7,11 +7,12 @@ from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import get_project, get_stack
 
 from infra.plan.model import SECRET, PlanResource
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - Pulumi wire signature
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
@@ -57,6 +58,15 @@ class RecordingMonitor(MockMonitor):
         self.stack_urn: str | None = None
         self.stack_outputs: dict[str, Any] = {}
         self.last_registered: str | None = None
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the real engine builds them: the parent's full type chain, no Stack prefix.
+
+        (The SDK's mock keeps only the parent's last type and prefixes the root Stack.)
+        """
+        if parent and parent != self.stack_urn:
+            type_ = parent.split("::")[2] + "$" + type_
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{type_}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         urn = self.make_urn(request.parent, request.type, request.name)

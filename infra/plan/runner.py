@@ -14,7 +14,6 @@ import logging
 import os
 import traceback
 from pathlib import Path
-from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -63,9 +62,7 @@ def evaluate_config(
     return context.run(_evaluate, stack_file, config, dict(secret_values or {}), timeout_s)
 
 
-def _evaluate(
-    stack_file: StackFile, config: StackConfig, secret_values: dict[str, str], timeout_s: float
-) -> Plan:
+def _evaluate(stack_file: StackFile, config: StackConfig, secret_values: dict[str, str], timeout_s: float) -> Plan:
     # Imported late: it imports the provider SDKs. The offline plan runs the same entry
     # point as `pulumi up`, config read back from the engine settings included.
     from infra.program import main as program_main

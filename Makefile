@@ -1,0 +1,72 @@
+# llm-fleet: the two commands a fresh machine needs are `make plan` and `make test`.
+# Every target installs what it needs first; nothing is assumed to be there.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= dev
+PYTEST_ARGS ?=
+
+.PHONY: help plan test lint venv tools checkov-venv vllm-venv test-vllm bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/llmfleet: requirements/main.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/main.txt
+	touch $@
+
+venv: $(BIN)/llmfleet ## Create .venv with the pinned dependencies
+
+plan: venv ## Offline plan of the dev stack (STACK=prod for prod)
+	$(BIN)/llmfleet plan $(STACK) --out build/plan-$(STACK).json
+
+# Outside validators: Checkov in its own venv (it pins an old `packaging`), promtool
+# from Debian's prometheus package, Chromium and Graphviz from Debian.
+.venv-checkov/bin/checkov: requirements/checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
+	touch $@
+
+checkov-venv: .venv-checkov/bin/checkov ## Install Checkov into .venv-checkov
+
+APT_PACKAGES := prometheus chromium graphviz fonts-dejavu-core
+tools: venv checkov-venv ## Install the outside validators (apt needs root)
+	@missing=""; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing fonts-dejavu-core >/dev/null; \
+	  else echo "not root: tests needing$$missing will be skipped"; fi; \
+	fi
+
+lint: venv ## ruff
+	$(BIN)/ruff check .
+
+test: tools ## Lint and run every test (outside validators included)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+# vLLM's own argument parser checks the rendered argv (about 6 GB; kept off the main path).
+.venv-vllm/bin/vllm: requirements/vllm.txt
+	$(PYTHON) -m venv .venv-vllm
+	.venv-vllm/bin/pip install --quiet --disable-pip-version-check -r requirements/vllm.txt
+	.venv-vllm/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec || true
+	touch $@
+
+vllm-venv: .venv-vllm/bin/vllm ## Install vLLM (CPU) into .venv-vllm
+
+test-vllm: venv vllm-venv ## Check rendered vLLM argv against vLLM's real parser
+	LLMFLEET_VLLM_PYTHON=$(CURDIR)/.venv-vllm/bin/python $(BIN)/python -m pytest -q -m vllm tests/serving
+
+bench: venv ## Print benchmark figures (plan, policy)
+	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/policy.py
+
+clean: ## Remove build outputs (not the virtualenvs)
+	rm -rf build out .pytest_cache .ruff_cache

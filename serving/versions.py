@@ -1,0 +1,44 @@
+"""Every pinned version of the serving side, in one place.
+
+The Dockerfile repeats the image tag and digest as build ARGs (a Dockerfile cannot import
+Python); ``tests/serving/test_serving_dockerfile.py`` fails when the two disagree.
+``requirements/vllm.txt`` pins the same vLLM for the argument-parser check.
+"""
+
+from __future__ import annotations
+
+VLLM_VERSION = "0.32.0"
+"""The vLLM the image ships; argv is rendered for this version's flags."""
+
+VLLM_IMAGE_REPOSITORY = "docker.io/vllm/vllm-openai"
+VLLM_IMAGE_TAG = f"v{VLLM_VERSION}"
+"""Upstream tag (CUDA 13 build; needs driver R580+). ``-cu129`` tags exist for CUDA 12 drivers."""
+
+VLLM_IMAGE_DIGEST: str | None = None
+"""Index digest of ``VLLM_IMAGE_REPOSITORY:VLLM_IMAGE_TAG``. Not known offline: fill it with
+``docker buildx imagetools inspect docker.io/vllm/vllm-openai:v0.32.0 --format '{{json .Manifest.Digest}}'``
+and set the same value in the Dockerfile's ``VLLM_IMAGE_DIGEST`` ARG."""
+
+TORCH_VERSION = "2.13.0"
+"""torch that vLLM 0.32.0 is built against (requirements/vllm.txt)."""
+
+SERVING_IMAGE_NAME = "llm-fleet-serving"
+"""Name of the image built from serving/Dockerfile (the registry comes from the target)."""
+
+SPEC_PATH = "/etc/llm-fleet/spec.json"
+"""Where the launcher reads its ServingSpec: mount the ConfigMap key ``spec.json`` at /etc/llm-fleet."""
+
+SPEC_ENV = "LLMFLEET_SPEC"
+"""Environment variable that overrides SPEC_PATH."""
+
+CACHE_ROOT = "/var/cache/llm-fleet"
+"""Writable directory (an emptyDir or PVC) for HOME and every cache; VLLM_CACHE_ROOT lives under it."""
+
+SERVER_UID = 2000
+"""UID of the image's ``vllm`` user (GID 0)."""
+
+
+def vllm_base_image() -> str:
+    """``repository:tag`` plus ``@digest`` once the digest is pinned."""
+    ref = f"{VLLM_IMAGE_REPOSITORY}:{VLLM_IMAGE_TAG}"
+    return f"{ref}@{VLLM_IMAGE_DIGEST}" if VLLM_IMAGE_DIGEST else ref

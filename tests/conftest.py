@@ -1,0 +1,32 @@
+"""Shared fixtures: the offline Plans of the real stacks, evaluated once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infra.plan import Plan, evaluate_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def project_dir() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def dev_plan() -> Plan:
+    return evaluate_stack("dev", ROOT)
+
+
+@pytest.fixture(scope="session")
+def prod_plan() -> Plan:
+    return evaluate_stack("prod", ROOT)
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def stack_plan(request: pytest.FixtureRequest) -> Plan:
+    """Each real stack's Plan in turn."""
+    return evaluate_stack(request.param, ROOT)
