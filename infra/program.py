@@ -12,6 +12,7 @@ import pulumi
 
 from infra import naming
 from infra.config import PROJECT, StackConfig, parse_stack_config
+from infra.workloads.operations import ClusterOperations, ClusterOperationsArgs
 from infra.workloads.placement import ModelPlacement, PlacementArgs
 
 
@@ -34,7 +35,13 @@ def build_fleet(config: StackConfig) -> dict[str, Any]:
     """Declare every resource of the stack. Returns the components by target name."""
     targets: dict[str, Any] = {}
     for target in config.targets:
-        targets[target.name] = _target_component(target.kind)(target.name, target, config)
+        component = targets[target.name] = _target_component(target.kind)(target.name, target, config)
+        # Monitoring, GPU metrics, dashboards, GPU alerts and KEDA of this cluster (operations).
+        ClusterOperations(
+            f"{target.name}-ops",
+            ClusterOperationsArgs.from_target(component),
+            opts=pulumi.ResourceOptions(parent=component, provider=component.context.provider),
+        )
 
     placements: dict[str, ModelPlacement] = {}
     for model, placement in config.placements():
@@ -42,7 +49,8 @@ def build_fleet(config: StackConfig) -> dict[str, Any]:
         name = naming.placement_name(placement.target, model.name)
         placements[name] = ModelPlacement(
             name,
-            PlacementArgs(model=model, placement=placement, cluster=component.context),
+            # KEDA's ScaledObject (operations) owns the replica count of every placement.
+            PlacementArgs(model=model, placement=placement, cluster=component.context, replicas_managed_externally=True),
             opts=pulumi.ResourceOptions(parent=component),
         )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args, get_origin
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -113,22 +113,24 @@ class ServingSpec(WireModel):
     max_num_seqs: int | None = Field(None, ge=1, le=4096, description="Concurrent sequences (default: 256 or 1024).")
     max_num_batched_tokens: int | None = Field(None, ge=16, description="Tokens per scheduler step.")
     max_num_queued_requests: int | None = Field(None, ge=1, description="Admission control: waiting requests cap.")
-    kv_cache_dtype: Literal["auto", "bfloat16", "float16", "fp8", "fp8_e4m3", "fp8_e5m2"] = "auto"
+    kv_cache_dtype: Literal["auto", "bfloat16", "float16", "fp8", "fp8_e4m3", "fp8_e5m2"] = Field(
+        "auto", description="KV cache element type; fp8 variants halve the KV bytes per token."
+    )
     quantization: str | None = Field(None, description=f"One of {', '.join(QUANTIZATIONS)}; unset: auto-detected.")
-    dtype: Literal["auto", "bfloat16", "float16"] = "auto"
-    enable_prefix_caching: bool = True
+    dtype: Literal["auto", "bfloat16", "float16"] = Field("auto", description="Activation/weight dtype.")
+    enable_prefix_caching: bool = Field(True, description="Reuse KV blocks of shared prompt prefixes.")
     enforce_eager: bool = Field(False, description="Skip CUDA graphs (slower decode, faster start).")
     load_format: Literal[
         "auto", "safetensors", "runai_streamer", "runai_streamer_sharded", "fastsafetensors", "dummy"
-    ] = "auto"
+    ] = Field("auto", description="Weight loader; runai_streamer streams straight from s3:// or gs://.")
     model_loader_extra_config: RunaiStreamerConfig | None = Field(
         None, description="Run:ai streamer settings; only with loadFormat runai_streamer."
     )
     shutdown_timeout: int = Field(
         45, ge=0, le=3600, description="Seconds vLLM drains in-flight requests after SIGTERM (0 aborts them)."
     )
-    host: str = "0.0.0.0"  # noqa: S104 - the server listens on the pod IP; NetworkPolicy fronts it
-    port: int = Field(8000, ge=1024, le=65535)
+    host: str = Field("0.0.0.0", description="Listen address (the pod IP; a NetworkPolicy fronts it).")  # noqa: S104
+    port: int = Field(8000, ge=1024, le=65535, description="HTTP port of the OpenAI API, /health and /metrics.")
     api_key_env: str | None = Field(
         None, pattern=_ENV_NAME, description="Name of the environment variable holding the API key (never the key)."
     )
@@ -246,6 +248,8 @@ class ServingSpec(WireModel):
             return cls.model_validate(data)
         except ValidationError as exc:
             raise LlmFleetError(f"{origin}: {first_errors(exc)}") from None
+        except LlmFleetError as exc:  # raised by __init__, which model_validate runs
+            raise LlmFleetError(f"{origin}: {str(exc).removeprefix('spec: ')}") from None
 
     @classmethod
     def from_file(cls, path: str | Path) -> ServingSpec:
@@ -308,3 +312,30 @@ def check_extra_flags(flags: list[str]) -> None:
             raise ValueError(f"'{name}' is set by the spec field {OWNED_FLAGS[name]}, not by extraFlags")
         if re.search(r"(token|secret|password|api-key)", name):
             raise ValueError(f"'{name}' would put a secret in argv; pass secrets through the environment")
+
+
+def reference_table() -> str:
+    """Markdown table of the spec's JSON keys (serving/README.md embeds it; a test keeps it current)."""
+    rows = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
+    for name, info in ServingSpec.model_fields.items():
+        kind = _type_name(info.annotation)
+        default = "required" if info.is_required() else json.dumps(info.get_default(call_default_factory=True))
+        if isinstance(info.get_default(call_default_factory=True), RunaiStreamerConfig):
+            default = "null"
+        text = (info.description or "").replace("|", "\\|")
+        rows.append(f"| `{info.alias or name}` | {kind} | `{default}` | {text} |")
+    return "\n".join(rows)
+
+
+def _type_name(annotation: object) -> str:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in get_args(annotation))
+    if args and get_origin(annotation) is not list:
+        inner = " or ".join(_type_name(a) for a in args)
+        return f"{inner} or null" if type(None) in get_args(annotation) else inner
+    if get_origin(annotation) is list:
+        return f"list of {_type_name(args[0])}"
+    if annotation is RunaiStreamerConfig:
+        return "object (`concurrency`, `distributed`, `memoryLimit`)"
+    return f"`{getattr(annotation, '__name__', annotation)}`"

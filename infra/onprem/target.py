@@ -1,51 +1,176 @@
-"""OnPremTargetComponent: provider from the kubeconfig, cluster add-ons and edge."""
+"""OnPremTargetComponent: an existing Kubernetes cluster, reached through a kubeconfig.
+
+    provider        Kubernetes provider from the kubeconfig (a secret reference)
+    gpu operator    NVIDIA GPU Operator (Helm), unless ``gpuOperator: preinstalled``
+    edge            Envoy Gateway + cert-manager: TLS (ACME or an internal CA), API keys,
+                    per-client rate limits, OWASP CRS, client allow-list (infra.workloads.gateway)
+    lws             LeaderWorkerSet controller (Helm), when a model placed here spans nodes
+    weights         the S3-compatible endpoint (credentials from a secret reference) or a PVC
+
+and the ClusterContext the model placements build on.
+"""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import secrets
+from infra import secrets, versions
 from infra.config import OnPremTarget, StackConfig
 from infra.targets import image_reference, pool_scheduling
-from infra.workloads.context import ClusterContext, GatewayRef, WeightStoreRef
+from infra.workloads import meta
+from infra.workloads.context import ClusterContext, PoolScheduling, WeightStoreRef
+from infra.workloads.gateway import GATEWAY_KEY, GatewayEdge, GatewayOptions, build_gateway
+from infra.workloads.namespace import pod_security_labels
+from infra.workloads.sizing import server_shape
+
+GPU_OPERATOR_NAMESPACE = "gpu-operator"
+LWS_NAMESPACE = "lws-system"
+WEIGHTS_CLAIM = "model-weights"
+"""Name of the weights PVC in each model namespace (``weights.kind: pvc``)."""
+BUILT_IMAGE_PLACEHOLDER = "sha256:" + "0" * 64
+"""Digest used until the image build of this run reports one (``image.build: true``)."""
 
 
 class OnPremTargetComponent(pulumi.ComponentResource):
     context: ClusterContext
+    provider: k8s.Provider
+    edge: GatewayEdge
+    gpu_operator: k8s.helm.v3.Release | None
+    leader_worker_set: k8s.helm.v3.Release | None
 
-    def __init__(self, name: str, target: OnPremTarget, stack: StackConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, target: OnPremTarget, stack: StackConfig, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("llm-fleet:onprem:Target", name, None, opts)
+        self._name = name
         self._target = target
         self._stack = stack
-        self._create_provider(name)
+        self._pools = {p.name: pool_scheduling(target, p) for p in target.gpu_pools}
+        self._create_provider()
+        self._create_gpu_operator()
+        self._create_edge()
+        self._create_leader_worker_set()
+        addons = [r for r in (self.gpu_operator, self.leader_worker_set) if r is not None]
         self.context = ClusterContext(
             stack=stack,
             target=target,
             provider=self.provider,
-            pools={p.name: pool_scheduling(target, p) for p in target.gpu_pools},
+            pools=self._pools,
             weights=self._weights(),
-            image=image_reference(target.registry, stack.image, "sha256:" + "0" * 64 if stack.image.build else None),
-            gateway=GatewayRef(name="llm-gateway", namespace="llm-edge", hostname=target.edge.domain),
+            image=image_reference(
+                target.registry, stack.image, BUILT_IMAGE_PLACEHOLDER if stack.image.build else None
+            ),
+            gateway=self.edge.ref,
+            metrics="prometheus-operator",
+            api_key_source="kubernetes",
+            depends_on=addons,
+            extra={GATEWAY_KEY: self.edge},
         )
-        self.register_outputs({})
+        self.register_outputs(
+            {
+                "gateway": f"{self.edge.ref.namespace}/{self.edge.ref.name}",
+                "hostnames": self.edge.hostnames,
+                "gpuOperator": self.gpu_operator is not None,
+                "leaderWorkerSet": self.leader_worker_set is not None,
+            }
+        )
 
-    def _create_provider(self, name: str) -> None:
-        kubeconfig = secrets.resolve(self._target.kubeconfig, f"targets.{name}.kubeconfig")
+    # -- helpers ------------------------------------------------------------------------
+    def _child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(depends_on))
+
+    def _namespace(self, suffix: str, name: str, labels: dict[str, str]) -> k8s.core.v1.Namespace:
+        return k8s.core.v1.Namespace(
+            f"{self._name}-{suffix}",
+            metadata=meta.metadata(name, labels={**labels, "app.kubernetes.io/part-of": meta.PART_OF}),
+            opts=self._child(),
+        )
+
+    # -- provider -------------------------------------------------------------------------
+    def _create_provider(self) -> None:
+        kubeconfig = secrets.resolve(self._target.kubeconfig, f"targets.{self._name}.kubeconfig")
         self.provider = k8s.Provider(
-            f"{name}-k8s",
+            f"{self._name}-k8s",
             kubeconfig=kubeconfig,
             context=self._target.context,
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    # -- GPU operator -------------------------------------------------------------------------
+    def _create_gpu_operator(self) -> None:
+        self.gpu_operator = None
+        if self._target.gpu_operator == "preinstalled":
+            return
+        chart = versions.GPU_OPERATOR
+        # The driver and toolkit daemonsets run privileged on the GPU nodes.
+        namespace = self._namespace("gpu-operator-ns", GPU_OPERATOR_NAMESPACE, pod_security_labels("privileged"))
+        self.gpu_operator = k8s.helm.v3.Release(
+            f"{self._name}-gpu-operator",
+            name="gpu-operator",
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts={"repo": chart.repository},
+            namespace=GPU_OPERATOR_NAMESPACE,
+            create_namespace=False,
+            values={
+                "driver": {"enabled": True},
+                "toolkit": {"enabled": True},
+                "devicePlugin": {"enabled": True},
+                "dcgmExporter": {"enabled": True},
+                "nfd": {"enabled": True},
+                # The GPU nodes carry the nvidia.com/gpu NoSchedule taint the servers tolerate.
+                "daemonsets": {
+                    "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+                },
+            },
+            opts=self._child(namespace),
+        )
+
+    # -- edge -------------------------------------------------------------------------------
+    def _create_edge(self) -> None:
+        self.edge = build_gateway(
+            f"{self._name}-gateway",
+            self.provider,
+            GatewayOptions.from_edge(self._stack, self._target),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    # -- LeaderWorkerSet --------------------------------------------------------------------
+    def needs_multi_node(self) -> bool:
+        """Whether any model placed here needs more GPUs per server than one node has."""
+        for model, placement in self._stack.placements():
+            if placement.target != self._name:
+                continue
+            pool: PoolScheduling = self._pools[placement.pool]
+            if server_shape(model, placement, pool, "onprem").multi_node:
+                return True
+        return False
+
+    def _create_leader_worker_set(self) -> None:
+        self.leader_worker_set = None
+        if not self.needs_multi_node():
+            return
+        chart = versions.LEADER_WORKER_SET
+        namespace = self._namespace("lws-ns", LWS_NAMESPACE, pod_security_labels())
+        self.leader_worker_set = k8s.helm.v3.Release(
+            f"{self._name}-lws",
+            name="lws",
+            chart=chart.chart,
+            version=chart.version,
+            namespace=LWS_NAMESPACE,
+            create_namespace=False,
+            opts=self._child(namespace),
+        )
+
+    # -- weights --------------------------------------------------------------------------------
     def _weights(self) -> WeightStoreRef:
         weights = self._target.weights
         if weights.kind == "pvc":
-            return WeightStoreRef(uri="pvc://model-weights")
+            return WeightStoreRef(uri=f"pvc://{WEIGHTS_CLAIM}")
         credentials = (
-            secrets.resolve(weights.credentials, f"targets.{self._target.name}.weights.credentials")
+            secrets.resolve(weights.credentials, f"targets.{self._name}.weights.credentials")
             if weights.credentials
             else None
         )

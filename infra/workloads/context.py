@@ -8,6 +8,7 @@ that fronts the model servers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,6 +54,8 @@ class GatewayRef:
     name: str
     namespace: str
     hostname: str
+    proxy_replicas: int = 2
+    """Envoy proxy replicas behind the gateway (local rate limits count per replica)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class ClusterContext:
     stager_sa_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     metrics: Literal["prometheus-operator", "gmp"] = "prometheus-operator"
     api_key_source: Literal["kubernetes", "aws-secrets-manager", "gcp-secret-manager"] = "kubernetes"
+    api_key: Callable[[str], pulumi.Output[str]] | None = None
+    """Model name -> that model's API key (a secret Output) read from the cloud's secret store.
+    Required unless api_key_source is "kubernetes", where the workloads generate the key
+    (pulumi_random) and keep it only in a Kubernetes Secret."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Cluster add-ons (CRDs, operators) the workloads must wait for."""
     extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,343 @@
+"""The report page: one self-contained HTML file (inline CSS and SVG, no script, no URL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+
+from infra.plan.model import Plan
+from infra.report.charts import esc, memory_chart, money, range_chart
+from infra.report.data import (
+    SEVERITY_ORDER,
+    CapacityView,
+    CostView,
+    FindingView,
+    Missing,
+    PolicyView,
+    ReportData,
+    gather,
+)
+from infra.report.fleetmap import fleet_map_svg
+from infra.report.style import CSS, KIND_COLOURS, KIND_LABELS, MEMORY_COLOURS, RANGE_COLOURS, SEVERITY_COLOURS, TIMES
+
+SOON_DAYS = 30
+"""A suppression that expires within this many days is highlighted."""
+
+
+def build_report(plan: Plan, today: dt.date | None = None) -> str:
+    """The HTML text of the fleet report for ``plan`` (``today`` fixes suppression countdowns)."""
+    data = gather(plan, today)
+    body = [
+        _header(data),
+        "<main>",
+        _kpis(data),
+        _map_section(data),
+        _policy_section(data),
+        _cost_section(data),
+        _capacity_section(data),
+        f"<footer>llm-fleet report · stack {esc(data.stack)} · generated offline from the Plan on "
+        f"{esc(data.today.isoformat())} · costs are estimates from the price catalogue</footer>",
+        "</main>",
+    ]
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>llm-fleet report · {esc(data.stack)}</title>",
+            f"<style>{CSS}</style>",
+            "</head>",
+            "<body>",
+            *body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def _na(what: str, missing: Missing) -> str:
+    return f'<p class="na">{esc(what)} not available: {esc(missing.reason)}</p>'
+
+
+def _legend(items: Iterable[tuple[str, str]]) -> str:
+    spans = "".join(f'<span><i style="background:{colour}"></i>{esc(label)}</span>' for label, colour in items)
+    return f'<div class="legend">{spans}</div>'
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    """A table; ``rows`` hold already-escaped HTML cells, ``numeric`` the right-aligned columns."""
+    head = "".join(f"<th{' class=num' if i in numeric else ''}>{esc(h)}</th>" for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(f"<td{' class=num' if i in numeric else ''}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _badge(text: str, colour: str) -> str:
+    return f'<span class="badge" style="background:{colour}">{esc(text)}</span>'
+
+
+# ---------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------
+
+
+def _header(data: ReportData) -> str:
+    return (
+        '<header class="top">'
+        f"<h1>llm-fleet · stack {esc(data.stack)}</h1>"
+        f"<p>environment {esc(data.environment)} · owner {esc(data.owner)} · policy enforcement "
+        f"{esc(data.enforcement)} · as of {esc(data.today.isoformat())}</p>"
+        "</header>"
+    )
+
+
+def _kpi(key: str, value: str, sub: str = "", state: str = "") -> str:
+    return (
+        f'<div class="kpi {state}"><div class="k">{esc(key)}</div><div class="v">{esc(value)}</div>'
+        f'<div class="s">{esc(sub)}</div></div>'
+    )
+
+
+def _kpis(data: ReportData) -> str:
+    kinds = Counter(t.kind for t in data.targets)
+    gpus_min = sum(p.min_nodes * p.gpus_per_node for t in data.targets for p in t.pools)
+    gpus_max = sum(p.max_nodes * p.gpus_per_node for t in data.targets for p in t.pools)
+    models = sorted({p.model for p in data.placements})
+    cards = [
+        _kpi("targets", str(len(data.targets)), " · ".join(f"{KIND_LABELS.get(k, k)} {n}" for k, n in kinds.items())),
+        _kpi("placements", str(len(data.placements)), f"{len(models)} models: {', '.join(models)}"),
+        _kpi("GPUs", f"{gpus_min}..{gpus_max}", "pool minimum..maximum"),
+    ]
+    if isinstance(data.cost, CostView):
+        m = data.cost.monthly
+        share = m.ceiling / data.budget_usd * 100 if data.budget_usd else 0
+        cards.append(
+            _kpi(
+                "monthly cost",
+                money(m.expected, data.cost.currency),
+                f"floor {money(m.floor)} · ceiling {money(m.ceiling)}",
+            )
+        )
+        cards.append(
+            _kpi(
+                "budget",
+                money(data.budget_usd),
+                f"ceiling is {share:.0f}% of budget",
+                "bad" if m.ceiling > data.budget_usd else "ok",
+            )
+        )
+    else:
+        cards.append(_kpi("monthly cost", "n/a", "cost model not available"))
+        cards.append(_kpi("budget", money(data.budget_usd), "per month"))
+    if isinstance(data.policy, PolicyView):
+        open_ = [f for f in data.policy.findings if not f.suppressed]
+        mandatory = sum(1 for f in open_ if f.enforcement == "mandatory")
+        suppressed = len(data.policy.findings) - len(open_)
+        cards.append(
+            _kpi(
+                "open findings",
+                str(len(open_)),
+                f"{mandatory} mandatory · {suppressed} suppressed",
+                "bad" if mandatory else ("ok" if not open_ else ""),
+            )
+        )
+    else:
+        cards.append(_kpi("open findings", "n/a", "policy engine not available"))
+    return '<div class="kpis">' + "".join(cards) + "</div>"
+
+
+def _map_section(data: ReportData) -> str:
+    legend = _legend(
+        [(f"{KIND_LABELS[k]} target", KIND_COLOURS[k][0]) for k in ("aws", "gcp", "onprem")]
+        + [("public hostname (routing: weight or failover role; dashed = secondary)", "#1e293b")]
+    )
+    return (
+        '<section class="card row" aria-labelledby="fleet-map-title">'
+        '<h2 id="fleet-map-title">Fleet map</h2>'
+        f"{legend}"
+        f'<div class="map">{fleet_map_svg(data)}</div>'
+        "</section>"
+    )
+
+
+def _finding_rows(findings: list[FindingView], suppressed: bool) -> list[list[str]]:
+    rows = []
+    for f in findings:
+        enforcement = _badge(f.enforcement or "-", "#b91c1c" if f.enforcement == "mandatory" else "#64748b")
+        rule = f"<code>{esc(f.rule)}</code> {esc(f.title)}"
+        refs = f'<br><span class="muted">{esc(", ".join(f.references))}</span>' if f.references else ""
+        detail = esc(f.message)
+        if suppressed:
+            detail += f'<br><span class="muted">justification: {esc(f.justification or "")}</span>'
+        rows.append(
+            [
+                rule + refs,
+                f"<code>{esc(f.resource)}</code>",
+                detail,
+                f'<span class="fix">{esc(f.remediation)}</span>',
+                enforcement if not suppressed else _badge(f.severity, SEVERITY_COLOURS.get(f.severity, "#64748b")),
+            ]
+        )
+    return rows
+
+
+def _policy_section(data: ReportData) -> str:
+    out = [
+        '<section class="card row" aria-labelledby="findings-title">',
+        '<h2 id="findings-title">Policy findings</h2>',
+    ]
+    if isinstance(data.policy, Missing):
+        out.append(_na("Policy findings", data.policy))
+    else:
+        findings = data.policy.findings
+        open_ = [f for f in findings if not f.suppressed]
+        if not open_:
+            out.append(f'<p class="clean">No open findings: every rule passes on stack {esc(data.stack)}.</p>')
+        for severity in SEVERITY_ORDER + tuple(sorted({f.severity for f in open_} - set(SEVERITY_ORDER))):
+            group = [f for f in open_ if f.severity == severity]
+            if not group:
+                continue
+            colour = SEVERITY_COLOURS.get(severity, "#64748b")
+            out.append(f'<div class="sev-group" style="border-left-color:{colour}">')
+            out.append(f"<h3>{_badge(severity, colour)} {len(group)} finding{'s' if len(group) != 1 else ''}</h3>")
+            out.append(
+                _table(["rule", "resource", "finding", "remediation", "enforcement"], _finding_rows(group, False))
+            )
+            out.append("</div>")
+        hidden = [f for f in findings if f.suppressed]
+        if hidden:
+            out.append(f"<h3>Suppressed findings ({len(hidden)})</h3>")
+            out.append(_table(["rule", "resource", "finding", "remediation", "severity"], _finding_rows(hidden, True)))
+    out.append(_suppressions(data))
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _suppressions(data: ReportData) -> str:
+    if not data.suppressions:
+        return '<h3>Suppressions</h3><p class="muted">None: the stack accepts no finding.</p>'
+    rows = []
+    for s in data.suppressions:
+        if s.days_left < 0:
+            left = f'<span class="expired">expired {-s.days_left} d ago</span>'
+        elif s.days_left <= SOON_DAYS:
+            left = f'<span class="soon">{s.days_left} d</span>'
+        else:
+            left = f"{s.days_left} d"
+        rows.append(
+            [
+                f"<code>{esc(s.rule)}</code>",
+                f"<code>{esc(s.resource)}</code>",
+                esc(s.owner),
+                esc(s.justification),
+                esc(s.expires.isoformat()),
+                left,
+                str(s.matched),
+            ]
+        )
+    table = _table(
+        ["rule", "resource", "owner", "justification", "expires", "days to expiry", "findings matched"], rows, {5, 6}
+    )
+    return f"<h3>Suppressions ({len(rows)})</h3>{table}"
+
+
+def _cost_section(data: ReportData) -> str:
+    out = ['<section class="card row" aria-labelledby="cost-title">', '<h2 id="cost-title">Monthly cost</h2>']
+    cost = data.cost
+    if isinstance(cost, Missing):
+        out.append(_na("Cost", cost))
+        out.append("</section>")
+        return "\n".join(out)
+    out.append(_legend([(name, colour) for name, colour in RANGE_COLOURS.items()] + [("budget", "#b91c1c")]))
+    out.append('<div class="grid2">')
+    rows = [("stack total", cost.monthly), *sorted(cost.by_target.items())]
+    out.append("<div><h3>Per target</h3>")
+    out.append(
+        range_chart(
+            "cost-target", f"Monthly cost per target, stack {data.stack}", rows, cost.currency, budget=data.budget_usd
+        )
+    )
+    out.append("</div><div><h3>Per category</h3>")
+    if cost.by_category:
+        by_cat = sorted(cost.by_category.items(), key=lambda kv: -kv[1].ceiling)
+        out.append(
+            range_chart("cost-category", f"Monthly cost per category, stack {data.stack}", by_cat, cost.currency)
+        )
+    else:
+        out.append('<p class="na">The cost model gives no per-category split.</p>')
+    out.append("</div></div>")
+    out.append("<h3>Per placement: $ per 1M output tokens</h3>")
+    out.append(_token_price_table(cost))
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _token_price(value: float | None, currency: str) -> str:
+    if value is None:
+        return "n/a"
+    return money(value, currency) if value >= 100 else f"{'$' if currency == 'USD' else ''}{value:,.2f}"
+
+
+def _token_price_table(cost: CostView) -> str:
+    if not cost.per_placement:
+        return '<p class="na">The cost model gives no per-placement token price.</p>'
+    rows = [
+        [esc(target), f"<b>{esc(model)}</b>", esc(_token_price(value, cost.currency))]
+        for target, model, value in cost.per_placement
+    ]
+    return _table(["target", "model", f"{cost.currency} / 1M output tokens"], rows, {2})
+
+
+def _capacity_rows(views: tuple[CapacityView, ...]) -> list[list[str]]:
+    rows = []
+    for v in views:
+        fits = "" if v.fits else f'<br><span class="expired">does not fit: {esc("; ".join(v.problems))}</span>'
+        rows.append(
+            [
+                f"{esc(v.target)} / <b>{esc(v.model)}</b>{fits}",
+                esc(f"{v.tp}{TIMES} {v.gpu}"),
+                f"{v.weights_gib:.1f} / {v.kv_cache_gib:.1f} / {v.activation_gib + v.overhead_gib:.1f}",
+                f"{v.max_model_len:,}",
+                f"<b>{v.max_concurrency:.1f}</b>",
+            ]
+        )
+    return rows
+
+
+def _capacity_section(data: ReportData) -> str:
+    out = ['<section class="card row" aria-labelledby="capacity-title">', '<h2 id="capacity-title">GPU capacity</h2>']
+    if isinstance(data.capacity, Missing):
+        out.append(_na("Capacity", data.capacity))
+    else:
+        out.append('<div class="grid2"><div>')
+        out.append('<p class="muted">Memory of one GPU of each placement\'s model server (GiB), as vLLM splits it.</p>')
+        out.append(_legend(MEMORY_COLOURS.items()))
+        out.append(memory_chart("capacity", f"GPU memory split per placement, stack {data.stack}", data.capacity))
+        out.append("</div><div>")
+        out.append('<div class="nowrap">')
+        out.append(
+            _table(
+                ["placement", "server", "GiB/GPU: weights / KV / other", "max model len", "max concurrency"],
+                _capacity_rows(data.capacity),
+                {2, 3, 4},
+            )
+        )
+        out.append("</div>")
+        out.append(
+            '<p class="muted">Max concurrency: sequences of the full max model length the KV cache holds at once '
+            '(vLLM\'s "Maximum concurrency").</p>'
+        )
+        out.append("</div></div>")
+    out.append("</section>")
+    return "\n".join(out)

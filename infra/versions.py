@@ -1,0 +1,139 @@
+"""Every pinned version of the infrastructure side: Helm charts and add-on images.
+
+One place, named constants, never inline (STYLE.md, habit 9). A chart is pinned by its
+exact chart version; an image by tag (and digest where one is published and checked).
+Other areas add their own pins here (monitoring, autoscaling, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    """A Helm chart pinned to one version, from a classic repository or an OCI registry."""
+
+    chart: str
+    """Chart name, or the full ``oci://`` reference for charts served from an OCI registry."""
+    version: str
+    repository: str | None = None
+    """Classic chart repository URL (None for OCI charts)."""
+    source: str = ""
+    """Where the version was checked (release notes, compatibility matrix)."""
+
+
+# ---------------------------------------------------------------------------
+# Cluster add-ons installed by the on-prem target (and the gateway on every target)
+# ---------------------------------------------------------------------------
+
+GPU_OPERATOR = HelmChart(
+    chart="gpu-operator",
+    version="v25.10.0",
+    repository="https://helm.ngc.nvidia.com/nvidia",
+    source="https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/release-notes.html "
+    "(25.10.x is the generally available line; its default driver is R580, which the CUDA 13 vLLM image needs)",
+)
+
+ENVOY_GATEWAY = HelmChart(
+    chart="oci://docker.io/envoyproxy/gateway-helm",
+    version="v1.9.2",
+    source="https://gateway.envoyproxy.io/news/releases/matrix/ (v1.9: Gateway API v1.4, Kubernetes 1.33-1.36); "
+    "the chart installs the Gateway API CRDs with Envoy Gateway's own",
+)
+
+CERT_MANAGER = HelmChart(
+    chart="cert-manager",
+    version="v1.19.1",
+    repository="https://charts.jetstack.io",
+    source="https://cert-manager.io/docs/releases/release-notes/release-notes-1.19",
+)
+
+LEADER_WORKER_SET = HelmChart(
+    chart="oci://registry.k8s.io/lws/charts/lws",
+    version="0.8.0",
+    source="https://github.com/kubernetes-sigs/lws/releases (chart lws from oci://registry.k8s.io/lws/charts)",
+)
+
+CORAZA_WASM_IMAGE = "ghcr.io/corazawaf/coraza-proxy-wasm:0.6.0"
+"""OWASP Coraza proxy-wasm filter with the OWASP Core Rule Set v4 embedded (``@owasp_crs``).
+Envoy Gateway pulls it (an OCI image) and serves the module to its Envoy proxies.
+https://github.com/corazawaf/coraza-proxy-wasm/releases"""
+
+LETSENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory"
+"""ACME directory of Let's Encrypt (production) for ``edge.tlsIssuer: acme``."""
+
+# ---------------------------------------------------------------------------
+# AWS target (infra/aws): node autoscaling, the load balancer binding, GPU devices
+# ---------------------------------------------------------------------------
+
+KARPENTER = HelmChart(
+    chart="oci://public.ecr.aws/karpenter/karpenter",
+    version="1.11.1",
+    source="https://endoflife.date/karpenter (1.11.1, 2026-04-09; supports Kubernetes 1.29-1.35); "
+    "the chart ships the karpenter.sh/v1 and karpenter.k8s.aws/v1 CRDs in crds/",
+)
+
+KARPENTER_AMI_ALIAS = "al2023@v20250915"
+"""EC2NodeClass ``amiSelectorTerms`` alias: EKS-optimized AL2023, pinned to one AMI release so
+node images change only when this pin does. Karpenter picks the NVIDIA variant for GPU
+instance types. https://karpenter.sh/docs/concepts/nodeclasses/ (amiSelectorTerms.alias),
+releases: https://github.com/awslabs/amazon-eks-ami/releases"""
+
+AWS_LOAD_BALANCER_CONTROLLER = HelmChart(
+    chart="aws-load-balancer-controller",
+    version="1.17.0",
+    repository="https://aws.github.io/eks-charts",
+    source="https://github.com/aws/eks-charts/releases/tag/v0.0.220 (controller v2.17.0); used only for "
+    "the TargetGroupBinding that registers the gateway's pods in the ALB target group",
+)
+
+NVIDIA_DEVICE_PLUGIN = HelmChart(
+    chart="nvidia-device-plugin",
+    version="0.18.2",
+    repository="https://nvidia.github.io/k8s-device-plugin",
+    source="https://github.com/NVIDIA/k8s-device-plugin/releases (v0.18.2); the EKS AL2023 NVIDIA AMI "
+    "has the driver and container toolkit but not the device plugin",
+)
+
+# ---------------------------------------------------------------------------
+# GCP target (infra/gcp): versions GKE and Cloud Armor resolve on their side
+# ---------------------------------------------------------------------------
+
+GKE_GPU_DRIVER_VERSION = "LATEST"
+"""GKE-installed NVIDIA driver (``gpu_driver_installation_config``): 'LATEST' rather than
+'DEFAULT', because the CUDA 13 vLLM image needs an R580+ driver (serving/versions.py).
+https://cloud.google.com/kubernetes-engine/docs/how-to/gpus#installing_drivers"""
+
+CLOUD_ARMOR_CRS = "v422"
+"""OWASP CRS release of Cloud Armor's preconfigured WAF rules (``sqli-v422-stable``, ...).
+Google recommends 4.22 over 3.3 (``-v33-``) and 3.0; the Log4j rule is ``cve-canary``.
+https://cloud.google.com/armor/docs/waf-rules"""
+
+# ---------------------------------------------------------------------------
+# Operations (infra/workloads/operations): metrics, GPU metrics, autoscaling
+# ---------------------------------------------------------------------------
+
+KUBE_PROMETHEUS_STACK = HelmChart(
+    chart="kube-prometheus-stack",
+    version="88.2.0",
+    repository="https://prometheus-community.github.io/helm-charts",
+    source="https://github.com/prometheus-community/helm-charts/releases/tag/kube-prometheus-stack-88.2.0 "
+    "(2026-08-07; prometheus-operator v0.93, kube-state-metrics 8.2, Grafana with the dashboard sidecar)",
+)
+
+DCGM_EXPORTER = HelmChart(
+    chart="dcgm-exporter",
+    version="4.8.1",
+    repository="https://nvidia.github.io/dcgm-exporter/helm-charts",
+    source="https://nvidia.github.io/dcgm-exporter (chart 4.8.1, image 4.5.2-4.8.1; no CRDs, no webhooks). "
+    "AWS only: the GPU Operator ships its own exporter on-prem and GKE has a managed DCGM package",
+)
+
+KEDA = HelmChart(
+    chart="keda",
+    version="2.20.2",
+    repository="https://kedacore.github.io/charts",
+    source="https://github.com/kedacore/charts/releases/tag/v2.20.2 (KEDA 2.20.2; Prometheus scaler with "
+    "GCP workload identity for Google Managed Prometheus)",
+)

@@ -1,0 +1,126 @@
+"""The placement's Kubernetes Secrets: API key, model-source token, weight-store keys.
+
+Values only ever travel as secret Outputs: the Plan and rendered manifests show "[secret]".
+
+* API key: generated (pulumi_random, kept in the Secret and the encrypted state) unless the
+  target reads it from the cloud's secret store (``ClusterContext.api_key``). The Secret's
+  keys are client ids (Envoy Gateway's apiKeyAuth format); the server reads the same key.
+* Source token (Hugging Face): only the stager mounts it, as a file (``HF_TOKEN_PATH``).
+* Weight-store keys (on-prem S3-compatible endpoints): the target's JSON
+  ``{accessKeyId, secretAccessKey}`` rewritten as an AWS shared-credentials file, mounted
+  where ``AWS_SHARED_CREDENTIALS_FILE`` points (boto3 and the Run:ai streamer read it).
+
+Secrets are mounted as files, never passed as environment variables, except the API key:
+vLLM reads it only from its environment (the launcher moves it to VLLM_API_KEY).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from infra import secrets
+from infra.plan.model import SECRET
+from infra.workloads import meta
+from infra.workloads.scope import PlacementScope
+from serving.errors import LlmFleetError
+
+DEFAULT_CLIENT = "default"
+"""Client id of the placement's generated API key (the gateway forwards it for rate limits)."""
+API_KEY_LENGTH = 48
+WEIGHTS_CREDENTIALS_KEY = "credentials"
+SOURCE_TOKEN_KEY = "token"  # noqa: S105 - the key name inside the Secret, not a value
+
+
+@dataclass(frozen=True)
+class PlacementSecrets:
+    api_key: k8s.core.v1.Secret
+    api_key_name: str
+    api_key_clients: tuple[str, ...]
+    source_token: k8s.core.v1.Secret | None
+    source_token_name: str | None
+    weights: k8s.core.v1.Secret | None
+    weights_name: str | None
+
+
+def create_secrets(scope: PlacementScope, namespace: k8s.core.v1.Namespace) -> PlacementSecrets:
+    api_key_name = f"{scope.model.name}-api-key"
+    api_key = k8s.core.v1.Secret(
+        f"{scope.name}-api-key",
+        metadata=meta.metadata(api_key_name, scope.namespace, scope.labels(meta.SERVER)),
+        type="Opaque",
+        string_data={DEFAULT_CLIENT: pulumi.Output.secret(_api_key_value(scope))},
+        opts=scope.child(depends_on=[namespace]),
+    )
+
+    token = scope.model.source.token
+    token_name = f"{scope.model.name}-source-token" if token else None
+    token_secret = None
+    if token is not None and token_name is not None:
+        value = secrets.resolve(token, f"models.{scope.model.name}.source.token")
+        token_secret = k8s.core.v1.Secret(
+            f"{scope.name}-source-token",
+            metadata=meta.metadata(token_name, scope.namespace, scope.labels(meta.STAGER)),
+            type="Opaque",
+            string_data={SOURCE_TOKEN_KEY: pulumi.Output.secret(value)},
+            opts=scope.child(depends_on=[namespace]),
+        )
+
+    store = scope.cluster.weights
+    weights_name = f"{scope.model.name}-weights-credentials" if store.credentials_secret is not None else None
+    weights_secret = None
+    if store.credentials_secret is not None and weights_name is not None:
+        where = f"targets.{scope.cluster.name}.weights.credentials"
+        ini = pulumi.Output.from_input(store.credentials_secret).apply(lambda raw: shared_credentials_file(raw, where))
+        weights_secret = k8s.core.v1.Secret(
+            f"{scope.name}-weights-credentials",
+            metadata=meta.metadata(weights_name, scope.namespace, scope.labels(meta.SERVER)),
+            type="Opaque",
+            string_data={WEIGHTS_CREDENTIALS_KEY: pulumi.Output.secret(ini)},
+            opts=scope.child(depends_on=[namespace]),
+        )
+    return PlacementSecrets(
+        api_key=api_key,
+        api_key_name=api_key_name,
+        api_key_clients=(DEFAULT_CLIENT,),
+        source_token=token_secret,
+        source_token_name=token_name,
+        weights=weights_secret,
+        weights_name=weights_name,
+    )
+
+
+def _api_key_value(scope: PlacementScope) -> pulumi.Output[str]:
+    cluster = scope.cluster
+    if cluster.api_key_source == "kubernetes":
+        password = random.RandomPassword(
+            f"{scope.name}-api-key",
+            length=API_KEY_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=scope.opts.parent),
+        )
+        return password.result
+    if cluster.api_key is None:
+        raise LlmFleetError(
+            f"targets.{cluster.name}: api_key_source is '{cluster.api_key_source}' but the target gives no "
+            "api_key reader; set ClusterContext.api_key"
+        )
+    return cluster.api_key(scope.model.name)
+
+
+def shared_credentials_file(raw: str, where: str) -> str:
+    """JSON ``{accessKeyId, secretAccessKey}`` -> an AWS shared-credentials file (offline: the placeholder)."""
+    if raw == SECRET:
+        return SECRET
+    try:
+        data = json.loads(raw)
+        key_id, key = str(data["accessKeyId"]), str(data["secretAccessKey"])
+    except (json.JSONDecodeError, TypeError, KeyError):
+        raise LlmFleetError(
+            f"{where}: expected JSON {{\"accessKeyId\": ..., \"secretAccessKey\": ...}} (value not shown)"
+        ) from None
+    return f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {key}\n"

@@ -1,0 +1,70 @@
+"""Names, labels and annotations every workload object shares.
+
+Label values are stable (derived from the model name only): selectors of Deployments,
+Services, PDBs and NetworkPolicies are built from them and must never change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+PART_OF = "llm-fleet"
+DOMAIN = "llm-fleet.dev"
+
+SERVER = "server"
+STAGER = "stager"
+
+GATEWAY_ACCESS_LABEL = f"{DOMAIN}/gateway-access"
+"""Label on a namespace whose HTTPRoutes may attach to the cluster's gateway."""
+
+SPEC_HASH_ANNOTATION = f"{DOMAIN}/serving-spec-sha256"
+"""Pod-template annotation carrying the sha256 of the ServingSpec: a spec change rolls the servers."""
+
+PULUMI_SKIP_AWAIT = "pulumi.com/skipAwait"
+PULUMI_TIMEOUT = "pulumi.com/timeoutSeconds"
+
+
+def selector_labels(model: str, component: str = SERVER) -> dict[str, str]:
+    """The immutable labels a workload's selector matches."""
+    return {"app.kubernetes.io/name": model, "app.kubernetes.io/component": component}
+
+
+def labels(model: str, component: str, target: str) -> dict[str, str]:
+    """Selector labels plus ownership labels (every object of a placement carries them)."""
+    return {
+        **selector_labels(model, component),
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+        f"{DOMAIN}/target": target,
+    }
+
+
+def checkov_skips(skips: Mapping[str, str]) -> dict[str, str]:
+    """``checkov.io/skipN`` annotations: ``{"CKV_K8S_40": "why"}`` -> ``{"checkov.io/skip1": "CKV_K8S_40=why"}``.
+
+    Checkov honours these on the object's own metadata. Every suppression carries its reason.
+    """
+    out: dict[str, str] = {}
+    for index, (check, reason) in enumerate(sorted(skips.items()), start=1):
+        if not reason.strip():
+            raise ValueError(f"checkov skip {check} needs a reason")
+        out[f"checkov.io/skip{index}"] = f"{check}={reason}"
+    return out
+
+
+def metadata(
+    name: str,
+    namespace: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """ObjectMeta as a camelCase dict, with an explicit name (never auto-named: renders are stable)."""
+    meta: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    if labels:
+        meta["labels"] = dict(labels)
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return meta

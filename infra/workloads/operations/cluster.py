@@ -1,0 +1,510 @@
+"""ClusterOperations: the per-cluster monitoring and autoscaling add-ons.
+
+Which metrics stack a cluster gets follows ``ClusterContext.metrics`` (the target decides it
+from ``targets[].monitoring.stack``):
+
+* ``prometheus-operator`` (on-prem always; AWS and GCP with ``stack: in-cluster``; AWS with
+  ``stack: managed`` too, see below): kube-prometheus-stack (Prometheus with retention from
+  ``monitoring.retentionDays``, Alertmanager, Grafana whose sidecar loads every ConfigMap
+  labelled ``grafana_dashboard: "1"``, kube-state-metrics, node exporter). Rules are
+  PrometheusRules, scrapes PodMonitors/ServiceMonitors.
+  AWS ``stack: managed``: the same in-cluster Prometheus (short retention) remote-writes to the
+  Amazon Managed Prometheus workspace the AWS target creates and hands over in
+  ``context.extra["amp_remote_write_url"]`` (SigV4, the Prometheus service account's identity).
+* ``gmp`` (GKE with ``stack: managed``): Google Managed Prometheus collects (PodMonitoring /
+  ClusterPodMonitoring) and evaluates rules (ClusterRules, scoped to this cluster); the GKE
+  target enables its kube-state-metrics and DCGM packages. KEDA reads the GMP query API
+  with Workload Identity.
+
+GPU metrics (DCGM exporter): a pinned Helm release on AWS; on-prem the NVIDIA GPU Operator
+already runs one, so only a ServiceMonitor is added (no second exporter); GKE's managed DCGM
+package on ``gmp`` clusters.
+
+Gateway metrics: the Envoy Gateway proxies' per-route cluster counters (availability SLI and
+the scale-from-zero signal), filtered to the two counter families the rules read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra import versions
+from infra.workloads.context import GPU_TAINT, ClusterContext
+from infra.workloads.operations import alerts, dashboards
+from infra.workloads.operations.metrics import GATEWAY_METRICS, dcgm_counters_csv
+from serving.errors import LlmFleetError
+
+OPERATIONS_KEY = "operations"
+"""Key of ``ClusterContext.extra`` under which the cluster's ClusterOperations is registered."""
+
+MONITORING_NAMESPACE = "monitoring"
+KEDA_NAMESPACE = "keda"
+PROMETHEUS_RELEASE = "kps"
+"""kube-prometheus-stack release and fullnameOverride: the Prometheus Service is ``kps-prometheus``."""
+PROMETHEUS_URL = f"http://{PROMETHEUS_RELEASE}-prometheus.{MONITORING_NAMESPACE}.svc:9090"
+GMP_COLLECTOR_NAMESPACE = "gke-gmp-system"
+"""Namespace of Google Managed Prometheus' collectors (they scrape the model servers)."""
+GMP_QUERY_URL = "https://monitoring.googleapis.com/v1/projects/{project}/location/global/prometheus"
+GMP_TRIGGER_AUTH = "google-managed-prometheus"
+KEDA_SERVICE_ACCOUNT = "keda-operator"
+GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret's name, not a password
+DCGM_COUNTERS_CONFIGMAP = "dcgm-exporter-counters"
+DCGM_COUNTERS_DIR = "/etc/dcgm-exporter/llm-fleet"
+GPU_POOL_LABEL = "llm-fleet.dev/gpu-pool"
+"""Node label of cloud GPU pools (infra.targets.POOL_LABEL); the DCGM exporter runs only there."""
+
+PROMETHEUS_GIB_PER_RETENTION_DAY = 2
+"""Disk estimate for one cluster's series (model servers, GPUs, kube-state, nodes) per day kept."""
+PROMETHEUS_MIN_DISK_GIB = 20
+MANAGED_LOCAL_RETENTION_DAYS = 1
+"""With AMP, the in-cluster Prometheus keeps one day (rules, KEDA, Grafana); AMP keeps the rest."""
+SCRAPE_INTERVAL = "15s"
+
+Backend = Literal["prometheus-operator", "gmp"]
+
+
+@dataclass(frozen=True)
+class MetricsPlumbing:
+    """How workloads on one cluster are scraped, alerted on and autoscaled (pure: from the context)."""
+
+    backend: Backend
+    prometheus_url: str
+    scraper_namespace: str
+    """Namespace of the scraper: model namespaces let it reach port 8000."""
+    query_matchers: tuple[tuple[str, str], ...] = ()
+    """Label matchers KEDA queries need (GMP's API is project-wide: pin the cluster)."""
+    trigger_authentication: dict[str, str] | None = None
+    dcgm: Literal["helm", "gpu-operator", "gke-managed", "none"] = "helm"
+
+    @property
+    def rules_kind(self) -> tuple[str, str]:
+        """(apiVersion, kind) of a rule object for one placement."""
+        if self.backend == "gmp":
+            return "monitoring.googleapis.com/v1", "ClusterRules"
+        return "monitoring.coreos.com/v1", "PrometheusRule"
+
+
+def metrics_plumbing(context: ClusterContext) -> MetricsPlumbing:
+    target = context.target
+    if context.metrics == "gmp":
+        project = getattr(target, "project", None)
+        if project is None:
+            raise LlmFleetError(
+                f"targets.{target.name}.monitoring.stack: 'managed' metrics on a {target.kind} target have no "
+                "Google Managed Prometheus; use 'in-cluster'"
+            )
+        return MetricsPlumbing(
+            backend="gmp",
+            prometheus_url=GMP_QUERY_URL.format(project=project),
+            scraper_namespace=GMP_COLLECTOR_NAMESPACE,
+            # GKE labels every series with the cluster name (the GCP target names it after the target).
+            query_matchers=(("cluster", target.name),),
+            trigger_authentication={"kind": "ClusterTriggerAuthentication", "name": GMP_TRIGGER_AUTH},
+            dcgm="gke-managed",
+        )
+    if target.kind == "onprem":
+        dcgm: Literal["helm", "gpu-operator", "gke-managed", "none"] = "gpu-operator"
+    elif target.kind == "gcp":
+        dcgm = "none"  # GKE's DCGM package feeds only Google Managed Prometheus
+    else:
+        dcgm = "helm"
+    return MetricsPlumbing(
+        backend="prometheus-operator",
+        prometheus_url=PROMETHEUS_URL,
+        scraper_namespace=MONITORING_NAMESPACE,
+        dcgm=dcgm,
+    )
+
+
+@dataclass(frozen=True)
+class ClusterOperationsArgs:
+    context: ClusterContext
+    gcp_provider: pulumi.ProviderResource | None = None
+    """GKE with managed metrics: the project's provider, for KEDA's read access to GMP."""
+    extra_depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+    @classmethod
+    def from_target(cls, component: Any) -> ClusterOperationsArgs:
+        """Args from a target component (``.context``, and ``.gcp_provider`` on GCP)."""
+        return cls(context=component.context, gcp_provider=getattr(component, "gcp_provider", None))
+
+
+def _release(chart: versions.HelmChart) -> dict[str, Any]:
+    args: dict[str, Any] = {"chart": chart.chart, "version": chart.version}
+    if chart.repository:
+        args["repository_opts"] = k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository)
+    return args
+
+
+class ClusterOperations(pulumi.ComponentResource):
+    """Metrics collection, GPU metrics, Grafana dashboards, GPU alerts and KEDA on one cluster."""
+
+    plumbing: MetricsPlumbing
+    monitoring_namespace: k8s.core.v1.Namespace
+    keda_namespace: k8s.core.v1.Namespace
+    prometheus_stack: k8s.helm.v3.Release | None
+    keda: k8s.helm.v3.Release
+    dependencies: list[pulumi.Resource]
+    """What placement-level objects (monitors, rules, ScaledObjects) wait for: the CRDs' owners."""
+
+    def __init__(self, name: str, args: ClusterOperationsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-fleet:operations:ClusterOperations", name, None, opts)
+        self._name = name
+        self._args = args
+        self._context = args.context
+        self.plumbing = metrics_plumbing(args.context)
+        self.prometheus_stack = None
+        self.dependencies = []
+        self._create_namespaces()
+        self._create_prometheus_stack()
+        self._create_gpu_metrics()
+        self._create_gateway_scrape()
+        self._create_keda()
+        self._create_gpu_rules()
+        self._create_fleet_dashboard()
+        self._context.extra[OPERATIONS_KEY] = self
+        self.register_outputs(
+            {
+                "backend": self.plumbing.backend,
+                "prometheusUrl": self.plumbing.prometheus_url,
+                "monitoringNamespace": self.monitoring_namespace.metadata.name,
+            }
+        )
+
+    # -- helpers -------------------------------------------------------------------------
+    def _opts(self, *depends_on: pulumi.Resource | None) -> pulumi.ResourceOptions:
+        deps = [*self._context.depends_on, *self._args.extra_depends_on, *(d for d in depends_on if d is not None)]
+        return pulumi.ResourceOptions(parent=self, provider=self._context.provider, depends_on=deps)
+
+    def _labels(self) -> dict[str, str]:
+        return {"app.kubernetes.io/part-of": "llm-fleet", "app.kubernetes.io/managed-by": "pulumi"}
+
+    @property
+    def _gmp(self) -> bool:
+        return self.plumbing.backend == "gmp"
+
+    # -- namespaces ------------------------------------------------------------------------
+    def _create_namespaces(self) -> None:
+        # node-exporter (host network/PID, host paths) and the DCGM exporter (SYS_ADMIN) cannot run
+        # under "restricted"; nothing else is deployed in this namespace.
+        level = "restricted" if self._gmp else "privileged"
+        self.monitoring_namespace = k8s.core.v1.Namespace(
+            f"{self._name}-monitoring-ns",
+            metadata={"name": MONITORING_NAMESPACE, "labels": {**self._labels(), **_pss(level)}},
+            opts=self._opts(),
+        )
+        self.keda_namespace = k8s.core.v1.Namespace(
+            f"{self._name}-keda-ns",
+            metadata={"name": KEDA_NAMESPACE, "labels": {**self._labels(), **_pss("restricted")}},
+            opts=self._opts(),
+        )
+
+    # -- metrics stack ---------------------------------------------------------------------
+    def _create_prometheus_stack(self) -> None:
+        if self._gmp:
+            return
+        import pulumi_random as random
+
+        password = random.RandomPassword(
+            f"{self._name}-grafana-admin-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        admin = k8s.core.v1.Secret(
+            f"{self._name}-grafana-admin",
+            metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": MONITORING_NAMESPACE, "labels": self._labels()},
+            string_data={"admin-user": "admin", "admin-password": password.result},
+            opts=self._opts(self.monitoring_namespace),
+        )
+        self.prometheus_stack = k8s.helm.v3.Release(
+            f"{self._name}-kube-prometheus-stack",
+            name=PROMETHEUS_RELEASE,
+            namespace=MONITORING_NAMESPACE,
+            create_namespace=False,
+            values=prometheus_stack_values(self._context),
+            atomic=True,
+            timeout=900,
+            opts=self._opts(self.monitoring_namespace, admin),
+            **_release(versions.KUBE_PROMETHEUS_STACK),
+        )
+        self.dependencies.append(self.prometheus_stack)
+
+    def _create_gpu_metrics(self) -> None:
+        mode = self.plumbing.dcgm
+        if mode == "helm":
+            counters = k8s.core.v1.ConfigMap(
+                f"{self._name}-dcgm-counters",
+                metadata={"name": DCGM_COUNTERS_CONFIGMAP, "namespace": MONITORING_NAMESPACE, "labels": self._labels()},
+                data={"counters.csv": dcgm_counters_csv()},
+                opts=self._opts(self.monitoring_namespace),
+            )
+            k8s.helm.v3.Release(
+                f"{self._name}-dcgm-exporter",
+                name="dcgm-exporter",
+                namespace=MONITORING_NAMESPACE,
+                create_namespace=False,
+                values=dcgm_exporter_values(),
+                atomic=True,
+                opts=self._opts(self.monitoring_namespace, counters, self.prometheus_stack),
+                **_release(versions.DCGM_EXPORTER),
+            )
+        elif mode == "gpu-operator":
+            # The GPU Operator's exporter (Service nvidia-dcgm-exporter, port gpu-metrics). Its
+            # counters file is the operator's: dcgm_counters_csv() is what it should be given
+            # (dcgmExporter.config.name) for the ECC alert to have data.
+            k8s.apiextensions.CustomResource(
+                f"{self._name}-gpu-operator-dcgm",
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata={"name": "gpu-operator-dcgm-exporter", "namespace": MONITORING_NAMESPACE, "labels": self._labels()},
+                spec={
+                    "namespaceSelector": {"any": True},
+                    "selector": {"matchLabels": {"app": "nvidia-dcgm-exporter"}},
+                    "endpoints": [{"port": "gpu-metrics", "interval": SCRAPE_INTERVAL, "honorLabels": True}],
+                },
+                opts=self._opts(self.prometheus_stack),
+            )
+        elif mode == "none":
+            pulumi.log.warn(
+                f"{self._context.name}: GKE with in-cluster monitoring has no DCGM exporter; GPU panels and GPU "
+                "alerts stay empty (use monitoring.stack 'managed' for GKE's DCGM package)",
+                resource=self,
+            )
+
+    def _create_gateway_scrape(self) -> None:
+        gateway = self._context.gateway
+        selector = {
+            "matchLabels": {
+                "app.kubernetes.io/name": "envoy",
+                "gateway.envoyproxy.io/owning-gateway-name": gateway.name,
+                "gateway.envoyproxy.io/owning-gateway-namespace": gateway.namespace,
+            }
+        }
+        keep = {"action": "keep", "sourceLabels": ["__name__"], "regex": "|".join(sorted(GATEWAY_METRICS))}
+        if self._gmp:
+            k8s.apiextensions.CustomResource(
+                f"{self._name}-gateway-monitoring",
+                api_version="monitoring.googleapis.com/v1",
+                kind="ClusterPodMonitoring",
+                metadata={"name": "llm-fleet-gateway", "labels": self._labels()},
+                spec={
+                    "selector": selector,
+                    "endpoints": [
+                        {
+                            "port": "metrics",
+                            "path": "/stats/prometheus",
+                            "interval": SCRAPE_INTERVAL,
+                            "metricRelabeling": [keep],
+                        }
+                    ],
+                },
+                opts=self._opts(),
+            )
+            return
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-gateway-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata={"name": "llm-fleet-gateway", "namespace": MONITORING_NAMESPACE, "labels": self._labels()},
+            spec={
+                "namespaceSelector": {"any": True},
+                "selector": selector,
+                "podMetricsEndpoints": [
+                    {
+                        "port": "metrics",
+                        "path": "/stats/prometheus",
+                        "interval": SCRAPE_INTERVAL,
+                        "metricRelabelings": [keep],
+                    }
+                ],
+            },
+            opts=self._opts(self.prometheus_stack),
+        )
+
+    # -- autoscaling -----------------------------------------------------------------------
+    def _create_keda(self) -> None:
+        self.keda = k8s.helm.v3.Release(
+            f"{self._name}-keda",
+            name="keda",
+            namespace=KEDA_NAMESPACE,
+            create_namespace=False,
+            values=keda_values(),
+            atomic=True,
+            opts=self._opts(self.keda_namespace),
+            **_release(versions.KEDA),
+        )
+        self.dependencies.append(self.keda)
+        if self._gmp:
+            self._grant_keda_gmp_access()
+            auth = k8s.apiextensions.CustomResource(
+                f"{self._name}-keda-gmp-auth",
+                api_version="keda.sh/v1alpha1",
+                kind="ClusterTriggerAuthentication",
+                metadata={"name": GMP_TRIGGER_AUTH, "labels": self._labels()},
+                spec={"podIdentity": {"provider": "gcp"}},
+                opts=self._opts(self.keda),
+            )
+            self.dependencies.append(auth)
+
+    def _grant_keda_gmp_access(self) -> None:
+        """roles/monitoring.viewer for the KEDA operator's Kubernetes service account, directly
+        (Workload Identity Federation for GKE principal: no Google service account needed)."""
+        import pulumi_gcp as gcp
+
+        target = self._context.target
+        project = target.project  # type: ignore[union-attr]
+        invoke_opts = pulumi.InvokeOutputOptions(provider=self._args.gcp_provider) if self._args.gcp_provider else None
+        number = gcp.organizations.get_project_output(project_id=project, opts=invoke_opts).number
+        member = number.apply(
+            lambda n: f"principal://iam.googleapis.com/projects/{n}/locations/global/workloadIdentityPools/"
+            f"{project}.svc.id.goog/subject/ns/{KEDA_NAMESPACE}/sa/{KEDA_SERVICE_ACCOUNT}"
+        )
+        gcp.projects.IAMMember(
+            f"{self._name}-keda-gmp-reader",
+            project=project,
+            role="roles/monitoring.viewer",
+            member=member,
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.gcp_provider),
+        )
+
+    # -- alerts and dashboards -------------------------------------------------------------
+    def _create_gpu_rules(self) -> None:
+        groups = alerts.cluster_rule_groups(self._context.name)
+        if self._gmp:
+            k8s.apiextensions.CustomResource(
+                f"{self._name}-gpu-rules",
+                api_version="monitoring.googleapis.com/v1",
+                kind="ClusterRules",
+                metadata={"name": "llm-fleet-gpu", "labels": self._labels()},
+                spec={"groups": groups},
+                opts=self._opts(),
+            )
+            return
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-gpu-rules",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata={"name": "llm-fleet-gpu", "namespace": MONITORING_NAMESPACE, "labels": self._labels()},
+            spec={"groups": groups},
+            opts=self._opts(self.prometheus_stack),
+        )
+
+    def _create_fleet_dashboard(self) -> None:
+        board = dashboards.fleet_dashboard(self._context.name)
+        k8s.core.v1.ConfigMap(
+            f"{self._name}-fleet-dashboard",
+            metadata={
+                "name": "llm-fleet-overview-dashboard",
+                "namespace": MONITORING_NAMESPACE,
+                "labels": {**self._labels(), **dashboards.DASHBOARD_LABEL},
+                "annotations": {dashboards.FOLDER_ANNOTATION: dashboards.FOLDER},
+            },
+            data=dashboards.dashboard_configmap_data(board),
+            opts=self._opts(self.monitoring_namespace),
+        )
+
+
+def _pss(level: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for mode in ("enforce", "audit", "warn"):
+        out[f"pod-security.kubernetes.io/{mode}"] = level
+        out[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Helm values (pure functions: tested directly and visible in the Plan)
+# ---------------------------------------------------------------------------
+
+
+def prometheus_stack_values(context: ClusterContext) -> dict[str, Any]:
+    target = context.target
+    managed = target.kind == "aws" and target.monitoring.stack == "managed"
+    days = MANAGED_LOCAL_RETENTION_DAYS if managed else target.monitoring.retention_days
+    disk_gib = max(PROMETHEUS_MIN_DISK_GIB, PROMETHEUS_GIB_PER_RETENTION_DAY * days)
+    spec: dict[str, Any] = {
+        "retention": f"{days}d",
+        # Size-based retention below the volume size: a full disk stops Prometheus.
+        "retentionSize": f"{int(disk_gib * 0.85)}GiB",
+        "scrapeInterval": SCRAPE_INTERVAL,
+        "evaluationInterval": "30s",
+        # Select every PodMonitor/ServiceMonitor/PrometheusRule, not only the chart's own.
+        "podMonitorSelectorNilUsesHelmValues": False,
+        "serviceMonitorSelectorNilUsesHelmValues": False,
+        "ruleSelectorNilUsesHelmValues": False,
+        "probeSelectorNilUsesHelmValues": False,
+        "externalLabels": {"cluster": target.name},
+        "storageSpec": {
+            "volumeClaimTemplate": {
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{disk_gib}Gi"}}}
+            }
+        },
+        "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "8Gi"}},
+    }
+    values: dict[str, Any] = {
+        "fullnameOverride": PROMETHEUS_RELEASE,
+        "crds": {"enabled": True},
+        "prometheus": {"prometheusSpec": spec},
+        "alertmanager": {"enabled": True},
+        "kubeStateMetrics": {"enabled": True},
+        "nodeExporter": {"enabled": True},
+        "grafana": {
+            "enabled": True,
+            "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
+            "defaultDashboardsEnabled": True,
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": next(iter(dashboards.DASHBOARD_LABEL)),
+                    "labelValue": dashboards.DASHBOARD_LABEL["grafana_dashboard"],
+                    "searchNamespace": "ALL",
+                    "folderAnnotation": dashboards.FOLDER_ANNOTATION,
+                    "provider": {"foldersFromFilesStructure": True},
+                }
+            },
+        },
+    }
+    if managed:
+        url = context.extra.get("amp_remote_write_url")
+        if not url:
+            raise LlmFleetError(
+                f"targets.{target.name}.monitoring.stack: 'managed' on aws needs the Amazon Managed Prometheus "
+                "workspace of the target (ClusterContext.extra['amp_remote_write_url']); the AWS target does not "
+                "provide one yet: use 'in-cluster'"
+            )
+        spec["remoteWrite"] = [{"url": url, "sigv4": {"region": target.region}}]  # type: ignore[union-attr]
+        role = context.extra.get("amp_role_arn")
+        if role:
+            values["prometheus"]["serviceAccount"] = {"annotations": {"eks.amazonaws.com/role-arn": role}}
+    return values
+
+
+def dcgm_exporter_values() -> dict[str, Any]:
+    return {
+        "arguments": ["-f", f"{DCGM_COUNTERS_DIR}/counters.csv"],
+        "extraConfigMapVolumes": [{"name": "llm-fleet-counters", "configMap": {"name": DCGM_COUNTERS_CONFIGMAP}}],
+        "extraVolumeMounts": [{"name": "llm-fleet-counters", "mountPath": DCGM_COUNTERS_DIR, "readOnly": True}],
+        # Label GPU series with the pod/namespace that holds the GPU (per-model GPU panels).
+        "mapPodsMetrics": True,
+        "serviceMonitor": {"enabled": True, "interval": SCRAPE_INTERVAL, "honorLabels": True},
+        "tolerations": [dict(GPU_TAINT)],
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [{"key": GPU_POOL_LABEL, "operator": "Exists"}]}]
+                }
+            }
+        },
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+    }
+
+
+def keda_values() -> dict[str, Any]:
+    return {
+        "resources": {
+            "operator": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+            "metricServer": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        },
+    }

@@ -1,0 +1,263 @@
+"""PlacementOperations: scrape, SLO rules, dashboard and autoscaler of one model placement.
+
+Created at the end of ``ModelPlacement.__init__``; everything lands in the model's namespace
+(the GMP rule object is cluster-scoped). The server it watches is described by a
+:class:`ServerRef`, read from the placement component's attributes when the serving layer
+exposes them, else derived from the same naming and label helpers the serving layer uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra import naming
+from infra.workloads.operations import alerts, autoscaling, dashboards
+from infra.workloads.operations.cluster import OPERATIONS_KEY, MetricsPlumbing, metrics_plumbing
+from infra.workloads.operations.prices import replica_cost
+
+if TYPE_CHECKING:
+    from infra.workloads.placement import PlacementArgs
+
+METRICS_PATH = "/metrics"
+SCRAPE_INTERVAL = "15s"
+LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"
+
+
+@dataclass(frozen=True)
+class ServerRef:
+    """The model server workload of a placement, as operations needs it."""
+
+    name: str
+    """Deployment / LeaderWorkerSet name; its pods are named ``<name>-...``."""
+    namespace: str
+    selector: dict[str, str]
+    """Labels every server pod carries (the workload's selector)."""
+    port: int = naming.SERVER_PORT
+    kind: str = "Deployment"
+    api_version: str = "apps/v1"
+    gpus_per_replica: int = 1
+    metrics_path: str = METRICS_PATH
+    api_route: str = ""
+    """Name of the HTTPRoute that carries the model's API traffic (``/v1``); its Envoy clusters
+    feed the availability SLI and the wake-up trigger. Not the health route: Route 53 probes it."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+    @classmethod
+    def for_placement(cls, component: Any, args: PlacementArgs) -> ServerRef:
+        """From the ModelPlacement component's attributes (``labels``, ``service_port``,
+        ``metrics_path``, ``shape``, ``workload``, ``workload_kind``, ``workload_api_version``);
+        where one is missing, from the naming and label helpers the serving layer uses."""
+        model = args.model
+        shape = getattr(component, "shape", None) or _shape(args)
+        multi_node = bool(shape is not None and shape.multi_node)
+        workload = getattr(component, "workload", None)
+        return cls(
+            name=getattr(component, "service_name", None) or naming.server_name(model.name),
+            namespace=getattr(component, "namespace_name", None) or naming.namespace(model.name),
+            selector=dict(getattr(component, "labels", None) or _default_selector(model.name)),
+            port=getattr(component, "service_port", None) or naming.SERVER_PORT,
+            metrics_path=getattr(component, "metrics_path", None) or METRICS_PATH,
+            kind=getattr(component, "workload_kind", None) or ("LeaderWorkerSet" if multi_node else "Deployment"),
+            api_version=getattr(component, "workload_api_version", None)
+            or (LWS_API_VERSION if multi_node else "apps/v1"),
+            gpus_per_replica=shape.gpus if shape is not None else (args.placement.tensor_parallel or 1),
+            api_route=model.name,
+            depends_on=[workload] if isinstance(workload, pulumi.Resource) else [],
+        )
+
+
+def _default_selector(model: str) -> dict[str, str]:
+    try:
+        from infra.workloads import meta
+
+        return meta.selector_labels(model, meta.SERVER)
+    except ImportError:  # the serving layer's label helpers are not there: the brief's fallback
+        return {"app.kubernetes.io/name": naming.server_name(model)}
+
+
+def _shape(args: PlacementArgs) -> Any:
+    try:
+        from infra.workloads.sizing import server_shape
+    except ImportError:
+        return None
+    pool = args.cluster.pools[args.placement.pool]
+    return server_shape(args.model, args.placement, pool, args.cluster.kind)
+
+
+def rule_scope(args: PlacementArgs, server: ServerRef) -> alerts.PlacementRuleScope:
+    target = args.cluster.target
+    pool = next(p for p in target.gpu_pools if p.name == args.placement.pool)
+    cost = replica_cost(target, pool, server.gpus_per_replica)
+    index = next(i for i, m in enumerate(args.cluster.stack.models) if m.name == args.model.name)
+    return alerts.PlacementRuleScope(
+        model=args.model.name,
+        target=target.name,
+        namespace=server.namespace,
+        server=server.name,
+        api_route=server.api_route or args.model.name,
+        workload_kind=server.kind,
+        slo=args.model.slo,
+        min_replicas=args.placement.replicas.min,
+        queue_depth_per_replica=args.model.autoscaling.queue_depth_per_replica,
+        replica_usd_per_hour=cost.usd_per_hour if cost else None,
+        config_path=f"models[{index}].slo",
+    )
+
+
+def dashboard_scope(args: PlacementArgs, server: ServerRef) -> dashboards.DashboardScope:
+    target = args.cluster.target
+    pool = next(p for p in target.gpu_pools if p.name == args.placement.pool)
+    cost = replica_cost(target, pool, server.gpus_per_replica)
+    return dashboards.DashboardScope(
+        model=args.model.name,
+        target=target.name,
+        namespace=server.namespace,
+        server=server.name,
+        api_route=server.api_route or args.model.name,
+        ttft_target_s=args.model.slo.ttft_p95_ms / 1000,
+        itl_target_s=args.model.slo.itl_p95_ms / 1000,
+        min_replicas=args.placement.replicas.min,
+        max_replicas=args.placement.replicas.max,
+        cost_basis=f"{cost.usd_per_hour} USD per replica-hour ({cost.basis})" if cost else None,
+    )
+
+
+def scaling_target(server: ServerRef, plumbing: MetricsPlumbing) -> autoscaling.ScalingTarget:
+    return autoscaling.ScalingTarget(
+        name=server.name,
+        namespace=server.namespace,
+        api_route=server.api_route,
+        kind=server.kind,
+        api_version=server.api_version,
+        server_address=plumbing.prometheus_url,
+        extra_matchers=plumbing.query_matchers,
+        authentication=plumbing.trigger_authentication,
+    )
+
+
+class PlacementOperations(pulumi.ComponentResource):
+    """Monitoring, alerting and autoscaling of one model on one cluster."""
+
+    server: ServerRef
+    rule_groups: list[dict[str, Any]]
+    scaled_object: k8s.apiextensions.CustomResource
+
+    def __init__(
+        self,
+        name: str,
+        args: PlacementArgs,
+        server: ServerRef | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("llm-fleet:operations:PlacementOperations", name, None, opts)
+        self._name = name
+        self._args = args
+        server = server or ServerRef.for_placement(None, args)
+        self.server = server if server.api_route else dataclasses.replace(server, api_route=args.model.name)
+        self._plumbing = metrics_plumbing(args.cluster)
+        cluster_ops = args.cluster.extra.get(OPERATIONS_KEY)
+        self._cluster_deps: list[pulumi.Resource] = list(getattr(cluster_ops, "dependencies", []))
+        self._create_scrape()
+        self._create_rules()
+        self._create_dashboard()
+        self._create_autoscaler()
+        self.register_outputs({"rules": [g["name"] for g in self.rule_groups]})
+
+    def _opts(self, *extra: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self, provider=self._args.cluster.provider, depends_on=[*self._cluster_deps, *extra]
+        )
+
+    def _metadata(self, name: str, namespaced: bool = True, **more: Any) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "name": name,
+            "labels": {
+                "app.kubernetes.io/part-of": "llm-fleet",
+                "app.kubernetes.io/managed-by": "pulumi",
+                "llm-fleet.dev/model": self._args.model.name,
+                "llm-fleet.dev/target": self._args.cluster.name,
+                **more.pop("labels", {}),
+            },
+            **more,
+        }
+        if namespaced:
+            meta["namespace"] = self.server.namespace
+        return meta
+
+    # -- scrape ------------------------------------------------------------------------------
+    def _create_scrape(self) -> None:
+        server = self.server
+        if self._plumbing.backend == "gmp":
+            k8s.apiextensions.CustomResource(
+                f"{self._name}-pod-monitoring",
+                api_version="monitoring.googleapis.com/v1",
+                kind="PodMonitoring",
+                metadata=self._metadata(server.name),
+                spec={
+                    "selector": {"matchLabels": dict(server.selector)},
+                    "endpoints": [{"port": server.port, "path": server.metrics_path, "interval": SCRAPE_INTERVAL}],
+                },
+                opts=self._opts(),
+            )
+        else:
+            k8s.apiextensions.CustomResource(
+                f"{self._name}-pod-monitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="PodMonitor",
+                metadata=self._metadata(server.name),
+                spec={
+                    "selector": {"matchLabels": dict(server.selector)},
+                    "podMetricsEndpoints": [
+                        {"portNumber": server.port, "path": server.metrics_path, "interval": SCRAPE_INTERVAL}
+                    ],
+                },
+                opts=self._opts(),
+            )
+
+    # -- rules -------------------------------------------------------------------------------
+    def _create_rules(self) -> None:
+        self.rule_groups = alerts.placement_rule_groups(rule_scope(self._args, self.server))
+        api_version, kind = self._plumbing.rules_kind
+        namespaced = kind != "ClusterRules"
+        name = f"llm-fleet-{self._args.model.name}" if namespaced else f"llm-fleet-{self._args.model.name}-slo"
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-rules",
+            api_version=api_version,
+            kind=kind,
+            metadata=self._metadata(name, namespaced=namespaced),
+            spec={"groups": self.rule_groups},
+            opts=self._opts(),
+        )
+
+    # -- dashboard -----------------------------------------------------------------------------
+    def _create_dashboard(self) -> None:
+        board = dashboards.placement_dashboard(dashboard_scope(self._args, self.server))
+        k8s.core.v1.ConfigMap(
+            f"{self._name}-dashboard",
+            metadata=self._metadata(
+                f"{self.server.name}-dashboard",
+                labels=dict(dashboards.DASHBOARD_LABEL),
+                annotations={dashboards.FOLDER_ANNOTATION: dashboards.FOLDER},
+            ),
+            data=dashboards.dashboard_configmap_data(board),
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.cluster.provider),
+        )
+
+    # -- autoscaling -----------------------------------------------------------------------------
+    def _create_autoscaler(self) -> None:
+        spec = autoscaling.scaled_object_spec(
+            scaling_target(self.server, self._plumbing), self._args.placement.replicas, self._args.model.autoscaling
+        )
+        self.scaled_object = k8s.apiextensions.CustomResource(
+            f"{self._name}-scaler",
+            api_version="keda.sh/v1alpha1",
+            kind="ScaledObject",
+            metadata=self._metadata(self.server.name),
+            spec=spec,
+            opts=self._opts(*self.server.depends_on),
+        )

@@ -1,0 +1,24 @@
+"""K8S-08: pods use no hostPath volumes and share no host namespaces."""
+
+from policy.props import as_list, get
+from policy.rules._helpers import WORKLOAD_TYPES, workload_pods
+from policy.rules.base import resource_rule
+
+
+@resource_rule(
+    id="K8S-08",
+    title="Pods use no hostPath volumes and share no host namespaces",
+    severity="high",
+    category="security",
+    types=WORKLOAD_TYPES,
+    remediation="Remove hostPath volumes (use emptyDir, PVCs or CSI volumes) and hostNetwork/hostPID/hostIPC.",
+    references=("CKV_K8S_19", "CKV_K8S_17", "CKV_K8S_18", "custom"),
+)
+def disallow_host_access(resource, ctx):
+    for path, spec in workload_pods(resource):
+        for key in ("hostNetwork", "hostPID", "hostIPC"):
+            if get(spec, key) is True:
+                yield f"{path}: {key} is true; expected false"
+        for volume in as_list(get(spec, "volumes")):
+            if get(volume, "hostPath") is not None:
+                yield f"{path}: volume {get(volume, 'name')!r} is a hostPath; expected none"

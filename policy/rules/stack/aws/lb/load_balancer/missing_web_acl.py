@@ -1,0 +1,26 @@
+"""WAF-01: every internet-facing application load balancer has a WAFv2 web ACL."""
+
+from policy.props import get
+from policy.rules._helpers import refers_to, resource_names
+from policy.rules.base import Violation, stack_rule
+
+ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+
+@stack_rule(
+    id="WAF-01",
+    title="Every internet-facing application load balancer has a WAFv2 web ACL",
+    severity="high",
+    category="security",
+    types=("aws:lb/loadBalancer:LoadBalancer", ASSOCIATION),
+    remediation="Declare aws.wafv2.WebAclAssociation(resourceArn=<alb>.arn, webAclArn=<web ACL>.arn).",
+    references=("CKV2_AWS_28",),
+)
+def missing_web_acl(ctx):
+    associations = [get(a.props, "resourceArn") for a in ctx.of_type(ASSOCIATION)]
+    for lb in ctx.of_type("aws:lb/loadBalancer:LoadBalancer"):
+        if get(lb.props, "internal") is True or get(lb.props, "loadBalancerType", "application") != "application":
+            continue
+        names = resource_names(lb, "name")
+        if not any(refers_to(arn, names) for arn in associations):
+            yield Violation("internet-facing ALB has no aws:wafv2/webAclAssociation:WebAclAssociation", lb.urn)

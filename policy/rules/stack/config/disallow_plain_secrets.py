@@ -1,0 +1,20 @@
+"""SUPPLY-04: the stack configuration holds secret references, never secret values."""
+
+from policy.rules._helpers import looks_secret, walk_strings
+from policy.rules.base import Violation, stack_rule
+
+
+@stack_rule(
+    id="SUPPLY-04",
+    title="The stack configuration holds secret references, never secret values",
+    severity="critical",
+    category="security",
+    types=(),
+    remediation="Store the value with `pulumi config set --secret NAME` (or in the cloud secret store) and reference it "
+    "({config: NAME}, {awsSecretsManager: ...}, {gcpSecretManager: ...}).",
+    references=("custom",),
+)
+def disallow_plain_secrets(ctx):
+    for path, value in walk_strings(dict(ctx.settings.raw)):
+        if looks_secret(value):
+            yield Violation(f"config {path} holds a credential in plain text; expected a secret reference")

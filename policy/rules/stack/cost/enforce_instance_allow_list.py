@@ -1,0 +1,55 @@
+"""COST-05: GPU pools use only the environment's allowed instance types."""
+
+from policy.catalog.prices import is_gpu_instance
+from policy.props import as_list, get
+from policy.rules._helpers import (
+    EKS_NODE_GROUP,
+    GKE_NODE_POOL,
+    KARPENTER_NODE_POOL,
+    is_gpu_capacity,
+    karpenter_requirement,
+)
+from policy.rules.base import Violation, stack_rule
+
+
+@stack_rule(
+    id="COST-05",
+    title="GPU pools use only the environment's allowed instance types",
+    severity="high",
+    category="cost",
+    types=(KARPENTER_NODE_POOL, EKS_NODE_GROUP, GKE_NODE_POOL, "aws:ec2/launchTemplate:LaunchTemplate"),
+    remediation="Use instance types from policy.allowedInstanceTypes, or add the type there (a reviewed change).",
+    references=("custom",),
+)
+def enforce_instance_allow_list(ctx):
+    allowed = set(ctx.settings.allowed_instance_types)
+    if not allowed:
+        return
+    for target in ctx.settings.targets:
+        for pool in ctx.settings.pools(target):
+            bad = [t for t in as_list(pool.get("instanceTypes")) if t not in allowed]
+            if bad:
+                yield Violation(
+                    f"targets.{target.get('name')}.gpuPools.{pool.get('name')}.instanceTypes has {bad}; "
+                    f"allowed: {sorted(allowed)}"
+                )
+    for pool in ctx.of_type(KARPENTER_NODE_POOL):
+        if not is_gpu_capacity(pool):
+            continue
+        types = karpenter_requirement(pool, "node.kubernetes.io/instance-type")
+        if types is None:
+            yield Violation("GPU NodePool has no node.kubernetes.io/instance-type In requirement; the allow-list "
+                            "cannot hold", pool.urn)
+        elif bad := [t for t in types if t not in allowed]:
+            yield Violation(f"instance types {bad} are not allowed; allowed: {sorted(allowed)}", pool.urn)
+    for group in ctx.of_type(EKS_NODE_GROUP):
+        if is_gpu_capacity(group) and (bad := [t for t in as_list(get(group.props, "instanceTypes")) if t not in allowed]):
+            yield Violation(f"instanceTypes {bad} are not allowed; allowed: {sorted(allowed)}", group.urn)
+    for template in ctx.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        kind = get(template.props, "instanceType")
+        if kind and is_gpu_instance("aws", str(kind)) and kind not in allowed:
+            yield Violation(f"instanceType {kind!r} is not allowed; allowed: {sorted(allowed)}", template.urn)
+    for pool in ctx.of_type(GKE_NODE_POOL):
+        kind = get(pool.props, "nodeConfig.machineType")
+        if is_gpu_capacity(pool) and kind not in allowed:
+            yield Violation(f"nodeConfig.machineType {kind!r} is not allowed; allowed: {sorted(allowed)}", pool.urn)

@@ -1,0 +1,38 @@
+"""EDGE-01: on-prem Gateways terminate TLS; plain HTTP only redirects to HTTPS."""
+
+from policy.props import as_list, get
+from policy.rules._helpers import GATEWAY, object_name, redirect_only, routes_of
+from policy.rules.base import Violation, stack_rule
+
+
+@stack_rule(
+    id="EDGE-01",
+    title="On-prem Gateways terminate TLS; plain HTTP only redirects to HTTPS",
+    severity="high",
+    category="security",
+    types=(GATEWAY, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"),
+    remediation="Give the Gateway an HTTPS listener with tls.certificateRefs (cert-manager); attach to an HTTP "
+    "listener only a route whose rules are RequestRedirect filters to scheme https.",
+    references=("custom",),
+)
+def enforce_tls(ctx):
+    for gateway in ctx.of_type(GATEWAY):
+        if ctx.target_kind_of(gateway) != "onprem":
+            continue
+        listeners = as_list(get(gateway.props, "spec.listeners"))
+        https = [x for x in listeners if get(x, "protocol") in ("HTTPS", "TLS")]
+        if not https:
+            yield Violation(f"Gateway '{object_name(gateway)}' has no HTTPS listener", gateway.urn)
+        for listener in https:
+            if not as_list(get(listener, "tls.certificateRefs")):
+                yield Violation(f"listener {get(listener, 'name')!r} has no tls.certificateRefs", gateway.urn)
+        plain = {get(x, "name") for x in listeners if get(x, "protocol") == "HTTP"}
+        if not plain:
+            continue
+        for route, section in routes_of(ctx, gateway):
+            if (section is None or section in plain) and not redirect_only(route):
+                yield Violation(
+                    f"HTTPRoute '{object_name(route)}' serves plain HTTP on Gateway '{object_name(gateway)}'; "
+                    "expected only a redirect to https",
+                    route.urn,
+                )

@@ -1,0 +1,75 @@
+"""REL-01: every model placement fits its GPUs at its max model length (capacity planner)."""
+
+from policy.props import as_list, get
+from policy.rules._helpers import instance_gpus, pool_gpus_per_node
+from policy.rules.base import Violation, stack_rule
+from serving.errors import LlmFleetError
+
+
+def _pool_gpu(target, pool) -> str | None:
+    if pool.get("gpu"):
+        return str(pool["gpu"])
+    from serving.catalog import get_instance
+
+    for instance_type in as_list(pool.get("instanceTypes")):
+        try:
+            return get_instance(str(target.get("kind")), str(instance_type)).gpu
+        except LlmFleetError:
+            continue
+    return None
+
+
+def placement_plan(model, placement, target, pool):
+    """The capacity plan of one placement (None if its GPU is unknown)."""
+    from serving.capacity import plan_capacity
+
+    gpu = _pool_gpu(target, pool)
+    if gpu is None:
+        return None
+    return plan_capacity(
+        str(model.get("architecture")),
+        gpu,
+        tp=placement.get("tensorParallel"),
+        max_model_len=model.get("maxModelLen"),
+        kv_cache_dtype=str(model.get("kvCacheDtype") or "auto"),
+        gpu_memory_utilization=float(model.get("gpuMemoryUtilization") or 0.9),
+        quantization=model.get("quantization"),
+        max_num_seqs=model.get("maxNumSeqs"),
+        strict=False,
+    )
+
+
+@stack_rule(
+    id="REL-01",
+    title="Every model placement fits its GPUs at its max model length (capacity planner)",
+    severity="high",
+    category="reliability",
+    types=(),
+    remediation="Raise tensorParallel, pick a pool with larger GPUs, use fp8 KV cache, or lower maxModelLen; "
+    "`llmfleet capacity --model M --gpu G --max-model-len L` shows what fits.",
+    references=("custom",),
+)
+def enforce_capacity_fit(ctx):
+    settings = ctx.settings
+    for model, placement in settings.placements():
+        where = f"models.{model.get('name')} on {placement.get('target')}/{placement.get('pool')}"
+        target = settings.target(placement.get("target"))
+        pool = next((p for p in settings.pools(target or {}) if p.get("name") == placement.get("pool")), None)
+        if target is None or pool is None:
+            yield Violation(f"{where}: the target or pool does not exist")
+            continue
+        try:
+            plan = placement_plan(model, placement, target, pool)
+        except LlmFleetError as exc:
+            yield Violation(f"{where}: {exc}")
+            continue
+        if plan is None:
+            yield Violation(f"{where}: the pool's GPU type is unknown (instance types {pool.get('instanceTypes')})")
+            continue
+        if not plan.fits:
+            yield Violation(f"{where}: does not fit: {'; '.join(plan.problems)}")
+        elif plan.max_concurrency < 1:
+            yield Violation(f"{where}: the KV cache holds {plan.max_concurrency:.2f} sequences of {plan.max_model_len} tokens")
+        per_node = pool_gpus_per_node(target, pool)
+        if per_node and plan.gpus > per_node:
+            yield Violation(f"{where}: one server needs {plan.gpus} GPUs (tp={plan.tp}) but a node has {per_node}")

@@ -1,0 +1,228 @@
+"""The container entrypoint: spec loading, environment, preflight, weights check, exec."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from serving import launch
+from serving.launch import EXIT_BAD_SPEC, EXIT_PREFLIGHT, EXIT_WEIGHTS, GpuInfo, main, probe_gpus
+from serving.spec import ServingSpec
+from serving.stage import MANIFEST_NAME, Manifest, ManifestFile
+from tests.serving.serving_cases import cases
+
+GIB = 2**30
+API_KEY = "sk-test-do-not-print-0123456789"
+
+
+class Recorder:
+    def __init__(self):
+        self.lines: list[str] = []
+        self.execs: list[tuple[str, list[str], dict[str, str]]] = []
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+
+    def exec(self, file: str, argv: list[str], env) -> None:
+        self.execs.append((file, list(argv), dict(env)))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _gpus(count: int, name: str = "NVIDIA L40S", total_gib: float = 44.7, free_gib: float | None = None):
+    free = total_gib if free_gib is None else free_gib
+    return lambda: [GpuInfo(i, name, int(total_gib * GIB), int(free * GIB)) for i in range(count)]
+
+
+def _staged_dir(root: Path, revision: str = "r1") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, data in (("config.json", b"{}"), ("model.safetensors", b"\0" * 1024)):
+        (root / name).write_bytes(data)
+        files.append(ManifestFile(path=name, size=len(data), sha256=hashlib.sha256(data).hexdigest(), etag="-"))
+    manifest = Manifest(source="/src", revision=revision, created_at="2026-11-28T00:00:00+00:00",
+                        total_bytes=sum(f.size for f in files), files=files)
+    (root / MANIFEST_NAME).write_bytes(manifest.to_bytes())
+    return root
+
+
+def _write_spec(tmp_path: Path, **fields) -> Path:
+    base = {"model": str(_staged_dir(tmp_path / "model")), "served_model_name": "llama-3.1-8b-instruct"}
+    spec = ServingSpec(**{**base, **fields})
+    path = tmp_path / "spec.json"
+    path.write_text(spec.to_json())
+    return path
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "LLMFLEET_CACHE_ROOT": str(tmp_path / "cache"), "HOME": "/nonexistent/ro", **extra}
+
+
+def test_serve_sets_the_environment_and_execs_vllm(tmp_path):
+    spec_path = _write_spec(tmp_path, api_key_env="LLMFLEET_API_KEY", architecture="llama-3.1-8b", gpu="L40S",
+                            max_model_len=16384)
+    rec = Recorder()
+    env = _env(tmp_path, LLMFLEET_API_KEY=API_KEY, VLLM_PORT="tcp://10.0.0.1:8000", LLMFLEET_SPEC=str(spec_path))
+    code = main([], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+    assert code == 0, rec.text
+    (file, argv, child_env), = rec.execs
+    assert file == "vllm" and argv == ServingSpec.from_file(spec_path).to_vllm_argv()
+    cache = tmp_path / "cache"
+    assert child_env["HOME"] == str(cache / "home")
+    for var in ("HF_HOME", "VLLM_CACHE_ROOT", "XDG_CACHE_HOME", "TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR"):
+        assert Path(child_env[var]).is_dir() and Path(child_env[var]).is_relative_to(cache), var
+    assert child_env["HF_HUB_OFFLINE"] == "1" and child_env["TRANSFORMERS_OFFLINE"] == "1"
+    assert child_env["VLLM_NO_USAGE_STATS"] == "1" and child_env["DO_NOT_TRACK"] == "1"
+    assert child_env["VLLM_API_KEY"] == API_KEY and "LLMFLEET_API_KEY" not in child_env
+    assert "VLLM_PORT" not in child_env
+    assert API_KEY not in " ".join(argv) and API_KEY not in rec.text
+    assert "planned per GPU: weights 14.96 GiB" in rec.text and "weights verified against manifest" in rec.text
+
+
+def test_existing_writable_cache_variables_are_kept(tmp_path):
+    spec_path = _write_spec(tmp_path)
+    mine = tmp_path / "pvc-vllm-cache"
+    mine.mkdir()
+    rec = Recorder()
+    code = main(["--spec", str(spec_path)], environ=_env(tmp_path, VLLM_CACHE_ROOT=str(mine)), gpu_probe=_gpus(1),
+                exec_fn=rec.exec, log=rec.log)
+    assert code == 0
+    assert rec.execs[0][2]["VLLM_CACHE_ROOT"] == str(mine)
+
+
+def test_unwritable_cache_root_falls_back_to_tmp(tmp_path):
+    spec_path = _write_spec(tmp_path)
+    rec = Recorder()
+    env = _env(tmp_path)
+    env["LLMFLEET_CACHE_ROOT"] = "/proc/llm-fleet-cannot-write-here"
+    assert main(["--spec", str(spec_path)], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log) == 0
+    assert "is not writable; caches go to" in rec.text
+    assert Path(rec.execs[0][2]["HOME"]).is_dir()
+
+
+def test_missing_api_key_is_a_clear_error(tmp_path):
+    spec_path = _write_spec(tmp_path, api_key_env="LLMFLEET_API_KEY")
+    rec = Recorder()
+    code = main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+    assert code == EXIT_BAD_SPEC and not rec.execs
+    assert "apiKeyEnv: environment variable LLMFLEET_API_KEY is empty or unset" in rec.text
+
+
+def test_bad_spec_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({"model": "/m", "servedModelName": "m", "extraFlags": ["--swap-space", "4"]}))
+    rec = Recorder()
+    assert main(["--spec", str(path)], environ=_env(tmp_path), exec_fn=rec.exec, log=rec.log) == EXIT_BAD_SPEC
+    assert len(rec.lines) == 1 and "'--swap-space' was removed from vLLM in 0.18" in rec.lines[0]
+    assert main(["--spec", str(tmp_path / "none.json")], environ=_env(tmp_path), log=rec.log) == EXIT_BAD_SPEC
+
+
+@pytest.mark.parametrize(
+    ("probe", "fields", "pattern"),
+    [
+        (_gpus(2, "NVIDIA H100 80GB HBM3", 79.19), {"tensor_parallel_size": 4},
+         r"needs tensorParallelSize x pipelineParallelSize = 4 GPUs, 2 visible"),
+        (_gpus(1, free_gib=30.0), {}, r"GPU 0 \(NVIDIA L40S\) has 30.00 GiB free of 44.70 GiB, less than "
+                                      r"gpuMemoryUtilization 0.9 x total = 40.23 GiB.*at most 0.67"),
+        (_gpus(1), {"architecture": "llama-3.1-70b"},
+         r"preflight: llama-3.1-70b on 1x NVIDIA L40S: weights 131.42 GiB .* exceed the budget"),
+        (_gpus(1, "NVIDIA L4", 22.35), {"architecture": "llama-3.1-8b", "max_model_len": 131072},
+         r"fewer than one sequence of max_model_len 131,072"),
+    ],
+)
+def test_preflight_failures_exit_3_with_the_numbers(tmp_path, probe, fields, pattern):
+    spec_path = _write_spec(tmp_path, **fields)
+    rec = Recorder()
+    code = main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=probe, exec_fn=rec.exec, log=rec.log)
+    assert code == EXIT_PREFLIGHT and not rec.execs, rec.text
+    assert any(__import__("re").search(pattern, line) for line in rec.lines), rec.text
+
+
+def test_preflight_without_torch_or_gpu_fails_clearly(tmp_path, monkeypatch):
+    fake = tmp_path / "fake-python"
+    fake.write_text("#!/bin/sh\necho '{\"error\": \"no-cuda\", \"detail\": \"x\", \"torch\": \"2.13.0+cpu\", "
+                    "\"cuda\": null}'\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    with pytest.raises(launch.PreflightError, match=r"no CUDA GPU is visible .*torch 2.13.0\+cpu.*nvidia.com/gpu"):
+        probe_gpus(python=str(fake))
+    broken = tmp_path / "broken-python"
+    broken.write_text("#!/bin/sh\necho boom >&2\nexit 7\n")
+    broken.chmod(broken.stat().st_mode | stat.S_IEXEC)
+    with pytest.raises(launch.PreflightError, match=r"the GPU probe failed \(exit 7\): boom"):
+        probe_gpus(python=str(broken))
+
+
+def test_preflight_on_this_machine_fails_with_a_message(tmp_path):
+    """The real probe here: no GPU (and, in the main virtualenv, no torch) -> exit 3, one clear line."""
+    spec_path = _write_spec(tmp_path)
+    env = {**os.environ, "LLMFLEET_SPEC": str(spec_path), "LLMFLEET_CACHE_ROOT": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-m", "serving.launch"], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == EXIT_PREFLIGHT, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("llm-fleet error: preflight: ")
+    assert "torch is not importable" in last or "no CUDA GPU is visible" in last
+
+
+def test_unstaged_or_changed_weights_exit_4(tmp_path):
+    spec_path = _write_spec(tmp_path)
+    model = Path(ServingSpec.from_file(spec_path).model)
+    (model / "model.safetensors").write_bytes(b"\0" * 10)
+    rec = Recorder()
+    assert main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec,
+                log=rec.log) == EXIT_WEIGHTS
+    assert "does not match its manifest: model.safetensors is 10 bytes, manifest 1,024" in rec.text
+    (model / MANIFEST_NAME).unlink()
+    assert main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec,
+                log=rec.log) == EXIT_WEIGHTS
+    assert "has no manifest.json: it was never staged or its staging did not finish" in rec.text
+    assert not rec.execs
+
+
+def test_wrong_revision_is_refused(tmp_path):
+    spec_path = _write_spec(tmp_path, revision="0e9e39f249a16976918f6564b8830bc894c89659")
+    rec = Recorder()
+    assert main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec,
+                log=rec.log) == EXIT_WEIGHTS
+    assert "holds revision r1, expected 0e9e39f2" in rec.text
+
+
+def test_print_argv_needs_no_gpu(tmp_path, capsys):
+    spec = cases()["prod-llama-70b-h100-tp4"]
+    path = tmp_path / "spec.json"
+    path.write_text(spec.to_json())
+    assert main(["--print-argv", "--spec", str(path)], environ={}) == 0
+    assert json.loads(capsys.readouterr().out) == spec.to_vllm_argv()
+
+
+def test_stage_subcommand_dispatches(tmp_path, capsys):
+    assert main(["stage", "--source", str(tmp_path), "--dest", "s3://b/p", "--revision", "r1"], environ={}) == 2
+    assert "allowedSources: empty, so no source is allowed" in capsys.readouterr().err
+
+
+def test_unknown_argument(tmp_path):
+    rec = Recorder()
+    assert main(["--bogus"], environ={}, log=rec.log) == EXIT_BAD_SPEC
+    assert "unknown argument '--bogus'" in rec.text
+
+
+def test_missing_vllm_binary_is_reported(tmp_path):
+    spec_path = _write_spec(tmp_path)
+    rec = Recorder()
+
+    def no_vllm(file, argv, env):
+        raise FileNotFoundError(file)
+
+    assert main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=no_vllm,
+                log=rec.log) == launch.EXIT_NO_VLLM
+    assert "'vllm' is not on PATH" in rec.text
