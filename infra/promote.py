@@ -166,7 +166,9 @@ def promote_stacks(
             f"run `llmfleet promote {src} {dst}`{note}",
             skipped,
         )
-    check_policy(dst_file, new_text)
+    check_policy(dst_file, new_text, src)
+    if dst_file.path.read_text(encoding="utf-8") != old_text:  # the policy check takes a while
+        raise LlmFleetError(f"{dst_file.path.name} changed while promoting; nothing was written; run again")
     write_atomically(dst_file.path, new_text)
     return PromotionResult(
         src,
@@ -311,23 +313,35 @@ def ensure_committed(root: Path, filename: str) -> None:
         raise LlmFleetError(f"cannot tell whether {filename} has local edits: git diff failed ({detail})")
 
 
-def check_policy(dst_file: StackFile, new_text: str) -> None:
+def check_policy(dst_file: StackFile, new_text: str, src: str) -> None:
     """Evaluate DST with the promoted settings, in memory, against the policy pack."""
     candidate = parse_stack_text(dst_file.stack, dst_file.path, new_text)
-    config = candidate.parse()
     evaluate_plan = _policy_evaluator(dst_file.stack)
-    from infra.plan import evaluate_config
-
-    report = evaluate_plan(evaluate_config(candidate, config).to_json())
+    report = evaluate_plan(_plan_json(candidate, candidate.parse()))
     if report.exit_code == 0:
         return
     findings = _blocking_findings(report)
-    listed = "; ".join(findings[:5]) + (f"; and {len(findings) - 5} more" if len(findings) > 5 else "")
+    listed = "; ".join(findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
+    # Say where the fix belongs: does DST fail already, without the promoted settings?
+    before = evaluate_plan(_plan_json(dst_file, dst_file.parse()))
+    if before.exit_code != 0:
+        hint = (
+            f"stack '{dst_file.stack}' fails its pack already without this promotion: fix {dst_file.path.name} "
+            f"first (`llmfleet policy {dst_file.stack}`)"
+        )
+    else:
+        hint = f"the promoted settings cause it: fix them in Pulumi.{src}.yaml, then promote again"
     raise PromotionPolicyError(
         f"promotion refused: {dst_file.path.name} would fail its policy pack after the change "
-        f"({len(findings)} mandatory finding(s){': ' + listed if listed else ''}); nothing was written. "
-        f"See `llmfleet policy {dst_file.stack}` once the settings are fixed in the source stack"
+        f"({len(findings)} mandatory finding(s){': ' + listed if listed else ''}); nothing was written; {hint}"
     )
+
+
+def _plan_json(stack_file: StackFile, config: StackConfig) -> dict[str, Any]:
+    """The offline Plan of a stack file's (edited, in-memory) config, as the policy engine reads it."""
+    from infra.plan import evaluate_config
+
+    return evaluate_config(stack_file, config).to_json()
 
 
 def _policy_evaluator(stack: str) -> Callable[[dict[str, Any]], Any]:

@@ -1,8 +1,11 @@
 """Hybrid routing across targets: one public hostname per model set (``config.routing``).
 
 Each route is a ``Route`` component: one health check per endpoint target, probing
-``https://<edge.domain><healthCheckPath>`` (the on-prem edge like the cloud ones), and one DNS
-record per endpoint under ``route.hostname``:
+``https://<edge.domain><path>`` (the on-prem edge like the cloud ones), and one DNS record per
+endpoint under ``route.hostname``. The path is ``routing[].healthCheckPath`` when the stack sets
+it; otherwise each model's unauthenticated health route, ``/<model>/health`` (the serving layer
+routes it on every hostname of the edge, infra/workloads/routes.py). A route carrying several
+models checks each (Route 53: a CALCULATED check over one HTTPS check per model).
 
 * ``failover``: PRIMARY / SECONDARY records; DNS answers the secondary while the primary's
   health check fails.
@@ -31,6 +34,7 @@ import pulumi
 from infra import naming
 from infra.config import Route as RouteConfig
 from infra.config import StackConfig
+from infra.workloads.routes import HEALTH_PATH
 from serving.errors import LlmFleetError
 
 HEALTH_CHECK_PORT = 443
@@ -73,6 +77,13 @@ class RouteArgs:
     """Cloud DNS: project that hosts ``route.dnsZone``."""
 
 
+def health_paths(route: RouteConfig) -> list[str]:
+    """Paths probed on every endpoint: the configured one, else ``/<model>/health`` per model."""
+    if "health_check_path" in route.model_fields_set:
+        return [route.health_check_path]
+    return [f"/{model}{HEALTH_PATH}" for model in route.models]
+
+
 def route_name(hostname: str) -> str:
     """Pulumi name of a route component, from its hostname (stable across runs)."""
     return "route-" + hostname.replace(".", "-")
@@ -112,17 +123,34 @@ class Route(pulumi.ComponentResource):
         import pulumi_aws as aws
 
         route = self._args.route
+        paths = health_paths(route)
         for ep in self._args.endpoints:
+
+            def https(name: str, path: str, ep: RouteEndpointTarget = ep) -> aws.route53.HealthCheck:
+                return aws.route53.HealthCheck(
+                    name,
+                    type="HTTPS",
+                    fqdn=ep.domain,
+                    port=HEALTH_CHECK_PORT,
+                    resource_path=path,
+                    enable_sni=True,
+                    request_interval=HEALTH_CHECK_INTERVAL_S,
+                    failure_threshold=HEALTH_CHECK_FAILURES,
+                    measure_latency=True,
+                    tags={**self._args.tags, "Name": f"{route.hostname} via {ep.target} {path}"},
+                    opts=self._child(),
+                )
+
+            if len(paths) == 1:
+                self.health_checks[ep.target] = https(f"{self._name}-{ep.target}-health", paths[0])
+                continue
+            # Several models behind one hostname: the endpoint is healthy when all of them are.
+            children = [https(f"{self._name}-{ep.target}-{m}-health", p) for m, p in zip(route.models, paths, strict=True)]
             self.health_checks[ep.target] = aws.route53.HealthCheck(
                 f"{self._name}-{ep.target}-health",
-                type="HTTPS",
-                fqdn=ep.domain,
-                port=HEALTH_CHECK_PORT,
-                resource_path=route.health_check_path,
-                enable_sni=True,
-                request_interval=HEALTH_CHECK_INTERVAL_S,
-                failure_threshold=HEALTH_CHECK_FAILURES,
-                measure_latency=True,
+                type="CALCULATED",
+                child_healthchecks=[c.id for c in children],
+                child_health_threshold=len(children),
                 tags={**self._args.tags, "Name": f"{route.hostname} via {ep.target}"},
                 opts=self._child(),
             )
@@ -167,10 +195,12 @@ class Route(pulumi.ComponentResource):
         route = self._args.route
         # One check per record set (Cloud DNS takes one): it probes every endpoint's IP with the
         # route's hostname, which every edge of the route serves (and holds a certificate for).
+        # A multi-model route is checked on its first model.
+        path = health_paths(route)[0]
         check = gcp.compute.HealthCheck(
             f"{self._name}-health",
             project=self._args.project,
-            description=f"{route.hostname}{route.health_check_path} on every endpoint",
+            description=f"{route.hostname}{path} on every endpoint",
             check_interval_sec=HEALTH_CHECK_INTERVAL_S,
             timeout_sec=10,
             unhealthy_threshold=HEALTH_CHECK_FAILURES,
@@ -178,7 +208,7 @@ class Route(pulumi.ComponentResource):
             https_health_check={
                 "port": HEALTH_CHECK_PORT,
                 "host": route.hostname,
-                "request_path": route.health_check_path,
+                "request_path": path,
             },
             source_regions=CLOUD_DNS_PROBE_REGIONS,
             opts=self._child(),

@@ -34,6 +34,15 @@ def get(obj: Any, path: str | Sequence[str], default: Any = None) -> Any:
     return current
 
 
+def plain(value: Any) -> Any:
+    """A props subtree as plain dicts and lists (reading every value: an unknown one raises)."""
+    if is_map(value):
+        return {str(k): plain(value[k]) for k in value}
+    if is_list(value):
+        return [plain(v) for v in value]
+    return value
+
+
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []

@@ -361,7 +361,7 @@ def _plan(
     kv_blocks = max(0, math.floor(kv_bytes / (BLOCK_SIZE * per_token)))
     kv_tokens = kv_blocks * BLOCK_SIZE
     seq_tokens = _tokens_per_sequence(arch, length)
-    concurrency = kv_tokens / seq_tokens
+    concurrency = math.floor(kv_tokens / seq_tokens * 100) / 100  # round down: 0.999x does not fit
     running = max(0, min(seqs, math.floor(concurrency)))
 
     problems = []
@@ -403,7 +403,7 @@ def _plan(
         block_size=BLOCK_SIZE,
         kv_blocks=kv_blocks,
         kv_tokens=kv_tokens,
-        max_concurrency=round(concurrency, 2),
+        max_concurrency=concurrency,
         max_running_seqs=running,
         decode_tokens_per_second=round(single, 1),
         aggregate_decode_tokens_per_second=round(aggregate, 1),

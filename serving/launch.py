@@ -260,7 +260,8 @@ def check_weights(spec: ServingSpec, env: Mapping[str, str], log: Callable[[str]
 
     try:
         manifest = verify_staged(
-            spec.model, revision=spec.revision, endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+            spec.model, revision=spec.revision, manifest_sha256=spec.manifest_sha256,
+            endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
         )
     except LlmFleetError as exc:
         raise WeightsError(str(exc)) from None

@@ -100,6 +100,9 @@ class ServingSpec(WireModel):
     revision: str | None = Field(
         None, pattern=_SHA, description="40-hex revision of the weights; checked against the staged manifest."
     )
+    manifest_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the staged manifest.json, when promotion pinned it."
+    )
     architecture: str | None = Field(
         None, description="Catalogue architecture id (llama-3.1-8b, ...): lets the launcher check capacity."
     )

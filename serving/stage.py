@@ -10,7 +10,7 @@ Run as a Kubernetes Job by the infra (``python -m serving.stage`` or
 
 Sources: ``hf://org/repo`` (huggingface_hub, which the vLLM image carries), ``s3://``,
 ``gs://`` or a local directory. Destinations: ``s3://`` (AWS or any S3-compatible
-endpoint) and ``gs://``. Credentials come only from the environment or the workload
+endpoint), ``gs://``, or an absolute path on a mounted volume (an on-prem weights PVC). Credentials come only from the environment or the workload
 identity (``HF_TOKEN``, the AWS/GCP default chains); URIs carrying credentials are
 refused and nothing secret is printed.
 
@@ -61,8 +61,9 @@ from serving.errors import LlmFleetError
 MANIFEST_NAME = "manifest.json"
 META_SHA256 = "sha256"
 META_REVISION = "llmfleet-revision"
-DEFAULT_EXCLUDE = (".gitattributes", ".git/*", "original/*")
-"""Skipped by default: git metadata and Meta's duplicate ``original/`` consolidated checkpoints."""
+DEFAULT_EXCLUDE = (".gitattributes", ".git/*", "original/*", ".llmfleet-staging/*", "*.partial")
+"""Skipped by default: git metadata, Meta's duplicate ``original/`` consolidated checkpoints, and
+the bookkeeping of a local staged copy."""
 ALLOWED_SOURCES_ENV = "LLMFLEET_STAGE_ALLOWED_SOURCES"
 CHUNK = 8 * 2**20
 
@@ -415,6 +416,63 @@ class GcsDestination:
         blob.upload_from_string(data, content_type="application/json")
 
 
+class LocalDestination:
+    """A directory (an on-prem weights PVC): files land by atomic rename; each file's sha256 is
+    recorded under ``.llmfleet-staging/`` together with the size and mtime it belongs to."""
+
+    SIDECAR = ".llmfleet-staging"
+
+    def __init__(self, root: Path, uri: str):
+        self.root, self.uri = root, uri
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _etag(self, path: Path) -> str:
+        st = path.stat()
+        return f"{st.st_size}-{st.st_mtime_ns}"
+
+    def _sidecar(self, path: str) -> Path:
+        return self.root / self.SIDECAR / f"{path}.sha256"
+
+    def head(self, path: str) -> ObjectInfo | None:
+        target = self.root / path
+        if not target.is_file():
+            return None
+        etag = self._etag(target)
+        sidecar = self._sidecar(path)
+        sha = None
+        if sidecar.is_file():
+            recorded, _, for_etag = sidecar.read_text().strip().partition(" ")
+            sha = recorded if for_etag == etag else None
+        return ObjectInfo(target.stat().st_size, etag, sha)
+
+    def upload(self, local: Path, path: str, sha256: str, revision: str) -> None:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(local, partial)
+        os.replace(partial, target)
+        sidecar = self._sidecar(path)
+        sidecar.parent.mkdir(parents=True, exist_ok=True)
+        sidecar.write_text(f"{sha256} {self._etag(target)}\n")
+
+    def read_sha256(self, path: str) -> str:
+        return _sha256_file(self.root / path)
+
+    def delete(self, path: str) -> None:
+        (self.root / path).unlink(missing_ok=True)
+        self._sidecar(path).unlink(missing_ok=True)
+
+    def get_bytes(self, path: str) -> bytes | None:
+        target = self.root / path
+        return target.read_bytes() if target.is_file() else None
+
+    def put_bytes(self, path: str, data: bytes) -> None:
+        target = self.root / path
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+
+
 # ---------------------------------------------------------------------------
 # Opening URIs (boto3 / google-cloud-storage imported only when needed)
 # ---------------------------------------------------------------------------
@@ -465,7 +523,12 @@ def open_destination(uri: str, options: StageOptions) -> Destination:
         return S3Destination(loc, uri, s3_client(options.dest_endpoint_url), s3_transfer(options.part_size_mib, options.part_workers))
     if loc.scheme == "gs":
         return GcsDestination(loc, uri, gcs_client(), options.part_size_mib * 2**20, options.part_workers)
-    raise LlmFleetError(f"dest: '{uri}' must be a bucket (allowed: s3://bucket/prefix, gs://bucket/prefix)")
+    if loc.scheme == "file":
+        return LocalDestination(Path(loc.prefix), uri)
+    raise LlmFleetError(
+        f"dest: '{uri}' is not a destination (allowed: s3://bucket/prefix, gs://bucket/prefix, or an absolute path "
+        "on a mounted volume)"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -717,32 +780,10 @@ def verify_staged(
     """Check that ``model`` (a bucket prefix or a local directory) holds a complete staged copy.
 
     Reads ``manifest.json``, checks its revision and (if given) its sha256, and compares every
-    object's size and ETag (bucket) or size (local directory) with it. Raises LlmFleetError.
+    object's size and ETag (for a directory: size and mtime) with it. Raises LlmFleetError.
     """
-    if model.startswith(("s3://", "gs://")):
-        dst = dest_impl or open_destination(model, StageOptions(dest_endpoint_url=endpoint_url))
-        data = dst.get_bytes(MANIFEST_NAME)
-
-        def check(entry: ManifestFile) -> str | None:
-            info = dst.head(entry.path)
-            if info is None:
-                return f"{entry.path} is missing"
-            if info.size != entry.size or info.etag != entry.etag:
-                return f"{entry.path} changed since staging (size {info.size:,}, manifest {entry.size:,})"
-            return None
-    else:
-        root = Path(model)
-        manifest_path = root / MANIFEST_NAME
-        data = manifest_path.read_bytes() if manifest_path.is_file() else None
-
-        def check(entry: ManifestFile) -> str | None:
-            path = root / entry.path
-            if not path.is_file():
-                return f"{entry.path} is missing"
-            if path.stat().st_size != entry.size:
-                return f"{entry.path} is {path.stat().st_size:,} bytes, manifest {entry.size:,}"
-            return None
-
+    dst = dest_impl or open_destination(model, StageOptions(dest_endpoint_url=endpoint_url))
+    data = dst.get_bytes(MANIFEST_NAME)
     if data is None:
         raise LlmFleetError(
             f"model: {model} has no {MANIFEST_NAME}: it was never staged or its staging did not finish "
@@ -756,6 +797,17 @@ def verify_staged(
     manifest = Manifest.from_bytes(data, f"{model}/{MANIFEST_NAME}")
     if revision and manifest.revision != revision:
         raise LlmFleetError(f"model: {model} holds revision {manifest.revision}, expected {revision}")
+
+    def check(entry: ManifestFile) -> str | None:
+        info = dst.head(entry.path)
+        if info is None:
+            return f"{entry.path} is missing"
+        if info.size != entry.size:
+            return f"{entry.path} is {info.size:,} bytes, manifest {entry.size:,}"
+        if info.etag != entry.etag:
+            return f"{entry.path} changed since staging (ETag {info.etag}, manifest {entry.etag})"
+        return None
+
     with cf.ThreadPoolExecutor(max_workers=16) as pool:
         problems = [p for p in pool.map(check, manifest.files) if p]
     if problems:
@@ -774,7 +826,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy a model at a pinned revision into a bucket, with a verified sha256 manifest.",
     )
     parser.add_argument("--source", required=True, help="hf://org/repo[@rev], s3://bucket/prefix, gs://... or /path")
-    parser.add_argument("--dest", required=True, help="s3://bucket/prefix or gs://bucket/prefix")
+    parser.add_argument("--dest", required=True, help="s3://bucket/prefix, gs://bucket/prefix or /mounted/path")
     parser.add_argument("--revision", required=True, help="pinned revision (the 40-hex commit for hf://)")
     parser.add_argument(
         "--allow-source", action="append", default=None,

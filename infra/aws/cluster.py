@@ -35,8 +35,15 @@ SYSTEM_NODES = {"dev": (2, 2, 3), "staging": (2, 2, 4), "prod": (3, 3, 6)}
 """environment -> (min, desired, max) system nodes (one per AZ in prod)."""
 NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"]
 
-# Managed add-ons. The Pod Identity agent serves AWS credentials to pods.
-ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns"]
+# Managed add-ons and their configuration. The Pod Identity agent serves AWS credentials to
+# pods; the VPC CNI enforces NetworkPolicies only with its network policy agent switched on
+# (the workloads' default-deny policies depend on it).
+ADDONS: dict[str, dict[str, Any] | None] = {
+    "vpc-cni": {"enableNetworkPolicy": "true"},
+    "kube-proxy": None,
+    "eks-pod-identity-agent": None,
+    "coredns": None,
+}
 
 
 class Cluster(pulumi.ComponentResource):
@@ -234,7 +241,7 @@ class Cluster(pulumi.ComponentResource):
         self.addons = {}
         # The control plane installs self-managed vpc-cni, kube-proxy and CoreDNS, so nodes
         # join first; the managed add-ons then take them over (CoreDNS needs running nodes).
-        for addon in ADDONS:
+        for addon, configuration in ADDONS.items():
             version = aws.eks.get_addon_version_output(
                 addon_name=addon,
                 kubernetes_version=env.target.kubernetes_version,
@@ -246,6 +253,7 @@ class Cluster(pulumi.ComponentResource):
                 cluster_name=self.cluster.name,
                 addon_name=addon,
                 addon_version=version.version,
+                configuration_values=json.dumps(configuration) if configuration else None,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
                 tags=env.tagged(),
@@ -258,7 +266,7 @@ class Cluster(pulumi.ComponentResource):
         kubeconfig = pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data).apply(
             lambda args: kubeconfig_json(args[0], args[1], args[2], env.region)
         )
-        # Named like the target (not the component) so its URN matches the first cut's.
+        # Named after the target: workloads and Helm releases of every layer use this provider.
         self.provider = k8s.Provider(
             f"{env.name}-k8s",
             kubeconfig=pulumi.Output.secret(kubeconfig),

@@ -1,78 +1,43 @@
 """Managed metrics of an AWS target (``monitoring.stack: managed``).
 
-An Amazon Managed Service for Prometheus workspace (encrypted with the target's logs key,
-logging to a KMS-encrypted log group) and an agentless AMP scraper that reads the cluster's
-pods from inside the VPC. The scraper authenticates to the cluster through an access entry
-mapped to a read-only ClusterRole. With ``monitoring.stack: in-cluster`` nothing is created
-here: the operations layer installs its Prometheus stack on the cluster.
+An Amazon Managed Service for Prometheus workspace, encrypted with the target's logs key and
+logging to a KMS-encrypted log group, that the operations layer's in-cluster Prometheus
+remote-writes to (SigV4) with short local retention. The Prometheus service account gets
+``aps:RemoteWrite`` on this workspace only, through EKS Pod Identity; the workloads read the
+endpoint from ``ClusterContext.extra["amp_remote_write_url"]``. With ``monitoring.stack:
+in-cluster`` nothing is created here.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
-import yaml
 
 from infra.aws.cluster import Cluster
-from infra.aws.common import AwsEnv
+from infra.aws.common import AwsEnv, statement
+from infra.aws.identity import pod_identity_role
 from infra.aws.keys import Keys
-from infra.aws.network import Network
+from infra.workloads.operations.cluster import MONITORING_NAMESPACE, PROMETHEUS_RELEASE
 
-COLLECTOR_USER = "aps-collector-user"
-COLLECTOR_ROLE = "aps-collector-role"
-SCRAPE_INTERVAL = "30s"
-
-
-def scrape_configuration() -> str:
-    """Prometheus scrape config of the managed collector: pods that opt in with the usual
-    ``prometheus.io/scrape``, ``/port`` and ``/path`` annotations."""
-    pod_annotation = "__meta_kubernetes_pod_annotation_prometheus_io_"
-    config: dict[str, Any] = {
-        "global": {"scrape_interval": SCRAPE_INTERVAL},
-        "scrape_configs": [
-            {
-                "job_name": "kubernetes-pods",
-                "kubernetes_sd_configs": [{"role": "pod"}],
-                "relabel_configs": [
-                    {"source_labels": [f"{pod_annotation}scrape"], "action": "keep", "regex": "true"},
-                    {"source_labels": [f"{pod_annotation}path"], "action": "replace", "target_label": "__metrics_path__", "regex": "(.+)"},
-                    {
-                        "source_labels": ["__address__", f"{pod_annotation}port"],
-                        "action": "replace",
-                        "regex": r"([^:]+)(?::\d+)?;(\d+)",
-                        "replacement": "$1:$2",
-                        "target_label": "__address__",
-                    },
-                    {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-                    {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-                ],
-            }
-        ],
-    }
-    return yaml.safe_dump(config, sort_keys=False)
+PROMETHEUS_SERVICE_ACCOUNT = f"{PROMETHEUS_RELEASE}-prometheus"
+"""kube-prometheus-stack names Prometheus' service account ``<fullname>-prometheus``."""
 
 
 class ManagedPrometheus(pulumi.ComponentResource):
-    """AMP workspace + scraper wired to the cluster."""
+    """AMP workspace, its log group, and Prometheus' remote-write identity."""
 
     workspace: aws.amp.Workspace
-    scraper: aws.amp.Scraper
+    remote_write_role: aws.iam.Role
 
-    def __init__(
-        self, name: str, env: AwsEnv, network: Network, cluster: Cluster, keys: Keys, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, env: AwsEnv, cluster: Cluster, keys: Keys, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-fleet:aws:ManagedPrometheus", name, None, opts)
         self._name = name
         self._env = env
-        self._network = network
         self._cluster = cluster
         self._keys = keys
         self._create_workspace()
-        self._create_scraper()
-        self.register_outputs({"workspaceId": self.workspace.id, "prometheusEndpoint": self.workspace.prometheus_endpoint})
+        self._create_remote_write_identity()
+        self.register_outputs({"workspaceId": self.workspace.id, "remoteWriteUrl": self.remote_write_url})
 
     @property
     def remote_write_url(self) -> pulumi.Output[str]:
@@ -99,55 +64,14 @@ class ManagedPrometheus(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _create_scraper(self) -> None:
-        env = self._env
-        self.scraper = aws.amp.Scraper(
-            f"{self._name}-scraper",
-            alias=env.cluster_name,
-            source=aws.amp.ScraperSourceArgs(
-                eks=aws.amp.ScraperSourceEksArgs(
-                    cluster_arn=self._cluster.cluster.arn,
-                    subnet_ids=[s.id for s in self._network.private_subnets],
-                    security_group_ids=[self._cluster.security_group_id],
-                )
-            ),
-            destination=aws.amp.ScraperDestinationArgs(
-                amp=aws.amp.ScraperDestinationAmpArgs(workspace_arn=self.workspace.arn)
-            ),
-            scrape_configuration=scrape_configuration(),
-            tags=env.tagged(),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=self._cluster.provider)
-        k8s.rbac.v1.ClusterRole(
-            f"{self._name}-collector",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=COLLECTOR_ROLE),
-            rules=[
-                k8s.rbac.v1.PolicyRuleArgs(
-                    api_groups=[""],
-                    resources=["nodes", "nodes/proxy", "nodes/metrics", "services", "endpoints", "pods", "configmaps"],
-                    verbs=["get", "list", "watch"],
-                ),
-                k8s.rbac.v1.PolicyRuleArgs(
-                    api_groups=["discovery.k8s.io"], resources=["endpointslices"], verbs=["get", "list", "watch"]
-                ),
-                k8s.rbac.v1.PolicyRuleArgs(non_resource_urls=["/metrics"], verbs=["get"]),
-            ],
-            opts=k8s_opts,
-        )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{self._name}-collector",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=COLLECTOR_ROLE),
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=COLLECTOR_ROLE),
-            subjects=[k8s.rbac.v1.SubjectArgs(kind="User", name=COLLECTOR_USER, api_group="rbac.authorization.k8s.io")],
-            opts=k8s_opts,
-        )
-        aws.eks.AccessEntry(
-            f"{self._name}-collector",
-            cluster_name=self._cluster.cluster.name,
-            principal_arn=self.scraper.role_arn,
-            user_name=COLLECTOR_USER,
-            type="STANDARD",
-            tags=env.tagged(),
-            opts=pulumi.ResourceOptions(parent=self),
+    def _create_remote_write_identity(self) -> None:
+        self.remote_write_role = pod_identity_role(
+            f"{self._name}-remote-write",
+            self._env,
+            self._cluster,
+            MONITORING_NAMESPACE,
+            PROMETHEUS_SERVICE_ACCOUNT,
+            [statement("RemoteWrite", ["aps:RemoteWrite"], [self.workspace.arn])],
+            "Prometheus: remote-write to the managed workspace",
+            parent=self,
         )

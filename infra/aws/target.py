@@ -120,7 +120,7 @@ class AwsTargetComponent(pulumi.ComponentResource):
         self.monitoring = None
         if self._target.monitoring.stack == "managed":
             self.monitoring = ManagedPrometheus(
-                f"{self._name}-metrics", self.env, self.network, self.cluster, self.keys, opts=self._child()
+                f"{self._name}-metrics", self.env, self.cluster, self.keys, opts=self._child()
             )
 
     def _cluster_context(self) -> ClusterContext:
@@ -140,10 +140,9 @@ class AwsTargetComponent(pulumi.ComponentResource):
             }
         }
         if self.monitoring is not None:
-            extra["aws"]["managedPrometheus"] = {
-                "workspaceId": self.monitoring.workspace.id,
-                "remoteWriteUrl": self.monitoring.remote_write_url,
-            }
+            # The operations layer's Prometheus remote-writes here (SigV4, Pod Identity).
+            extra["amp_remote_write_url"] = self.monitoring.remote_write_url
+            extra["aws"]["managedPrometheusWorkspaceId"] = self.monitoring.workspace.id
         return ClusterContext(
             stack=self._stack,
             target=target,

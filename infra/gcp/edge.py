@@ -5,13 +5,19 @@ a reviewer (or the policy pack) checks is a resource in the plan: the address, t
 Google-managed certificates, the SSL policy (TLS 1.2+, RESTRICTED profile), the Cloud
 Armor policy attached to the backend service, and the HTTP listener that only redirects.
 
-The backend is the serving gateway's own Service (Envoy Gateway, built by the workloads):
-it carries the ``cloud.google.com/neg`` annotation from :func:`gateway_service_annotations`,
+The backend is the serving gateway's own Service (Envoy Gateway from infra.workloads.gateway,
+built by the target as a ClusterIP Service with a plain HTTP listener on port 80): it carries
+the ``cloud.google.com/neg`` annotation from :func:`gateway_service_annotations`,
 so GKE's NEG controller creates one zonal NEG named :attr:`Edge.neg_name` in every zone
 of the cluster and keeps the Envoy pod IPs in it (container-native load balancing). The
 backend service lists those NEGs in the system pool's zones, where the gateway runs.
 TLS ends at Google's front ends; the hop to Envoy stays inside Google's network, which
 encrypts it (https://cloud.google.com/load-balancing/docs/ssl-certificates/encryption-to-the-backends).
+
+The NEG controller creates the NEGs shortly after the gateway's Service appears. The backend
+service waits for the gateway's resources; a first ``pulumi up`` that still beats the NEG
+controller fails on the backend service and succeeds when run again. Standalone NEGs outlive
+the cluster: delete them (``gcloud compute network-endpoint-groups delete``) after a destroy.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import pulumi_gcp as gcp
 
 from infra.gcp.common import GcpScope, fit_name
 from infra.versions import CLOUD_ARMOR_CRS
+from serving.errors import LlmFleetError
 
 GATEWAY_SERVICE_PORT = 80
 """Port of the gateway's HTTP listener, the Service port the NEG exposes."""
@@ -55,7 +62,11 @@ WAF_RULES = {
 }
 LOG4J_RULE = "cve-canary"
 """Cloud Armor's rule for Log4j (CVE-2021-44228, CVE-2021-45046)."""
-INFERENCE_PATH_PREFIX = "/v1/"
+INFERENCE_PATHS = "^/([^/]+/)?v1/"
+"""The OpenAI API of the gateway: ``/v1/...`` on a model's own hostname, ``/<model>/v1/...`` on
+shared ones (infra.workloads.gateway)."""
+MAX_ALLOWED_CIDRS = 5
+"""Cloud Armor expressions take at most five subexpressions (one ``inIpRange`` per CIDR)."""
 DEFAULT_RULE_PRIORITY = 2147483647
 
 
@@ -64,9 +75,14 @@ def waf_rule_names() -> list[str]:
     return [f"{rule}-{CLOUD_ARMOR_CRS}-stable" for rule in WAF_RULES] + [LOG4J_RULE]
 
 
-def gateway_service_annotations(neg_name: str) -> dict[str, str]:
-    """Annotations of the gateway's Service that make GKE create the standalone NEGs."""
-    return {"cloud.google.com/neg": json.dumps({"exposed_ports": {str(GATEWAY_SERVICE_PORT): {"name": neg_name}}})}
+def neg_name(edge_name: str) -> str:
+    """Name of the gateway's zonal NEGs for the Edge component ``edge_name``."""
+    return fit_name(f"{edge_name}-gateway", 63)
+
+
+def gateway_service_annotations(neg: str) -> dict[str, str]:
+    """Annotations of the gateway's Service that make GKE create the standalone NEGs named ``neg``."""
+    return {"cloud.google.com/neg": json.dumps({"exposed_ports": {str(GATEWAY_SERVICE_PORT): {"name": neg}}})}
 
 
 @dataclass(frozen=True)
@@ -76,8 +92,8 @@ class EdgeArgs:
     """Network tag of the nodes the gateway runs on (firewall target)."""
     zones: pulumi.Input[list[str]]
     """Zones of those nodes: one NEG each."""
-    extra_hostnames: list[str] = field(default_factory=list)
-    """Routing hostnames (stack ``routing``) served by this target, on a second certificate."""
+    hostnames: list[str] = field(default_factory=list)
+    """Every hostname the gateway serves (infra.workloads.gateway.edge_hostnames)."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """The gateway's resources: the backend service needs the NEGs its Service creates."""
 
@@ -90,13 +106,17 @@ class Edge(pulumi.ComponentResource):
     backend: gcp.compute.BackendService
     neg_name: str
     hostname: str
+    """The target's edge domain."""
+    hostnames: list[str]
+    """Every name the certificates cover."""
 
     def __init__(self, name: str, scope: GcpScope, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-fleet:gcp:Edge", name, None, opts)
         self._scope = scope
         self._args = args
         self.hostname = scope.target.edge.domain
-        self.neg_name = fit_name(f"{name}-gateway", 63)
+        self.hostnames = sorted({self.hostname, *args.hostnames})
+        self.neg_name = neg_name(name)
         self._create_address(name)
         self._create_certificates(name)
         self._create_ssl_policy(name)
@@ -104,7 +124,7 @@ class Edge(pulumi.ComponentResource):
         self._create_backend(name)
         self._create_https_frontend(name)
         self._create_http_redirect(name)
-        self._create_dns_record(name)
+        self._create_dns_records(name)
         self.register_outputs(
             {
                 "address": self.address.address,
@@ -126,14 +146,20 @@ class Edge(pulumi.ComponentResource):
             opts=self._scope.opts(self),
         )
 
+    def own_hostnames(self) -> list[str]:
+        """The edge domain and the names under it (``<model>.<domain>``): DNS this target controls."""
+        names = {self.hostname, *(h for h in self._args.hostnames if h.endswith(f".{self.hostname}"))}
+        return sorted(names)
+
     def _create_certificates(self, name: str) -> None:
-        # Google-managed certificates. The routing hostnames get their own certificate: one
-        # whose DNS points elsewhere (failover, weights) must not hold up the target's own name.
+        # Google-managed certificates. Routing hostnames (stack ``routing``) get their own: one
+        # whose DNS points elsewhere (failover, weights) must not hold up the target's own names.
         # The name carries a hash of the domains so a change is created before the old one goes.
-        groups = [("cert", [self.hostname])]
-        extra = sorted(set(self._args.extra_hostnames) - {self.hostname})
-        if extra:
-            groups.append(("routing-cert", extra))
+        own = self.own_hostnames()
+        groups = [("cert", own)]
+        routing = sorted(set(self._args.hostnames) - set(own))
+        if routing:
+            groups.append(("routing-cert", routing))
         self.certificates = []
         for suffix, domains in groups:
             digest = hashlib.sha256(",".join(domains).encode()).hexdigest()[:6]
@@ -165,6 +191,11 @@ class Edge(pulumi.ComponentResource):
         rules: list[dict[str, object]] = []
         open_to_all = any(c in ("0.0.0.0/0", "::/0") for c in edge.allowed_cidrs)
         if not open_to_all:
+            if len(edge.allowed_cidrs) > MAX_ALLOWED_CIDRS:
+                raise LlmFleetError(
+                    f"targets.{self._scope.target.name}.edge.allowedCidrs: {len(edge.allowed_cidrs)} CIDRs is not "
+                    f"allowed on gcp; Cloud Armor matches at most {MAX_ALLOWED_CIDRS} in one rule (aggregate them)"
+                )
             allowed = " || ".join(f"inIpRange(origin.ip, '{c}')" for c in edge.allowed_cidrs)
             rules.append(_rule(100, "deny(403)", f"!({allowed})", "clients outside edge.allowedCidrs"))
         if edge.waf:
@@ -186,7 +217,7 @@ class Edge(pulumi.ComponentResource):
                 **_rule(
                     2000,
                     "throttle",
-                    f"request.path.startsWith('{INFERENCE_PATH_PREFIX}')",
+                    f"request.path.matches('{INFERENCE_PATHS}')",
                     f"{edge.rate_limit_per_minute} inference requests per client IP per minute",
                 ),
                 "rate_limit_options": {
@@ -273,7 +304,7 @@ class Edge(pulumi.ComponentResource):
             connection_draining_timeout_sec=DRAINING_TIMEOUT_S,
             health_checks=health.id,
             backends=backends,
-            
+            security_policy=self.security_policy.self_link,
             log_config={"enable": True, "sample_rate": 1.0},
             opts=scope.opts(self, depends_on=list(self._args.depends_on)),
         )
@@ -343,21 +374,23 @@ class Edge(pulumi.ComponentResource):
             opts=scope.opts(self),
         )
 
-    def _create_dns_record(self, name: str) -> None:
-        # The managed certificate provisions once its name resolves to the load balancer.
+    def _create_dns_records(self, name: str) -> None:
+        # The managed certificate provisions once its names resolve to the load balancer.
         zone = self._scope.target.edge.dns_zone
         if zone is None:
             return
-        gcp.dns.RecordSet(
-            f"{name}-dns",
-            project=self._scope.project,
-            managed_zone=zone,
-            name=f"{self.hostname}.",
-            type="A",
-            ttl=300,
-            rrdatas=[self.address.address],
-            opts=self._scope.opts(self),
-        )
+        for host in self.own_hostnames():
+            label = host.removesuffix(self.hostname).rstrip(".") or "apex"
+            gcp.dns.RecordSet(
+                f"{name}-dns-{label}",
+                project=self._scope.project,
+                managed_zone=zone,
+                name=f"{host}.",
+                type="A",
+                ttl=300,
+                rrdatas=[self.address.address],
+                opts=self._scope.opts(self),
+            )
 
 
 def _rule(priority: int, action: str, expression: str, description: str) -> dict[str, object]:

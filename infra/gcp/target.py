@@ -1,7 +1,8 @@
 """GcpTargetComponent: everything a ``kind: gcp`` target declares, composed from small parts.
 
 APIs -> network -> keys -> GKE (+ GPU pools) -> Workload Identity -> weights -> registry
--> edge -> budget, and the ClusterContext the workloads build on.
+-> the in-cluster gateway -> edge (global Application Load Balancer + Cloud Armor in front of
+the gateway) -> budget, and the ClusterContext the workloads build on.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from infra.config import GcpTarget, StackConfig
 from infra.gcp.budget import Budget
 from infra.gcp.cluster import Cluster, ClusterArgs
 from infra.gcp.common import GcpScope, gcp_labels
-from infra.gcp.edge import GATEWAY_SERVICE_PORT, Edge, EdgeArgs, gateway_service_annotations
+from infra.gcp.edge import GATEWAY_SERVICE_PORT, Edge, EdgeArgs, gateway_service_annotations, neg_name
 from infra.gcp.identity import WorkloadIdentity, WorkloadIdentityArgs
 from infra.gcp.keys import BOOT_DISKS, GKE_SECRETS, REGISTRY, WEIGHTS, Keys
 from infra.gcp.network import Network
@@ -26,10 +27,15 @@ from infra.gcp.registry import Registry, RegistryArgs
 from infra.gcp.services import ProjectApis
 from infra.gcp.storage import WeightStore, WeightStoreArgs
 from infra.targets import pool_scheduling
-from infra.workloads.context import ClusterContext, GatewayRef, WeightStoreRef
+from infra.workloads.context import ClusterContext, WeightStoreRef
+from infra.workloads.gateway import GATEWAY_KEY, GatewayEdge, GatewayOptions, build_gateway, edge_hostnames
 
-GATEWAY = GatewayRef(name="llm-gateway", namespace="llm-edge", hostname="")
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+GATEWAY_PROXY_REPLICAS = {"dev": 2, "staging": 2, "prod": 3}
+"""Envoy proxies behind the load balancer: one per system zone in prod."""
+TRUSTED_PROXY_HOPS = 1
+"""Google's front ends append "<client>, <forwarding rule IP>" to X-Forwarded-For: Envoy skips
+the rightmost entry to find the client (https://cloud.google.com/load-balancing/docs/https#x-forwarded-for_header)."""
 
 
 def kubeconfig(cluster: str, endpoint: str, ca_certificate: str) -> str:
@@ -72,6 +78,7 @@ class GcpTargetComponent(pulumi.ComponentResource):
     edge_address: pulumi.Output[str]
     """Public IPv4 address of the load balancer (for hybrid routing records)."""
     edge_hostname: str
+    gateway: GatewayEdge
 
     def __init__(self, name: str, target: GcpTarget, stack: StackConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-fleet:gcp:Target", name, None, opts)
@@ -82,6 +89,7 @@ class GcpTargetComponent(pulumi.ComponentResource):
         self._create_cluster(name)
         self._create_weights(name)
         self._create_registry(name)
+        self._create_gateway(name)
         self._create_edge(name)
         self._create_budget(name)
         self.context = self._cluster_context()
@@ -180,18 +188,40 @@ class GcpTargetComponent(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _create_gateway(self, name: str) -> None:
+        # The serving layer's gateway behind the load balancer: a ClusterIP Service whose NEGs
+        # are the backends, plain HTTP (TLS ends at Google's front ends), client addresses from
+        # X-Forwarded-For, Cloud Armor instead of the in-cluster WAF. It runs on the system pool.
+        self._edge_name = f"{name}-edge"
+        options = GatewayOptions.from_edge(
+            self._stack,
+            self._target,
+            tls="none",
+            waf=False,
+            service_type="ClusterIP",
+            service_annotations=gateway_service_annotations(neg_name(self._edge_name)),
+            trusted_proxy_hops=TRUSTED_PROXY_HOPS,
+            proxy_replicas=GATEWAY_PROXY_REPLICAS[self._stack.environment],
+            install_cert_manager=False,
+        )
+        self.gateway = build_gateway(
+            f"{name}-gateway",
+            self.provider,
+            options,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster.system_pool]),
+        )
+
     def _create_edge(self, name: str) -> None:
-        hostnames = [r.hostname for r in self._stack.routing if any(e.target == name for e in r.endpoints)]
         self.edge = Edge(
-            f"{name}-edge",
+            self._edge_name,
             self.scope,
             EdgeArgs(
                 network=self.network.vpc.id,
                 node_tag=self.cluster.node_tag,
                 zones=self.cluster.system_zones,
-                extra_hostnames=hostnames,
-                # Created after (and destroyed before) the cluster whose NEG controller fills the NEGs.
-                depends_on=[self.cluster.system_pool],
+                hostnames=edge_hostnames(self._stack, name),
+                # After the gateway whose Service makes the NEGs; destroyed before the cluster.
+                depends_on=[self.cluster.system_pool, *self.gateway.ready],
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -210,20 +240,33 @@ class GcpTargetComponent(pulumi.ComponentResource):
             pools={p.name: pool_scheduling(target, p) for p in target.gpu_pools},
             weights=WeightStoreRef(uri=self.weights.uri),
             image=self.registry.image,
-            gateway=GatewayRef(name=GATEWAY.name, namespace=GATEWAY.namespace, hostname=target.edge.domain),
+            gateway=self.gateway.ref,
             server_sa_annotations=dict(self.identity.server_annotations),
             stager_sa_annotations=dict(self.identity.stager_annotations),
             metrics="gmp" if target.monitoring.stack == "managed" else "prometheus-operator",
-            depends_on=[self.cluster.system_pool, *self.gpu_pools.pools.values()],
+            depends_on=[self.cluster.system_pool, *self.gpu_pools.pools.values(), *self.gateway.ready],
             extra={
-                # How the serving gateway's Service must look on GKE for the edge to reach it.
+                # The placements attach their routes to this gateway (workloads.gateway.ensure_gateway).
+                GATEWAY_KEY: self.gateway,
+                # What the gateway's Service looks like on GKE for the edge to reach it.
                 "gateway_service": {
                     "type": "ClusterIP",
                     "port": GATEWAY_SERVICE_PORT,
-                    "protocol": "HTTP",
                     "annotations": gateway_service_annotations(self.edge.neg_name),
                 },
-                "tls_terminated_at": "google-load-balancer",
-                "rate_limited_at": "cloud-armor",
+                "gateway_tls": "none",
+                "trusted_proxy_hops": TRUSTED_PROXY_HOPS,
+                "in_cluster_waf": False,
+                "gcp": {
+                    "project": target.project,
+                    "region": target.region,
+                    "clusterName": target.name,
+                    "weightsBucket": self.weights.uri.removeprefix("gs://"),
+                    "edge": {
+                        "address": self.edge.address.address,
+                        "hostnames": self.edge.hostnames,
+                        "securityPolicy": self.edge.security_policy.self_link,
+                    },
+                },
             },
         )

@@ -208,10 +208,6 @@ OUTPUTS["aws:amp/workspace:Workspace"] = lambda name, inputs, region: {
     "prometheusEndpoint": f"https://aps-workspaces.{region}.amazonaws.com/workspaces/ws-{_uuid(name)}/",
     "arn": f"arn:aws:aps:{region}:{ACCOUNT_ID}:workspace/ws-{_uuid(name)}",
 }
-OUTPUTS["aws:amp/scraper:Scraper"] = lambda name, inputs, region: {
-    "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/scraper.aps.amazonaws.com/"
-    f"AWSServiceRoleForAmazonPrometheusScraper_{stable_hex(name, length=15)}",
-}
 
 
 def _uuid(name: str) -> str:

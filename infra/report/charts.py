@@ -77,7 +77,8 @@ def range_chart(
     budget: float | None = None,
 ) -> str:
     """Horizontal bars per row: floor, expected and ceiling of a monthly cost, with values."""
-    bar_h, gap, group_gap, top = 11, 3, 16, 8
+    bar_h, gap, group_gap = 11, 3, 16
+    top = 24 if budget else 8  # room for the budget label above the bars
     group_h = 3 * bar_h + 2 * gap
     height = top + len(rows) * (group_h + group_gap) + AXIS_H
     maximum = max([r.ceiling for _, r in rows] + [r.expected for _, r in rows] + [budget or 0.0] + [1.0])
@@ -91,6 +92,17 @@ def range_chart(
     out = _open(uid, height, title, desc)
     bottom = height - AXIS_H
     out += _axis(ticks, scale, top - 4, bottom, lambda v: money(v, currency))
+    if budget:  # drawn first: bars and their values paint over it
+        x = LABEL_W + budget * scale
+        out.append(
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="#b91c1c" '
+            f'stroke-width="1.5" stroke-dasharray="5 3"><title>{esc(f"budget {money(budget, currency)} per month")}'
+            "</title></line>"
+        )
+        out.append(
+            f'<text x="{x - 4:.1f}" y="{top - 10:.1f}" font-size="11.5" fill="#b91c1c" text-anchor="end">'
+            f"budget {esc(money(budget, currency))}</text>"
+        )
     y = top
     for label, r in rows:
         out.append(
@@ -106,26 +118,13 @@ def range_chart(
                 "</title></rect>"
             )
             out.append(
-                f'<text x="{LABEL_W + w + 5:.1f}" y="{by + bar_h - 1.5:.1f}" font-size="11.5" fill="#334155">'
+                f'<text x="{LABEL_W + w + 5:.1f}" y="{by + bar_h - 1.5:.1f}" font-size="11.5" fill="#334155" '
+                f'stroke="#ffffff" stroke-width="3" paint-order="stroke">'
                 f"{esc(money(value, currency))}</text>"
             )
         y += group_h + group_gap
-    if budget:
-        x = LABEL_W + budget * scale
-        out.append(
-            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="#b91c1c" '
-            f'stroke-width="1.5" stroke-dasharray="5 3"><title>{esc(f"budget {money(budget, currency)} per month")}'
-            "</title></line>"
-        )
-        out.append(
-            f'<text x="{x - 4:.1f}" y="{bottom - 4:.1f}" font-size="11.5" fill="#b91c1c" text-anchor="end">'
-            f"budget {esc(money(budget, currency))}</text>"
-        )
     out.append("</svg>")
     return "\n".join(out)
-
-
-MEMORY_PARTS = ("weights", "KV cache", "activation", "overhead", "unreserved")
 
 
 def _parts(view: CapacityView) -> list[tuple[str, float]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from infra.config import StackConfig, parse_stack_config
@@ -83,6 +83,7 @@ class FindingView:
     category: str
     enforcement: str
     resource: str
+    urn: str
     message: str
     remediation: str
     references: tuple[str, ...]
@@ -115,13 +116,24 @@ class Range:
 
 
 @dataclass(frozen=True)
+class PlacementCostView:
+    target: str
+    model: str
+    gpus_per_replica: int | None
+    replica_hourly: float | None
+    decode_tokens_per_second: float | None
+    usd_per_million_output_tokens: float | None
+
+
+@dataclass(frozen=True)
 class CostView:
     currency: str
     monthly: Range
     by_target: dict[str, Range]
     by_category: dict[str, Range]
-    per_placement: tuple[tuple[str, str, float | None], ...]
-    """(target, model, USD per 1M output tokens or None when the cost model gives none)."""
+    per_placement: tuple[PlacementCostView, ...]
+    unpriced: int = 0
+    """Billable resources the price catalogue has no (fixed) price for."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +169,6 @@ class ReportData:
     suppressions: tuple[SuppressionView, ...]
     cost: CostView | Missing
     capacity: tuple[CapacityView, ...] | Missing
-    notes: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -264,43 +275,34 @@ def _as_dict(report: Any) -> dict[str, Any]:
     return data
 
 
-def _resource_label(urn: str | None) -> str:
-    """The resource name of a URN (the part after the last '::'), or 'stack' for stack findings."""
-    if not urn:
-        return "stack"
-    return urn.rsplit("::", 1)[-1]
-
-
-def _policy(plan: Plan) -> PolicyView | Missing:
+def _policy(plan: Plan, today: dt.date) -> PolicyView | Missing:
     try:
         from policy.engine import evaluate_plan
-        from policy.rules import all_rules
     except ImportError as exc:
         return Missing(f"the policy engine is not available ({exc})")
-    meta = {rule.meta.id: rule.meta for rule in all_rules()}
-    data = _as_dict(evaluate_plan(plan.to_json()))
+    report = evaluate_plan(plan.to_json(), today=today)
     findings = []
-    for f in data.get("findings") or []:
-        rule = meta.get(f["rule"])
+    for f in report.findings:
+        rule = f.meta  # the rule's metadata (policy.rules RuleMeta): title, severity, remediation, references
         findings.append(
             FindingView(
-                rule=f["rule"],
-                title=rule.title if rule else "",
-                severity=f.get("severity") or (rule.severity if rule else "low"),
-                category=f.get("category") or (rule.category if rule else ""),
-                enforcement=f.get("enforcement") or "",
-                resource=_resource_label(f.get("urn")),
-                message=f.get("message") or "",
-                remediation=rule.remediation if rule else "",
-                references=tuple(rule.references) if rule else (),
-                suppressed=bool(f.get("suppressed")),
-                justification=f.get("justification"),
+                rule=rule.id,
+                title=rule.title,
+                severity=rule.severity,
+                category=rule.category,
+                enforcement=f.enforcement,
+                resource=f.name,
+                urn=f.urn,
+                message=f.message,
+                remediation=rule.remediation,
+                references=tuple(r for r in rule.references if r != "custom"),
+                suppressed=f.suppressed,
+                justification=f.justification,
             )
         )
     rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
-    findings.sort(key=lambda f: (rank.get(f.severity, len(rank)), f.rule, f.resource))
-    summary = {k: int(v) for k, v in (data.get("summary") or {}).items() if isinstance(v, int | float)}
-    return PolicyView(tuple(findings), summary)
+    findings.sort(key=lambda f: (rank.get(f.severity, len(rank)), f.enforcement != "mandatory", f.rule, f.resource))
+    return PolicyView(tuple(findings), dict(report.summary()))
 
 
 def _suppressions(config: StackConfig, policy: PolicyView | Missing, today: dt.date) -> tuple[SuppressionView, ...]:
@@ -308,8 +310,10 @@ def _suppressions(config: StackConfig, policy: PolicyView | Missing, today: dt.d
     for s in config.policy.suppressions:
         matched = 0
         if isinstance(policy, PolicyView):
+            from policy.engine import suppression_matches
+
             matched = sum(
-                1 for f in policy.findings if f.suppressed and f.rule == s.rule and f.justification == s.justification
+                1 for f in policy.findings if f.rule == s.rule and suppression_matches(s.resource, f.resource, f.urn)
             )
         views.append(
             SuppressionView(
@@ -330,6 +334,30 @@ def _suppressions(config: StackConfig, policy: PolicyView | Missing, today: dt.d
 # ---------------------------------------------------------------------------
 
 
+COST_CATEGORIES = {
+    # Resource type of a cost item -> the category the report charts it under.
+    "onprem-gpu-pool": "GPU nodes",
+    "kubernetes:karpenter.sh/v1:NodePool": "GPU nodes",
+    "gcp:container/nodePool:NodePool": "GPU nodes",
+    "aws:eks/nodeGroup:NodeGroup": "nodes",
+    "aws:eks/cluster:Cluster": "control plane",
+    "gcp:container/cluster:Cluster": "control plane",
+    "aws:lb/loadBalancer:LoadBalancer": "load balancer",
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": "load balancer",
+    "aws:ec2/natGateway:NatGateway": "NAT",
+    "gcp:compute/routerNat:RouterNat": "NAT",
+    "aws:wafv2/webAcl:WebAcl": "WAF / Cloud Armor",
+    "gcp:compute/securityPolicy:SecurityPolicy": "WAF / Cloud Armor",
+    "aws:kms/key:Key": "KMS",
+    "gcp:kms/cryptoKey:CryptoKey": "KMS",
+}
+"""Cost items carry a resource type, not a category; anything not listed is charted as 'other'."""
+
+
+def cost_category(item: dict[str, Any]) -> str:
+    return str(item.get("category") or COST_CATEGORIES.get(str(item.get("type")), "other"))
+
+
 def _range(data: dict[str, Any]) -> Range:
     return Range(float(data.get("floor", 0.0)), float(data.get("expected", 0.0)), float(data.get("ceiling", 0.0)))
 
@@ -340,16 +368,30 @@ def _cost(plan: Plan) -> CostView | Missing:
     except ImportError as exc:
         return Missing(f"the cost model is not available ({exc})")
     data = _as_dict(estimate_cost(plan.to_json()))
-    by_category = {name: _range(r) for name, r in (data.get("byCategory") or {}).items()}
+    sums: dict[str, list[float]] = {}
+    for item in data.get("items") or []:
+        row = sums.setdefault(cost_category(item), [0.0, 0.0, 0.0])
+        row[0] += float(item.get("monthlyFloor", 0.0))
+        row[1] += float(item.get("monthlyExpected", item.get("monthlyFloor", 0.0)))
+        row[2] += float(item.get("monthlyCeiling", 0.0))
     per_placement = tuple(
-        (p["target"], p["model"], p.get("usdPerMillionOutputTokens")) for p in data.get("placements") or []
+        PlacementCostView(
+            target=str(p["target"]),
+            model=str(p["model"]),
+            gpus_per_replica=p.get("gpusPerReplica"),
+            replica_hourly=p.get("replicaHourly"),
+            decode_tokens_per_second=p.get("decodeTokensPerSecond"),
+            usd_per_million_output_tokens=p.get("usdPerMillionOutputTokens"),
+        )
+        for p in data.get("placements") or []
     )
     return CostView(
         currency=str(data.get("currency", "USD")),
         monthly=_range(data.get("monthly") or {}),
         by_target={name: _range(r) for name, r in (data.get("byTarget") or {}).items()},
-        by_category=by_category,
+        by_category={name: Range(*values) for name, values in sums.items()},
         per_placement=per_placement,
+        unpriced=len(data.get("unpriced") or []),
     )
 
 
@@ -407,7 +449,7 @@ def gather(plan: Plan, today: dt.date | None = None) -> ReportData:
     today = today or dt.date.today()
     config = stack_config(plan)
     targets = _targets(plan, config)
-    policy = _policy(plan)
+    policy = _policy(plan, today)
     return ReportData(
         stack=plan.stack,
         environment=config.environment,

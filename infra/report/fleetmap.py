@@ -70,7 +70,7 @@ def _target_cluster(
 ) -> list[str]:
     stroke, fill = KIND_COLOURS.get(target.kind, ("#6b7280", "#f3f4f6"))
     title = f"{KIND_LABELS.get(target.kind, target.kind)} · {target.name}"
-    sub = f"{target.where} · {target.cluster}"
+    sub = f"{target.where} · {target.cluster} · {target.resources} resources"
     out = [
         f"  subgraph cluster_{index} {{",
         f"    label={_label(('b', title), ('s', sub))};",

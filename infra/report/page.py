@@ -33,9 +33,9 @@ def build_report(plan: Plan, today: dt.date | None = None) -> str:
         "<main>",
         _kpis(data),
         _map_section(data),
-        _policy_section(data),
         _cost_section(data),
         _capacity_section(data),
+        _policy_section(data),
         f"<footer>llm-fleet report · stack {esc(data.stack)} · generated offline from the Plan on "
         f"{esc(data.today.isoformat())} · costs are estimates from the price catalogue</footer>",
         "</main>",
@@ -171,22 +171,39 @@ def _map_section(data: ReportData) -> str:
     )
 
 
-def _finding_rows(findings: list[FindingView], suppressed: bool) -> list[list[str]]:
-    rows = []
+def _by_rule(findings: list[FindingView]) -> list[list[FindingView]]:
+    """Findings grouped by rule, in first-seen order."""
+    groups: dict[str, list[FindingView]] = {}
     for f in findings:
-        enforcement = _badge(f.enforcement or "-", "#b91c1c" if f.enforcement == "mandatory" else "#64748b")
-        rule = f"<code>{esc(f.rule)}</code> {esc(f.title)}"
-        refs = f'<br><span class="muted">{esc(", ".join(f.references))}</span>' if f.references else ""
-        detail = esc(f.message)
+        groups.setdefault(f.rule, []).append(f)
+    return list(groups.values())
+
+
+def _finding_rows(findings: list[FindingView], suppressed: bool) -> list[list[str]]:
+    """One row per rule: the rule, each resource with its message, the remediation, enforcement."""
+    rows = []
+    for group in _by_rule(findings):
+        first = group[0]
+        refs = f'<br><span class="muted">{esc(", ".join((first.category, *first.references)))}</span>'
+        hits = []
+        for f in group:
+            line = f"<li><code>{esc(f.resource)}</code> {esc(f.message)}"
+            if suppressed:
+                line += f'<br><span class="muted">justification: {esc(f.justification or "")}</span>'
+            hits.append(line + "</li>")
         if suppressed:
-            detail += f'<br><span class="muted">justification: {esc(f.justification or "")}</span>'
+            last = _badge(first.severity, SEVERITY_COLOURS.get(first.severity, "#64748b"))
+        else:
+            last = " ".join(
+                _badge(e or "-", "#b91c1c" if e == "mandatory" else "#64748b")
+                for e in sorted({f.enforcement for f in group}, reverse=True)
+            )
         rows.append(
             [
-                rule + refs,
-                f"<code>{esc(f.resource)}</code>",
-                detail,
-                f'<span class="fix">{esc(f.remediation)}</span>',
-                enforcement if not suppressed else _badge(f.severity, SEVERITY_COLOURS.get(f.severity, "#64748b")),
+                f"<code>{esc(first.rule)}</code> <b>{esc(first.title)}</b>{refs}",
+                f'<ul class="hits">{"".join(hits)}</ul>',
+                f'<span class="fix">{esc(first.remediation)}</span>',
+                last,
             ]
         )
     return rows
@@ -209,19 +226,34 @@ def _policy_section(data: ReportData) -> str:
             if not group:
                 continue
             colour = SEVERITY_COLOURS.get(severity, "#64748b")
+            rules = len({f.rule for f in group})
             out.append(f'<div class="sev-group" style="border-left-color:{colour}">')
-            out.append(f"<h3>{_badge(severity, colour)} {len(group)} finding{'s' if len(group) != 1 else ''}</h3>")
             out.append(
-                _table(["rule", "resource", "finding", "remediation", "enforcement"], _finding_rows(group, False))
+                f"<h3>{_badge(severity, colour)} {len(group)} finding{'s' if len(group) != 1 else ''} "
+                f"of {rules} rule{'s' if rules != 1 else ''}</h3>"
+            )
+            out.append(
+                _findings_table(
+                    ["rule", "resources and findings", "remediation", "enforcement"], _finding_rows(group, False)
+                )
             )
             out.append("</div>")
         hidden = [f for f in findings if f.suppressed]
         if hidden:
             out.append(f"<h3>Suppressed findings ({len(hidden)})</h3>")
-            out.append(_table(["rule", "resource", "finding", "remediation", "severity"], _finding_rows(hidden, True)))
+            out.append(
+                _findings_table(
+                    ["rule", "resources and findings", "remediation", "severity"], _finding_rows(hidden, True)
+                )
+            )
     out.append(_suppressions(data))
     out.append("</section>")
     return "\n".join(out)
+
+
+def _findings_table(headers: list[str], rows: list[list[str]]) -> str:
+    cols = '<colgroup><col style="width:24%"><col style="width:38%"><col style="width:30%"><col></colgroup>'
+    return _table(headers, rows).replace("<table>", f'<table class="findings">{cols}', 1)
 
 
 def _suppressions(data: ReportData) -> str:
@@ -279,6 +311,11 @@ def _cost_section(data: ReportData) -> str:
     out.append("</div></div>")
     out.append("<h3>Per placement: $ per 1M output tokens</h3>")
     out.append(_token_price_table(cost))
+    if cost.unpriced:
+        out.append(
+            f'<p class="muted">{cost.unpriced} billable resource{"s are" if cost.unpriced != 1 else " is"} '
+            "usage-based or not in the price catalogue and not included; <code>llmfleet cost</code> lists them.</p>"
+        )
     out.append("</section>")
     return "\n".join(out)
 
@@ -293,10 +330,27 @@ def _token_price_table(cost: CostView) -> str:
     if not cost.per_placement:
         return '<p class="na">The cost model gives no per-placement token price.</p>'
     rows = [
-        [esc(target), f"<b>{esc(model)}</b>", esc(_token_price(value, cost.currency))]
-        for target, model, value in cost.per_placement
+        [
+            f"{esc(p.target)} / <b>{esc(p.model)}</b>",
+            str(p.gpus_per_replica) if p.gpus_per_replica is not None else "n/a",
+            esc(_token_price(p.replica_hourly, cost.currency)) if p.replica_hourly is not None else "n/a",
+            f"{p.decode_tokens_per_second:,.0f}" if p.decode_tokens_per_second is not None else "n/a",
+            f"<b>{esc(_token_price(p.usd_per_million_output_tokens, cost.currency))}</b>",
+        ]
+        for p in cost.per_placement
     ]
-    return _table(["target", "model", f"{cost.currency} / 1M output tokens"], rows, {2})
+    table = _table(
+        [
+            "placement",
+            "GPUs per replica",
+            "replica per hour",
+            "decode tokens/s per replica",
+            f"{cost.currency} per 1M output tokens",
+        ],
+        rows,
+        {1, 2, 3, 4},
+    )
+    return f'<div class="nowrap">{table}</div>'
 
 
 def _capacity_rows(views: tuple[CapacityView, ...]) -> list[list[str]]:
@@ -307,7 +361,6 @@ def _capacity_rows(views: tuple[CapacityView, ...]) -> list[list[str]]:
             [
                 f"{esc(v.target)} / <b>{esc(v.model)}</b>{fits}",
                 esc(f"{v.tp}{TIMES} {v.gpu}"),
-                f"{v.weights_gib:.1f} / {v.kv_cache_gib:.1f} / {v.activation_gib + v.overhead_gib:.1f}",
                 f"{v.max_model_len:,}",
                 f"<b>{v.max_concurrency:.1f}</b>",
             ]
@@ -328,9 +381,9 @@ def _capacity_section(data: ReportData) -> str:
         out.append('<div class="nowrap">')
         out.append(
             _table(
-                ["placement", "server", "GiB/GPU: weights / KV / other", "max model len", "max concurrency"],
+                ["placement", "GPUs per server", "max model len", "max concurrency"],
                 _capacity_rows(data.capacity),
-                {2, 3, 4},
+                {2, 3},
             )
         )
         out.append("</div>")

@@ -77,6 +77,9 @@ code { font: 12px/1.3 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospa
 .sev-group { border-left:4px solid var(--line); padding-left:12px; margin:10px 0 14px; }
 .sev-group h3 { margin-top:0; }
 .muted { color:var(--muted); }
+table.findings { table-layout:fixed; }
+ul.hits { margin:0; padding-left:16px; }
+ul.hits li { margin:0 0 3px; }
 .nowrap td { white-space:nowrap; }
 .na { color:var(--muted); background:#f1f5f9; border:1px dashed #cbd5e1; border-radius:8px; padding:10px 12px; }
 .clean { color:var(--ok); background:#ecfdf5; border:1px solid #a7f3d0; border-radius:8px; padding:10px 12px;

@@ -51,7 +51,7 @@ def create_secrets(scope: PlacementScope, namespace: k8s.core.v1.Namespace) -> P
     api_key_name = f"{scope.model.name}-api-key"
     api_key = k8s.core.v1.Secret(
         f"{scope.name}-api-key",
-        metadata=meta.metadata(api_key_name, scope.namespace, scope.labels(meta.SERVER)),
+        metadata=_metadata(scope, api_key_name, meta.SERVER, [DEFAULT_CLIENT]),
         type="Opaque",
         string_data={DEFAULT_CLIENT: pulumi.Output.secret(_api_key_value(scope))},
         opts=scope.child(depends_on=[namespace]),
@@ -64,7 +64,7 @@ def create_secrets(scope: PlacementScope, namespace: k8s.core.v1.Namespace) -> P
         value = secrets.resolve(token, f"models.{scope.model.name}.source.token")
         token_secret = k8s.core.v1.Secret(
             f"{scope.name}-source-token",
-            metadata=meta.metadata(token_name, scope.namespace, scope.labels(meta.STAGER)),
+            metadata=_metadata(scope, token_name, meta.STAGER, [SOURCE_TOKEN_KEY]),
             type="Opaque",
             string_data={SOURCE_TOKEN_KEY: pulumi.Output.secret(value)},
             opts=scope.child(depends_on=[namespace]),
@@ -78,7 +78,7 @@ def create_secrets(scope: PlacementScope, namespace: k8s.core.v1.Namespace) -> P
         ini = pulumi.Output.from_input(store.credentials_secret).apply(lambda raw: shared_credentials_file(raw, where))
         weights_secret = k8s.core.v1.Secret(
             f"{scope.name}-weights-credentials",
-            metadata=meta.metadata(weights_name, scope.namespace, scope.labels(meta.SERVER)),
+            metadata=_metadata(scope, weights_name, meta.SERVER, [WEIGHTS_CREDENTIALS_KEY]),
             type="Opaque",
             string_data={WEIGHTS_CREDENTIALS_KEY: pulumi.Output.secret(ini)},
             opts=scope.child(depends_on=[namespace]),
@@ -91,6 +91,12 @@ def create_secrets(scope: PlacementScope, namespace: k8s.core.v1.Namespace) -> P
         source_token_name=token_name,
         weights=weights_secret,
         weights_name=weights_name,
+    )
+
+
+def _metadata(scope: PlacementScope, name: str, component: str, keys: list[str]) -> dict[str, object]:
+    return meta.metadata(
+        name, scope.namespace, scope.labels(component), {meta.SECRET_KEYS_ANNOTATION: ",".join(keys)}
     )
 
 

@@ -21,6 +21,10 @@ GATEWAY_ACCESS_LABEL = f"{DOMAIN}/gateway-access"
 SPEC_HASH_ANNOTATION = f"{DOMAIN}/serving-spec-sha256"
 """Pod-template annotation carrying the sha256 of the ServingSpec: a spec change rolls the servers."""
 
+SECRET_KEYS_ANNOTATION = f"{DOMAIN}/secret-keys"
+"""Names a Secret's keys (comma-separated; never values): the Plan redacts a Secret's whole
+data map, and the rendered manifest keeps its shape from this."""
+
 PULUMI_SKIP_AWAIT = "pulumi.com/skipAwait"
 PULUMI_TIMEOUT = "pulumi.com/timeoutSeconds"
 

@@ -36,6 +36,17 @@ WAIT_RESOURCES = pod.resources("250m", "512Mi")
 """The init container only lists a bucket prefix."""
 ROLLOUT_MARGIN_S = 300
 
+GROUP_ROLE_ENV = "LLMFLEET_GROUP_ROLE"
+GROUP_SIZE_ENV = "LLMFLEET_GROUP_SIZE"
+"""In a LeaderWorkerSet group: ``leader`` or ``worker``, and the pods per group. The LWS
+controller adds LWS_LEADER_ADDRESS, LWS_GROUP_SIZE and LWS_WORKER_INDEX to every container."""
+
+WORKER_CHECKOV_SKIPS = {
+    "CKV_K8S_8": "a headless vLLM worker serves no HTTP; the leader's liveness probe covers the engine and "
+    "the group is recreated as a whole when any of its pods restarts (RecreateGroupOnPodRestart)",
+    "CKV_K8S_9": "a headless vLLM worker receives no traffic; only the leader is behind the Service",
+}
+
 SERVER_CHECKOV_SKIPS = {
     "CKV_K8S_40": "the vLLM image's user is UID 2000 (GID 0) and owns HOME and the caches; "
     "runAsNonRoot is enforced and no host paths are mounted",
@@ -165,6 +176,11 @@ def pod_template(
         {"name": image.API_KEY_ENV, "valueFrom": {"secretKeyRef": {"name": keys.api_key_name, "key": keys.api_key_clients[0]}}},
         *pod.weight_store_env(scope, keys),
     ]
+    if role in ("leader", "worker"):
+        env += [
+            {"name": GROUP_ROLE_ENV, "value": role},
+            {"name": GROUP_SIZE_ENV, "value": str(shape.nodes)},
+        ]
     mounts = [
         {"name": "serving-spec", "mountPath": image.SPEC_DIR, "readOnly": True},
         {"name": "cache", "mountPath": image.CACHE_ROOT},
@@ -191,7 +207,6 @@ def pod_template(
         "imagePullPolicy": "IfNotPresent",
         "command": image.wait_for_weights_command(scope.model, scope.cluster.weights, shape.staging_budget_s),
         "env": [
-            {"name": image.CACHE_ROOT_ENV, "value": image.CACHE_ROOT},
             {"name": "HOME", "value": image.TMP_DIR},
             *pod.weight_store_env(scope, keys),
         ],
@@ -225,16 +240,12 @@ def pod_template(
             *store_volumes,
         ],
     }
-    return {
-        "metadata": {
-            "labels": labels,
-            "annotations": {
-                meta.SPEC_HASH_ANNOTATION: spec_hash,
-                "kubectl.kubernetes.io/default-container": "server",
-            },
-        },
-        "spec": spec,
-    }
+    annotations = {meta.SPEC_HASH_ANNOTATION: spec_hash, "kubectl.kubernetes.io/default-container": "server"}
+    if role in ("leader", "worker"):
+        # Checkov cannot see into custom resources; the tests check these templates as Pods.
+        skips = {**SERVER_CHECKOV_SKIPS, **(WORKER_CHECKOV_SKIPS if role == "worker" else {})}
+        annotations.update(meta.checkov_skips(skips))
+    return {"metadata": {"labels": labels, "annotations": annotations}, "spec": spec}
 
 
 def probes(startup_failure_threshold: int) -> dict[str, Any]:

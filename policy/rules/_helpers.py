@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from policy.context import PlanContext, Resource
-from policy.props import as_list, get, is_map
+from policy.props import as_list, get, is_list, is_map
 
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
@@ -273,7 +273,7 @@ def walk_strings(node: Any, path: str = ""):
     if is_map(node):
         for key in node:
             yield from walk_strings(node[key], f"{path}.{key}" if path else str(key))
-    elif isinstance(node, list | tuple) or (hasattr(node, "__getitem__") and hasattr(node, "__len__") and not isinstance(node, str | bytes)):
+    elif is_list(node):
         for index, item in enumerate(as_list(node)):
             yield from walk_strings(item, f"{path}[{index}]")
     elif isinstance(node, str):
@@ -365,3 +365,27 @@ def edge_coverage(ctx: PlanContext, kind: str, has_feature) -> list[tuple[Resour
             if not any(has_feature(p) for p in policies_targeting(ctx, kind, route, "HTTPRoute")):
                 gaps.append((route, f"HTTPRoute '{object_name(route)}' on Gateway '{object_name(gateway)}'"))
     return gaps
+
+
+def listener_admits(ctx: PlanContext, gateway: Resource, listener: Mapping[str, Any], route: Resource) -> bool:
+    """Does a Gateway listener admit an HTTPRoute (its allowedRoutes namespaces and kinds)?"""
+    kinds = [get(k, "kind") for k in as_list(get(listener, "allowedRoutes.kinds"))]
+    if kinds and "HTTPRoute" not in kinds:
+        return False
+    source = get(listener, "allowedRoutes.namespaces.from", "Same")
+    route_ns = _ns(route)
+    if source == "All":
+        return True
+    if source == "Same":
+        return route_ns == _ns(gateway)
+    if source == "Selector":
+        selector = get(listener, "allowedRoutes.namespaces.selector") or {}
+        for namespace in ctx.of_type("kubernetes:core/v1:Namespace"):
+            if ctx.cluster_key(namespace) == ctx.cluster_key(route) and object_name(namespace) == route_ns:
+                from policy.props import labels_of, selector_matches
+
+                labels = dict(labels_of(namespace.props))
+                labels.setdefault("kubernetes.io/metadata.name", route_ns)
+                return selector_matches(selector, labels)
+        return True  # namespace not declared here: assume admitted (the stricter reading)
+    return True

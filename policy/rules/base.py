@@ -56,6 +56,8 @@ def type_path(type_: str) -> str:
 
 def registry_doc(type_: str) -> str:
     """The Pulumi Registry page of a resource type (the vendor docs link each rule carries)."""
+    if type_.count(":") < 2 or "*" in type_:
+        return DOCS
     provider, module, resource = type_.split(":", 2)
     if provider == "kubernetes" and not re.match(r"^(core|apps|batch|policy|networking\.k8s\.io)/", module):
         return "https://www.pulumi.com/registry/packages/kubernetes/api-docs/apiextensions/customresource/"

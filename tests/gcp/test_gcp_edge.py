@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 
-from infra.gcp.edge import ENVOY_READINESS_PORT, GATEWAY_CONTAINER_PORT, GOOGLE_FRONT_END_RANGES
+import pytest
+
+from infra.config import parse_stack_config
+from infra.gcp.edge import (
+    ENVOY_READINESS_PORT,
+    GATEWAY_CONTAINER_PORT,
+    GATEWAY_SERVICE_PORT,
+    GOOGLE_FRONT_END_RANGES,
+    INFERENCE_PATHS,
+    MAX_ALLOWED_CIDRS,
+)
+from infra.plan import evaluate_config
+from infra.stackfile import StackFile
 from infra.workloads.context import ClusterContext
-from tests.gcp.conftest import GcpView
+from infra.workloads.gateway import edge_hostnames
+from serving.errors import LlmFleetError
+from tests.gcp.conftest import ROOT, GcpView, variant_values
 
 ARMOR = "gcp:compute/securityPolicy:SecurityPolicy"
 REQUIRED_WAF = {"sqli", "xss", "lfi", "rce"}
@@ -28,14 +43,20 @@ def test_ssl_policy_requires_tls_1_2_and_is_on_the_https_proxy(prod_gcp: GcpView
     assert proxy["sslPolicy"].endswith(f"/sslPolicies/{policy['name']}")
 
 
-def test_managed_certificates_cover_the_edge_and_routing_hostnames(prod_gcp: GcpView, variant_gcp: GcpView) -> None:
+def test_managed_certificates_cover_every_gateway_hostname(prod_gcp: GcpView, variant_gcp: GcpView) -> None:
     certs = prod_gcp.of_type("gcp:compute/managedSslCertificate:ManagedSslCertificate")
-    assert sorted(c.props["managed"]["domains"] for c in certs) == [["api.llm.example.com"], ["llm-gcp.example.com"]]
+    assert sorted(c.props["managed"]["domains"] for c in certs) == [
+        ["api.llm.example.com"],  # routing hostname: DNS elsewhere, its own certificate
+        ["llama-70b.llm-gcp.example.com", "llama-8b.llm-gcp.example.com", "llm-gcp.example.com"],
+    ]
+    assert sorted(d for c in certs for d in c.props["managed"]["domains"]) == edge_hostnames(
+        parse_stack_config(prod_gcp.plan.config, "prod"), prod_gcp.target
+    )
     assert all(c.props["type"] == "MANAGED" for c in certs)
     proxy = prod_gcp.one("gcp:compute/targetHttpsProxy:TargetHttpsProxy").props
     assert sorted(p.rsplit("/", 1)[1] for p in proxy["sslCertificates"]) == sorted(c.props["name"] for c in certs)
     [variant_cert] = variant_gcp.of_type("gcp:compute/managedSslCertificate:ManagedSslCertificate")
-    assert variant_cert.props["managed"]["domains"] == ["llm-gcp-dev.example.com"]
+    assert variant_cert.props["managed"]["domains"] == ["llama-8b.llm-gcp-dev.example.com", "llm-gcp-dev.example.com"]
 
 
 def test_waf_rules_deny_sqli_xss_lfi_rce_and_log4j(prod_gcp: GcpView) -> None:
@@ -53,7 +74,12 @@ def test_waf_rules_deny_sqli_xss_lfi_rce_and_log4j(prod_gcp: GcpView) -> None:
 
 def test_inference_paths_are_rate_limited_per_client_ip(prod_gcp: GcpView) -> None:
     [throttle] = [r for r in rules(prod_gcp) if r["action"] in ("throttle", "rate_based_ban")]
-    assert throttle["match"]["expr"]["expression"] == "request.path.startsWith('/v1/')"
+    expression = throttle["match"]["expr"]["expression"]
+    assert expression == f"request.path.matches('{INFERENCE_PATHS}')"
+    for path in ("/v1/chat/completions", "/v1/completions", "/llama-8b/v1/chat/completions"):
+        assert re.match(INFERENCE_PATHS, path), path
+    for path in ("/health", "/metrics", "/", "/a/b/v1/x"):
+        assert not re.match(INFERENCE_PATHS, path), path
     options = throttle["rateLimitOptions"]
     assert options["rateLimitThreshold"] == {"count": prod_gcp.config["edge"]["rateLimitPerMinute"], "intervalSec": 60}
     assert options["rateLimitThreshold"]["count"] == 1200
@@ -132,10 +158,38 @@ def test_https_on_443_and_http_only_redirects(prod_gcp: GcpView) -> None:
     assert address.props["addressType"] == "EXTERNAL"
 
 
-def test_dns_record_points_the_edge_name_at_the_load_balancer(prod_gcp: GcpView, variant_gcp: GcpView) -> None:
-    record = prod_gcp.one("gcp:dns/recordSet:RecordSet").props
+def test_dns_records_point_the_edge_names_at_the_load_balancer(prod_gcp: GcpView, variant_gcp: GcpView) -> None:
+    records = [r.props for r in prod_gcp.of_type("gcp:dns/recordSet:RecordSet")]
     forwarding = prod_gcp.of_type("gcp:compute/globalForwardingRule:GlobalForwardingRule")[0].props
-    assert record["name"] == "llm-gcp.example.com."
-    assert record["managedZone"] == prod_gcp.config["edge"]["dnsZone"]
-    assert record["type"] == "A" and record["rrdatas"] == [forwarding["ipAddress"]]
+    assert sorted(r["name"] for r in records) == [
+        "llama-70b.llm-gcp.example.com.",
+        "llama-8b.llm-gcp.example.com.",
+        "llm-gcp.example.com.",
+    ]
+    for record in records:
+        assert record["managedZone"] == prod_gcp.config["edge"]["dnsZone"]
+        assert record["type"] == "A" and record["rrdatas"] == [forwarding["ipAddress"]]
     assert not variant_gcp.of_type("gcp:dns/recordSet:RecordSet")  # no dnsZone configured
+
+
+def test_more_cidrs_than_cloud_armor_matches_in_one_rule_is_an_error() -> None:
+    values = variant_values()
+    values["targets"][0]["edge"]["allowedCidrs"] = [f"10.{i}.0.0/16" for i in range(MAX_ALLOWED_CIDRS + 1)]
+    stack_file = StackFile("gcpcidrs", ROOT / "Pulumi.gcpcidrs.yaml", values, frozenset())
+    with pytest.raises(LlmFleetError, match=r"targets\.gcp-dev\.edge\.allowedCidrs: 6 CIDRs is not allowed on gcp"):
+        evaluate_config(stack_file, stack_file.parse())
+
+
+def test_gateway_is_built_behind_the_load_balancer(prod_gcp: GcpView, prod_context: ClusterContext) -> None:
+    [proxy] = prod_gcp.of_type("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")
+    service = proxy.props["spec"]["provider"]["kubernetes"]["envoyService"]
+    assert service == {"type": "ClusterIP", "annotations": prod_context.extra["gateway_service"]["annotations"]}
+    [gateway] = prod_gcp.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+    assert [(listener["protocol"], listener["port"]) for listener in gateway.props["spec"]["listeners"]] == [
+        ("HTTP", GATEWAY_SERVICE_PORT)
+    ]
+    assert not prod_gcp.of_type(
+        "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyExtensionPolicy"
+    )  # Cloud Armor is the WAF
+    [client] = prod_gcp.of_type("kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy")
+    assert client.props["spec"]["clientIPDetection"] == {"xForwardedFor": {"numTrustedHops": 1}}

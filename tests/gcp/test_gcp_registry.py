@@ -60,3 +60,13 @@ def test_a_build_stack_pushes_to_the_repository_and_pins_the_built_digest(
     assert auth["address"] == registry and auth["password"] == SECRET
     image = resolved(variant_context.image)
     assert image.startswith(f"{expected_repo}@sha256:") and len(image.rsplit(":", 1)[1]) == 64
+
+
+def test_model_servers_run_the_image_from_the_repository(prod_gcp: GcpView, prod_context: ClusterContext) -> None:
+    images = {
+        c["image"]
+        for d in prod_gcp.of_type("kubernetes:apps/v1:Deployment")
+        for c in d.props["spec"]["template"]["spec"]["containers"]
+        if SERVING_IMAGE_NAME in c["image"]
+    }
+    assert images == {resolved(prod_context.image)}

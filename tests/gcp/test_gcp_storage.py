@@ -101,3 +101,18 @@ def test_context_hands_the_workloads_gs_weights_and_the_identity_annotations(pro
         resolved(prod_context.stager_sa_annotations[KSA_ANNOTATION])
         == "gcp-usc1-stager@acme-llm-prod.iam.gserviceaccount.com"
     )
+
+
+def test_model_service_accounts_carry_the_workload_identity_annotation(prod_gcp: GcpView) -> None:
+    project = prod_gcp.config["project"]
+    accounts = {
+        (a.props["metadata"]["namespace"], a.props["metadata"]["name"]): a.props["metadata"]["annotations"]
+        for a in prod_gcp.of_type("kubernetes:core/v1:ServiceAccount")
+        if a.props["metadata"]["namespace"].startswith("llm-")
+    }
+    for model in ("llama-8b", "llama-70b"):
+        namespace = naming.namespace(model)
+        server = accounts[(namespace, naming.server_service_account(model))]
+        stager = accounts[(namespace, naming.stager_service_account(model))]
+        assert server[KSA_ANNOTATION] == f"gcp-usc1-server@{project}.iam.gserviceaccount.com"
+        assert stager[KSA_ANNOTATION] == f"gcp-usc1-stager@{project}.iam.gserviceaccount.com"

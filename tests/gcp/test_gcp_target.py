@@ -7,6 +7,7 @@ import pulumi_gcp as gcp
 from infra.gcp.machines import accelerator_type, boot_disk_type
 from infra.targets import POOL_LABEL
 from infra.workloads.context import GPU_TAINT, ClusterContext
+from infra.workloads.gateway import GATEWAY_KEY
 from serving.catalog import list_instances
 
 
@@ -23,9 +24,12 @@ def test_metrics_follow_the_monitoring_stack(prod_context: ClusterContext, varia
     assert variant_context.metrics == "prometheus-operator"
 
 
-def test_workloads_wait_for_every_node_pool(prod_context: ClusterContext) -> None:
-    assert len(prod_context.depends_on) == 3  # system + l4 + h100
-    assert all(isinstance(r, gcp.container.NodePool) for r in prod_context.depends_on)
+def test_workloads_wait_for_every_node_pool_and_the_gateway(prod_context: ClusterContext) -> None:
+    pools = [r for r in prod_context.depends_on if isinstance(r, gcp.container.NodePool)]
+    assert len(pools) == 3  # system + l4 + h100
+    gateway = prod_context.extra[GATEWAY_KEY]
+    assert all(any(r is d for d in prod_context.depends_on) for r in gateway.ready)
+    assert prod_context.gateway == gateway.ref
 
 
 def test_gateway_service_contract(prod_context: ClusterContext) -> None:

@@ -10,6 +10,7 @@ runs under the same mock runtime and Plan recorder as ``llmfleet plan``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "registry.example/serving@sha256:" + "0" * 64
 
 
+def standin_address(target: str) -> str:
+    """The edge IP a stand-in GCP target exposes (distinct per target name)."""
+    return f"34.120.{sum(map(ord, target)) % 250}.{len(target)}"
+
+
 class StandInTarget(pulumi.ComponentResource):
     """A target component reduced to what operations and routing read."""
 
@@ -46,7 +52,7 @@ class StandInTarget(pulumi.ComponentResource):
             import pulumi_gcp as gcp
 
             self.gcp_provider = gcp.Provider(f"{target.name}-gcp", project=target.project, opts=child)
-            self.edge_address = pulumi.Output.from_input(f"34.120.0.{len(target.name)}")
+            self.edge_address = pulumi.Output.from_input(standin_address(target.name))
         managed = target.kind == "gcp" and target.monitoring.stack == "managed"
         self.context = ClusterContext(
             stack=stack,
@@ -110,3 +116,9 @@ def one(plan: Plan, typ: str, name: str) -> PlanResource:
     found = [r for r in plan.resources if r.type == typ and r.name == name]
     assert len(found) == 1, f"expected one {typ} named {name}, found {[r.name for r in plan.of_type(typ)]}"
     return found[0]
+
+
+@functools.cache
+def stack_plan(stack: str) -> Plan:
+    """The operations-only Plan of a real stack, evaluated once per test process."""
+    return evaluate_values(stack)

@@ -66,9 +66,29 @@ class FakePolicy:
         return self.decide(plan)
 
 
+REAL_PLAN_JSON = infra.promote._plan_json
+
+
+def config_only_plan(stack_file: Any, config: Any) -> dict[str, Any]:
+    """A Plan JSON carrying the validated config and no resources: enough for FakePolicy, in no time."""
+    return {
+        "schemaVersion": 1,
+        "stack": stack_file.stack,
+        "config": config.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "resources": [],
+    }
+
+
 @pytest.fixture
 def policy(monkeypatch: pytest.MonkeyPatch) -> FakePolicy:
-    """A passing policy engine (tests set ``policy.decide`` to make it fail)."""
+    """A passing policy engine (tests set ``policy.decide`` to make it fail), fed a config-only
+    Plan; request ``real_plan`` as well to run the real program under the mock runtime."""
     fake = FakePolicy()
     monkeypatch.setattr(infra.promote, "_policy_evaluator", lambda stack: fake)
+    monkeypatch.setattr(infra.promote, "_plan_json", config_only_plan)
     return fake
+
+
+@pytest.fixture
+def real_plan(policy: FakePolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(infra.promote, "_plan_json", REAL_PLAN_JSON)

@@ -56,6 +56,16 @@ def changed_lines(diff: str) -> tuple[list[str], list[str]]:
     return [line[1:] for line in body if line.startswith("-")], [line[1:] for line in body if line.startswith("+")]
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def comment_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.lstrip().startswith("#")]
 
@@ -76,7 +86,7 @@ def test_round_trip_of_the_real_stack_files_is_byte_identical(stack: str) -> Non
 # ---------------------------------------------------------------------------
 
 
-def test_promoting_a_digest_changes_only_the_digest_line(repo: Path, policy: FakePolicy) -> None:
+def test_promoting_a_digest_changes_only_the_digest_line(repo: Path, policy: FakePolicy, real_plan: None) -> None:
     before = (repo / "Pulumi.prod.yaml").read_text()
     old_digest = yaml.safe_load(before)["config"]["llm-fleet:image"]["digest"]
 
@@ -95,9 +105,12 @@ def test_promoting_a_digest_changes_only_the_digest_line(repo: Path, policy: Fak
         "promoted 1 setting(s) from 'dev' to 'prod' (llm-fleet:image.digest); wrote Pulumi.prod.yaml; "
         "not promoted (only in 'prod'): llama-70b"
     )
-    # The policy pack judged the edited config, evaluated in memory before anything was written.
-    assert [p["config"]["image"]["digest"] for p in policy.plans] == [NEW_DIGEST]
-    assert policy.plans[0]["stack"] == "prod"
+    # The policy pack judged the real program's Plan of the edited config, evaluated in memory.
+    (plan,) = policy.plans
+    assert (plan["stack"], plan["config"]["image"]["digest"]) == ("prod", NEW_DIGEST)
+    assert len(plan["resources"]) > 10
+    images = [v for r in plan["resources"] for v in _strings(r["props"]) if "@sha256:" in v]
+    assert images and all(v.endswith("@" + NEW_DIGEST) for v in images)
 
 
 def test_model_revision_tag_and_manifest_are_carried_with_comments_kept(repo: Path, policy: FakePolicy) -> None:
@@ -323,8 +336,27 @@ def test_refuses_when_dst_would_fail_its_policy_pack(repo: Path, policy: FakePol
     assert isinstance(error, PromotionPolicyError) and error.exit_code == 1
     assert str(error) == (
         "promotion refused: Pulumi.prod.yaml would fail its policy pack after the change (1 mandatory finding(s): "
-        "IMG-01 aws-use1: image is not signed); nothing was written. "
-        "See `llmfleet policy prod` once the settings are fixed in the source stack"
+        "IMG-01 aws-use1: image is not signed); nothing was written; "
+        "the promoted settings cause it: fix them in Pulumi.dev.yaml, then promote again"
+    )
+    # The promoted config was judged, then the current one (to tell where the fix belongs).
+    digests = [p["config"]["image"]["digest"] for p in policy.plans]
+    assert len(digests) == 2 and digests[0] == NEW_DIGEST != digests[1]
+
+
+def test_a_dst_that_fails_already_is_named_as_the_place_to_fix(repo: Path, policy: FakePolicy) -> None:
+    findings = [
+        {"rule": f"K8S-1{i}", "enforcement": "mandatory", "suppressed": False, "urn": f"u::ns-{i}", "message": "m"}
+        for i in range(5)
+    ]
+    policy.decide = lambda plan: FakeReport(1, findings)
+    error = refused(repo, image_digest=NEW_DIGEST)
+    assert error.exit_code == 1
+    assert str(error) == (
+        "promotion refused: Pulumi.prod.yaml would fail its policy pack after the change (5 mandatory finding(s): "
+        "K8S-10 ns-0: m; K8S-11 ns-1: m; K8S-12 ns-2: m; and 2 more); nothing was written; "
+        "stack 'prod' fails its pack already without this promotion: fix Pulumi.prod.yaml first "
+        "(`llmfleet policy prod`)"
     )
 
 
@@ -476,7 +508,7 @@ def test_a_reformatted_line_is_refused(repo: Path, policy: FakePolicy, monkeypat
     error = refused(repo, image_digest=NEW_DIGEST)
     assert str(error) == (
         "Pulumi.prod.yaml: promotion would change a line that holds no promotable key "
-        "(\"llm-fleet:costCenter: 'llm-prod'\"); nothing was written"
+        "('llm-fleet:costCenter: llm-prod'); nothing was written"
     )
 
 
@@ -492,3 +524,17 @@ def test_a_change_to_a_model_that_is_not_promoted_is_refused(
     error = refused(repo, image_digest=NEW_DIGEST)
     assert str(error) == "Pulumi.prod.yaml: promotion would change more than the promotable keys; nothing was written"
     assert policy.plans == []
+
+
+def test_a_dst_edited_during_the_policy_check_is_not_overwritten(repo: Path, policy: FakePolicy) -> None:
+    prod = repo / "Pulumi.prod.yaml"
+
+    def edit_meanwhile(plan: dict[str, Any]) -> FakeReport:
+        prod.write_text(prod.read_text() + "# someone else's edit\n")
+        return FakeReport(0)
+
+    policy.decide = edit_meanwhile
+    with pytest.raises(LlmFleetError) as info:
+        promote_stacks("dev", "prod", image_digest=NEW_DIGEST, project_dir=repo)
+    assert str(info.value) == "Pulumi.prod.yaml changed while promoting; nothing was written; run again"
+    assert prod.read_text().endswith("# someone else's edit\n") and NEW_DIGEST not in prod.read_text()

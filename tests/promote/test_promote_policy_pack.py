@@ -15,6 +15,7 @@ engine = pytest.importorskip("policy.engine", reason="policy/engine.py is not th
 NEW_DIGEST = "sha256:" + "7a" * 32
 
 
+@pytest.mark.slow
 def test_promotion_follows_the_packs_verdict_on_the_promoted_prod(repo: Path, tmp_path: Path) -> None:
     # The verdict, computed independently: the same edit made by hand in a copy.
     copy = tmp_path / "copy"
@@ -36,4 +37,8 @@ def test_promotion_follows_the_packs_verdict_on_the_promoted_prod(repo: Path, tm
             promote_stacks("dev", "prod", image_digest=NEW_DIGEST, project_dir=repo)
         assert info.value.exit_code == 1
         assert str(info.value).startswith("promotion refused: Pulumi.prod.yaml would fail its policy pack")
+        mandatory = [
+            f for f in verdict.to_json()["findings"] if f["enforcement"] == "mandatory" and not f["suppressed"]
+        ]
+        assert f"({len(mandatory)} mandatory finding(s): {mandatory[0]['rule']} " in str(info.value)
         assert (repo / "Pulumi.prod.yaml").read_bytes() == before

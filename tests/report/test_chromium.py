@@ -68,4 +68,3 @@ def test_chromium_loads_the_report_without_console_errors(
     assert console_lines(stderr) == []
     assert png_size(png) == WINDOW
     assert png.stat().st_size > 50_000, "the screenshot is (nearly) blank"
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -15,7 +14,7 @@ import pytest
 from serving import launch
 from serving.launch import EXIT_BAD_SPEC, EXIT_PREFLIGHT, EXIT_WEIGHTS, GpuInfo, main, probe_gpus
 from serving.spec import ServingSpec
-from serving.stage import MANIFEST_NAME, Manifest, ManifestFile
+from serving.stage import MANIFEST_NAME, StageOptions, stage
 from tests.serving.serving_cases import cases
 
 GIB = 2**30
@@ -44,14 +43,12 @@ def _gpus(count: int, name: str = "NVIDIA L40S", total_gib: float = 44.7, free_g
 
 
 def _staged_dir(root: Path, revision: str = "r1") -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    files = []
-    for name, data in (("config.json", b"{}"), ("model.safetensors", b"\0" * 1024)):
-        (root / name).write_bytes(data)
-        files.append(ManifestFile(path=name, size=len(data), sha256=hashlib.sha256(data).hexdigest(), etag="-"))
-    manifest = Manifest(source="/src", revision=revision, created_at="2026-11-28T00:00:00+00:00",
-                        total_bytes=sum(f.size for f in files), files=files)
-    (root / MANIFEST_NAME).write_bytes(manifest.to_bytes())
+    """A model staged with serving.stage into a local directory (as on an on-prem weights PVC)."""
+    src = root.parent / f"{root.name}-source"
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "config.json").write_bytes(b"{}")
+    (src / "model.safetensors").write_bytes(b"\0" * 1024)
+    stage(str(src), str(root), revision, [str(src)], StageOptions(workers=1, log=lambda line: None))
     return root
 
 

@@ -77,8 +77,9 @@ PREEMPTIONS_PER_10M = 10
 STALLED_FOR = "5m"
 REPLICAS_FOR = "15m"
 """A replica may take 10+ minutes to start (GPU node, weights, CUDA graphs) before it counts."""
-RESTARTS_PER_HOUR = 1
-"""More than one restart of a model server container in an hour (each costs minutes of capacity)."""
+RESTARTS_PER_HOUR = 2
+"""Two or more restarts of a model server container in an hour (each costs minutes of capacity).
+A threshold on a whole number: ``increase()`` extrapolates, so one restart can read as 1.02."""
 XID_HARDWARE_CODES = (48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120, 140)
 """XIDs that point at the GPU or its memory/links rather than the application (NVIDIA XID
 catalogue, https://docs.nvidia.com/deploy/xid-errors/): DBE, internal micro-controller halts,
@@ -94,8 +95,8 @@ class PlacementRuleScope:
     namespace: str
     server: str
     """Name of the Deployment (or LeaderWorkerSet) and prefix of its pods."""
-    api_route: str
-    """HTTPRoute of the model's API traffic (not its health route, which Route 53 probes)."""
+    api_routes: tuple[str, ...]
+    """HTTPRoutes of the model's API traffic (not its health route, which Route 53 probes)."""
     workload_kind: str
     slo: Slo
     min_replicas: int
@@ -106,7 +107,7 @@ class PlacementRuleScope:
 
     @property
     def route_regex(self) -> str:
-        return gateway_route_regex(self.namespace, self.api_route)
+        return gateway_route_regex(self.namespace, self.api_routes)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -233,8 +234,13 @@ RUNBOOKS: dict[str, dict[str, str]] = {
 }
 
 
-def _annotations(alert: str) -> dict[str, str]:
-    return dict(RUNBOOKS[alert])
+def _annotations(alert: str, static: dict[str, str] | None = None) -> dict[str, str]:
+    """The alert's runbook text. Prometheus renders ``$labels`` from the *series* (before the
+    rule's own ``labels`` apply), so labels the rule adds are filled in here, at generation."""
+    out = dict(RUNBOOKS[alert])
+    for key, value in (static or {}).items():
+        out = {k: v.replace("{{ $labels.%s }}" % key, value) for k, v in out.items()}  # noqa: UP031
+    return out
 
 
 def _threshold(value: float) -> str:
@@ -437,13 +443,13 @@ def _cause_alert_group(scope: PlacementRuleScope) -> dict[str, Any]:
         {
             "alert": "ModelPodsRestarting",
             "expr": f"sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{pods}[1h]))"
-            f" > {RESTARTS_PER_HOUR}",
+            f" >= {RESTARTS_PER_HOUR}",
             "for": "5m",
             "labels": {**static, "severity": "warning"},
         }
     )
     for rule in rules:
-        rule["annotations"] = _annotations(rule["alert"])
+        rule["annotations"] = _annotations(rule["alert"], static)
     return {"name": _group_name(scope, "causes"), "interval": RULE_INTERVAL, "rules": rules}
 
 
@@ -487,7 +493,7 @@ def cluster_rule_groups(target: str) -> list[dict[str, Any]]:
         },
     ]
     for rule in rules:
-        rule["annotations"] = _annotations(rule["alert"])
+        rule["annotations"] = _annotations(rule["alert"], static)
     return [{"name": "llm-fleet.gpu", "interval": RULE_INTERVAL, "rules": rules}]
 
 

@@ -40,8 +40,8 @@ class ScalingTarget:
 
     name: str
     namespace: str
-    api_route: str = ""
-    """HTTPRoute of the model's API traffic (default: the workload's model route, see ServerRef)."""
+    api_routes: tuple[str, ...] = ()
+    """HTTPRoutes of the model's API traffic (see ServerRef.api_routes)."""
     kind: str = "Deployment"
     api_version: str = "apps/v1"
     server_address: str = ""
@@ -58,7 +58,7 @@ def queue_query(target: ScalingTarget) -> str:
 
 
 def wake_query(target: ScalingTarget) -> str:
-    route = {"envoy_cluster_name": gateway_route_regex(target.namespace, target.api_route)}
+    route = {"envoy_cluster_name": gateway_route_regex(target.namespace, target.api_routes)}
     return (
         f"sum(rate(envoy_cluster_upstream_rq_completed{selector(dict(target.extra_matchers), route)}"
         f"[{WAKE_WINDOW}]))"

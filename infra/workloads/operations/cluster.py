@@ -427,7 +427,7 @@ def prometheus_stack_values(context: ClusterContext) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "retention": f"{days}d",
         # Size-based retention below the volume size: a full disk stops Prometheus.
-        "retentionSize": f"{int(disk_gib * 0.85)}GiB",
+        "retentionSize": f"{int(disk_gib * 0.85)}GB",  # Prometheus reads GB as base-2
         "scrapeInterval": SCRAPE_INTERVAL,
         "evaluationInterval": "30s",
         # Select every PodMonitor/ServiceMonitor/PrometheusRule, not only the chart's own.

@@ -49,7 +49,7 @@ class DashboardScope:
     target: str
     namespace: str
     server: str
-    api_route: str
+    api_routes: tuple[str, ...]
     ttft_target_s: float
     itl_target_s: float
     min_replicas: int
@@ -124,7 +124,7 @@ def _quantiles(metric: str, sel: str, unit_label: str) -> tuple[Query, ...]:
 
 def placement_dashboard(scope: DashboardScope) -> dict[str, Any]:
     ns = selector({"namespace": scope.namespace})
-    route = selector({}, {"envoy_cluster_name": gateway_route_regex(scope.namespace, scope.api_route)})
+    route = selector({}, {"envoy_cluster_name": gateway_route_regex(scope.namespace, scope.api_routes)})
     deployment = selector({"namespace": scope.namespace, "deployment": scope.server})
     slo = lambda sli: selector({"namespace": scope.namespace, "slo": sli})  # noqa: E731
     panels = [

@@ -21,7 +21,7 @@ Sources (names only; labels are noted where queries rely on them):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 # ---------------------------------------------------------------------------
 # vLLM (the serving image)
@@ -150,10 +150,12 @@ def selector(matchers: Mapping[str, str], regex: Mapping[str, str] | None = None
     return "{" + ",".join(parts) + "}"
 
 
-def gateway_route_regex(namespace: str, route: str) -> str:
-    """``envoy_cluster_name`` regex of one HTTPRoute's rules (Envoy Gateway names the cluster of
-    rule n of route R in namespace N ``httproute/N/R/rule/n``)."""
-    return f"httproute/{namespace}/{route}/rule/.*"
+def gateway_route_regex(namespace: str, routes: Sequence[str]) -> str:
+    """``envoy_cluster_name`` regex of the rules of some HTTPRoutes (Envoy Gateway names the
+    cluster of rule n of route R in namespace N ``httproute/N/R/rule/n``)."""
+    if not routes:
+        raise ValueError("gateway_route_regex needs at least one route name")
+    return f"httproute/{namespace}/({'|'.join(routes)})/rule/.*"
 
 
 def bucket_le(seconds: float) -> str:

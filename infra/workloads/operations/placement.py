@@ -42,9 +42,9 @@ class ServerRef:
     api_version: str = "apps/v1"
     gpus_per_replica: int = 1
     metrics_path: str = METRICS_PATH
-    api_route: str = ""
-    """Name of the HTTPRoute that carries the model's API traffic (``/v1``); its Envoy clusters
-    feed the availability SLI and the wake-up trigger. Not the health route: Route 53 probes it."""
+    api_routes: tuple[str, ...] = ()
+    """HTTPRoutes that carry the model's API traffic; their Envoy clusters feed the availability
+    SLI and the wake-up trigger. Not the health route: Route 53 probes it around the clock."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
     @classmethod
@@ -66,9 +66,15 @@ class ServerRef:
             api_version=getattr(component, "workload_api_version", None)
             or (LWS_API_VERSION if multi_node else "apps/v1"),
             gpus_per_replica=shape.gpus if shape is not None else (args.placement.tensor_parallel or 1),
-            api_route=model.name,
+            api_routes=api_route_names(model.name),
             depends_on=[workload] if isinstance(workload, pulumi.Resource) else [],
         )
+
+
+def api_route_names(model: str) -> tuple[str, ...]:
+    """The serving layer's API HTTPRoutes of a model (infra/workloads/routes.py): ``<model>``
+    (``/v1`` on dedicated hostnames) and ``<model>-prefixed`` (``/<model>/v1`` on shared ones)."""
+    return (model, f"{model}-prefixed")
 
 
 def _default_selector(model: str) -> dict[str, str]:
@@ -99,7 +105,7 @@ def rule_scope(args: PlacementArgs, server: ServerRef) -> alerts.PlacementRuleSc
         target=target.name,
         namespace=server.namespace,
         server=server.name,
-        api_route=server.api_route or args.model.name,
+        api_routes=server.api_routes or api_route_names(args.model.name),
         workload_kind=server.kind,
         slo=args.model.slo,
         min_replicas=args.placement.replicas.min,
@@ -118,7 +124,7 @@ def dashboard_scope(args: PlacementArgs, server: ServerRef) -> dashboards.Dashbo
         target=target.name,
         namespace=server.namespace,
         server=server.name,
-        api_route=server.api_route or args.model.name,
+        api_routes=server.api_routes or api_route_names(args.model.name),
         ttft_target_s=args.model.slo.ttft_p95_ms / 1000,
         itl_target_s=args.model.slo.itl_p95_ms / 1000,
         min_replicas=args.placement.replicas.min,
@@ -131,7 +137,7 @@ def scaling_target(server: ServerRef, plumbing: MetricsPlumbing) -> autoscaling.
     return autoscaling.ScalingTarget(
         name=server.name,
         namespace=server.namespace,
-        api_route=server.api_route,
+        api_routes=server.api_routes,
         kind=server.kind,
         api_version=server.api_version,
         server_address=plumbing.prometheus_url,
@@ -158,7 +164,9 @@ class PlacementOperations(pulumi.ComponentResource):
         self._name = name
         self._args = args
         server = server or ServerRef.for_placement(None, args)
-        self.server = server if server.api_route else dataclasses.replace(server, api_route=args.model.name)
+        if not server.api_routes:
+            server = dataclasses.replace(server, api_routes=api_route_names(args.model.name))
+        self.server = server
         self._plumbing = metrics_plumbing(args.cluster)
         cluster_ops = args.cluster.extra.get(OPERATIONS_KEY)
         self._cluster_deps: list[pulumi.Resource] = list(getattr(cluster_ops, "dependencies", []))

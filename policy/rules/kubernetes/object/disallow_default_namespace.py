@@ -19,6 +19,7 @@ CLUSTER_SCOPED = {
     types=("kubernetes:*",),
     remediation="Set metadata.namespace to the model's or add-on's own namespace (the provider's default is 'default').",
     references=("CKV_K8S_21",),
+    doc="https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/",
 )
 def disallow_default_namespace(resource, ctx):
     if not is_kubernetes(resource.type) or not resource.custom:

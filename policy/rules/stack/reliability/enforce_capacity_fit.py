@@ -1,42 +1,9 @@
 """REL-01: every model placement fits its GPUs at its max model length (capacity planner)."""
 
-from policy.props import as_list, get
-from policy.rules._helpers import instance_gpus, pool_gpus_per_node
+from policy.capacity import placement_plan
+from policy.rules._helpers import pool_gpus_per_node
 from policy.rules.base import Violation, stack_rule
 from serving.errors import LlmFleetError
-
-
-def _pool_gpu(target, pool) -> str | None:
-    if pool.get("gpu"):
-        return str(pool["gpu"])
-    from serving.catalog import get_instance
-
-    for instance_type in as_list(pool.get("instanceTypes")):
-        try:
-            return get_instance(str(target.get("kind")), str(instance_type)).gpu
-        except LlmFleetError:
-            continue
-    return None
-
-
-def placement_plan(model, placement, target, pool):
-    """The capacity plan of one placement (None if its GPU is unknown)."""
-    from serving.capacity import plan_capacity
-
-    gpu = _pool_gpu(target, pool)
-    if gpu is None:
-        return None
-    return plan_capacity(
-        str(model.get("architecture")),
-        gpu,
-        tp=placement.get("tensorParallel"),
-        max_model_len=model.get("maxModelLen"),
-        kv_cache_dtype=str(model.get("kvCacheDtype") or "auto"),
-        gpu_memory_utilization=float(model.get("gpuMemoryUtilization") or 0.9),
-        quantization=model.get("quantization"),
-        max_num_seqs=model.get("maxNumSeqs"),
-        strict=False,
-    )
 
 
 @stack_rule(

@@ -2,7 +2,7 @@
 
 import json
 
-from policy.props import as_list, get
+from policy.props import as_list, get, plain
 from policy.rules.base import resource_rule
 
 
@@ -22,6 +22,6 @@ def enable_rate_limit(resource, ctx):
         if not rate or get(rule, "action.block") is None and get(rule, "action.captcha") is None:
             continue
         scope = get(rate, "scopeDownStatement")
-        if scope is None or "/v1" in json.dumps(scope, default=str):
+        if scope is None or "/v1" in json.dumps(plain(scope)):
             return
     yield "no blocking rateBasedStatement rule covering /v1; expected a rate-based rule on the inference paths"

@@ -1,7 +1,7 @@
 """EDGE-01: on-prem Gateways terminate TLS; plain HTTP only redirects to HTTPS."""
 
 from policy.props import as_list, get
-from policy.rules._helpers import GATEWAY, object_name, redirect_only, routes_of
+from policy.rules._helpers import GATEWAY, listener_admits, object_name, redirect_only, routes_of
 from policy.rules.base import Violation, stack_rule
 
 
@@ -26,11 +26,14 @@ def enforce_tls(ctx):
         for listener in https:
             if not as_list(get(listener, "tls.certificateRefs")):
                 yield Violation(f"listener {get(listener, 'name')!r} has no tls.certificateRefs", gateway.urn)
-        plain = {get(x, "name") for x in listeners if get(x, "protocol") == "HTTP"}
+        plain = [x for x in listeners if get(x, "protocol") == "HTTP"]
         if not plain:
             continue
         for route, section in routes_of(ctx, gateway):
-            if (section is None or section in plain) and not redirect_only(route):
+            on_plain = any(
+                (section is None or section == get(x, "name")) and listener_admits(ctx, gateway, x, route) for x in plain
+            )
+            if on_plain and not redirect_only(route):
                 yield Violation(
                     f"HTTPRoute '{object_name(route)}' serves plain HTTP on Gateway '{object_name(gateway)}'; "
                     "expected only a redirect to https",

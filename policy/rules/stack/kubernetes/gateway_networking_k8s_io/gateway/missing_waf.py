@@ -2,14 +2,14 @@
 
 import json
 
-from policy.props import get
+from policy.props import get, plain
 from policy.rules._helpers import EG, GATEWAY, edge_coverage
 from policy.rules.base import Violation, stack_rule
 
 
 def _waf(policy) -> bool:
     wasm = get(policy.props, "spec.wasm")
-    return bool(wasm) and "coraza" in json.dumps(wasm, default=str).lower()
+    return bool(wasm) and "coraza" in json.dumps(plain(wasm)).lower()
 
 
 @stack_rule(

@@ -1,0 +1,448 @@
+"""Monthly cost of a Plan: floor, expected and ceiling, itemized with the price source.
+
+A month is 730 hours. For every GPU pool the stack declares:
+
+- **floor**: the pool at its minimum: ``max(nodes.min, nodes the placements' minimum replicas
+  need)``;
+- **expected**: the nodes that the placements need at the midpoint of their replica bounds;
+- **ceiling**: the pool at its maximum: the bound the infrastructure enforces (a Karpenter
+  GPU limit / GPUs per node, a node group's maxSize, a node pool's total maximum) where the
+  Plan has it, else ``nodes.max``.
+
+Spot capacity is priced at the low / middle / high end of the catalogue's spot range for
+floor / expected / ceiling (at on-demand where the catalogue has no spot price). A pool with
+several instance types is priced at its cheapest type for floor and expected and at its
+dearest for the ceiling. On-prem pools cost the amortized purchase price of every owned node
+(``nodes.max``) plus power for the running ones. Platform items (control planes, load
+balancers, NAT, WAF / Cloud Armor, KMS) are priced at their fixed rates; usage-based parts
+(LCUs, GB processed, requests) are named but not added. Billable resources the catalogue has
+no price for are listed under ``unpriced``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policy.capacity import placement_plan, replica_bounds
+from policy.catalog import kubernetes_support
+from policy.catalog.prices import HOURS_PER_MONTH, InstancePrice, catalogue, instance_price, platform_price
+from policy.context import PlanContext, Resource
+from policy.props import as_list, get, quantity
+from serving.errors import LlmFleetError
+
+
+@dataclass(frozen=True)
+class Monthly:
+    floor: float = 0.0
+    expected: float = 0.0
+    ceiling: float = 0.0
+
+    def __add__(self, other: Monthly) -> Monthly:
+        return Monthly(self.floor + other.floor, self.expected + other.expected, self.ceiling + other.ceiling)
+
+    def to_json(self) -> dict[str, float]:
+        return {"floor": round(self.floor, 2), "expected": round(self.expected, 2), "ceiling": round(self.ceiling, 2)}
+
+
+@dataclass
+class CostItem:
+    urn: str
+    type: str
+    description: str
+    monthly: Monthly
+    price_source: str
+    target: str | None = None
+
+    @property
+    def hourly(self) -> float:
+        """Expected cost per hour."""
+        return self.monthly.expected / HOURS_PER_MONTH
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "description": self.description,
+            "hourly": round(self.hourly, 4),
+            "monthlyFloor": round(self.monthly.floor, 2),
+            "monthlyExpected": round(self.monthly.expected, 2),
+            "monthlyCeiling": round(self.monthly.ceiling, 2),
+            "priceSource": self.price_source,
+            "target": self.target,
+        }
+
+
+@dataclass
+class PlacementCost:
+    model: str
+    target: str
+    pool: str
+    gpus_per_replica: int
+    replica_hourly: float
+    decode_tokens_per_second: float
+    """Aggregate decode throughput of one replica at its max running sequences (planner estimate)."""
+
+    @property
+    def usd_per_million_output_tokens(self) -> float | None:
+        if self.decode_tokens_per_second <= 0:
+            return None
+        return self.replica_hourly / (self.decode_tokens_per_second * 3600) * 1e6
+
+    def to_json(self) -> dict[str, Any]:
+        per_million = self.usd_per_million_output_tokens
+        return {
+            "model": self.model,
+            "target": self.target,
+            "pool": self.pool,
+            "gpusPerReplica": self.gpus_per_replica,
+            "replicaHourly": round(self.replica_hourly, 4),
+            "decodeTokensPerSecond": round(self.decode_tokens_per_second, 1),
+            "usdPerMillionOutputTokens": None if per_million is None else round(per_million, 4),
+        }
+
+
+@dataclass
+class CostReport:
+    stack: str
+    items: list[CostItem] = field(default_factory=list)
+    placements: list[PlacementCost] = field(default_factory=list)
+    unpriced: list[dict[str, str]] = field(default_factory=list)
+    budget_usd: float | None = None
+
+    @property
+    def monthly(self) -> Monthly:
+        total = Monthly()
+        for item in self.items:
+            total = total + item.monthly
+        return total
+
+    @property
+    def by_target(self) -> dict[str, Monthly]:
+        out: dict[str, Monthly] = {}
+        for item in self.items:
+            key = item.target or "(stack)"
+            out[key] = out.get(key, Monthly()) + item.monthly
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "currency": "USD",
+            "stack": self.stack,
+            "hoursPerMonth": HOURS_PER_MONTH,
+            "monthly": self.monthly.to_json(),
+            "budget": self.budget_usd,
+            "byTarget": {k: v.to_json() for k, v in sorted(self.by_target.items())},
+            "items": [i.to_json() for i in self.items],
+            "placements": [p.to_json() for p in self.placements],
+            "unpriced": list(self.unpriced),
+        }
+
+    def summary_line(self) -> str:
+        m = self.monthly
+        budget = f" of budget ${self.budget_usd:,.0f}" if self.budget_usd is not None else ""
+        over = " (ceiling OVER budget)" if self.budget_usd is not None and m.ceiling > self.budget_usd else ""
+        return f"cost/month: floor ${m.floor:,.0f}, expected ${m.expected:,.0f}, ceiling ${m.ceiling:,.0f}{budget}{over}"
+
+    def to_text(self) -> str:
+        lines = [f"llm-fleet cost: stack {self.stack} (USD per month, {HOURS_PER_MONTH} h)", ""]
+        header = f"{'target':<12} {'floor':>12} {'expected':>12} {'ceiling':>12}  item"
+        lines.append(header)
+        for item in sorted(self.items, key=lambda i: (i.target or "", -i.monthly.ceiling)):
+            m = item.monthly
+            lines.append(f"{(item.target or '-'):<12} {m.floor:>12,.2f} {m.expected:>12,.2f} {m.ceiling:>12,.2f}  "
+                         f"{item.description}")
+            lines.append(f"{'':<12} {'':>12} {'':>12} {'':>12}    source: {item.price_source}")
+        lines.append("")
+        for target, m in sorted(self.by_target.items()):
+            lines.append(f"{target:<12} {m.floor:>12,.2f} {m.expected:>12,.2f} {m.ceiling:>12,.2f}  (target total)")
+        m = self.monthly
+        lines.append(f"{'TOTAL':<12} {m.floor:>12,.2f} {m.expected:>12,.2f} {m.ceiling:>12,.2f}")
+        if self.placements:
+            lines += ["", "per placement (planner decode estimate, one replica fully loaded):"]
+            for p in self.placements:
+                per_million = p.usd_per_million_output_tokens
+                cost = "n/a" if per_million is None else f"${per_million:,.3f} per 1M output tokens"
+                lines.append(f"  {p.model} on {p.target}/{p.pool}: {p.gpus_per_replica} GPU(s), ${p.replica_hourly:,.3f}/h, "
+                             f"{p.decode_tokens_per_second:,.0f} tok/s -> {cost}")
+        if self.unpriced:
+            lines += ["", "not priced (usage-based or not in the catalogue):"]
+            lines += [f"  {u['type']} {u['name']}: {u['reason']}" for u in self.unpriced]
+        lines += ["", self.summary_line()]
+        return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Estimation
+# ---------------------------------------------------------------------------
+
+
+def estimate_cost(plan: Mapping[str, Any]) -> CostReport:
+    """The monthly estimate of a Plan dict (DESIGN.md cost contract)."""
+    return estimate_context(PlanContext.from_plan(plan))
+
+
+def estimate_context(ctx: PlanContext) -> CostReport:
+    report = CostReport(stack=ctx.stack, budget_usd=ctx.settings.budget_usd)
+    priced: set[str] = set()
+    _gpu_pools(ctx, report, priced)
+    _platform(ctx, report, priced)
+    _unpriced(ctx, report, priced)
+    return report
+
+
+def _target_urn(ctx: PlanContext, target: str) -> str:
+    for resource in ctx.of_type("llm-fleet:aws:Target", "llm-fleet:gcp:Target", "llm-fleet:onprem:Target"):
+        if resource.name == target:
+            return resource.urn
+    return ctx.stack_urn
+
+
+def _pool_resource(ctx: PlanContext, target: str, pool: str) -> Resource | None:
+    from policy.rules._helpers import EKS_NODE_GROUP, GKE_NODE_POOL, KARPENTER_NODE_POOL, pool_label
+
+    for resource in ctx.of_type(KARPENTER_NODE_POOL, EKS_NODE_GROUP, GKE_NODE_POOL):
+        if pool_label(resource) == pool and ctx.target_of(resource) in (target, None):
+            return resource
+    return None
+
+
+def _resource_max_nodes(resource: Resource, gpus_per_node: int) -> float | None:
+    from policy.rules._helpers import EKS_NODE_GROUP, KARPENTER_NODE_POOL
+
+    props = resource.props
+    if resource.type == KARPENTER_NODE_POOL:
+        limit = quantity(get(props, ("spec", "limits", "nvidia.com/gpu")))
+        return None if limit is None else math.floor(limit / max(gpus_per_node, 1))
+    if resource.type == EKS_NODE_GROUP:
+        return quantity(get(props, "scalingConfig.maxSize"))
+    total = quantity(get(props, "autoscaling.totalMaxNodeCount"))
+    if total is not None:
+        return total
+    per_zone = quantity(get(props, "autoscaling.maxNodeCount"))
+    zones = len(as_list(get(props, "nodeLocations")))
+    if per_zone is not None and zones:
+        return per_zone * zones
+    return quantity(get(props, "nodeCount"))
+
+
+def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
+    settings = ctx.settings
+    for target in settings.targets:
+        tname, kind = str(target.get("name")), str(target.get("kind"))
+        for pool in settings.pools(target):
+            pname = str(pool.get("name"))
+            placements = [(m, p) for m, p in settings.placements() if p.get("target") == tname and p.get("pool") == pname]
+            if kind == "onprem":
+                _onprem_pool(ctx, report, target, pool, placements)
+                continue
+            rows = [r for t in as_list(pool.get("instanceTypes")) if (r := instance_price(kind, str(t), target.get("region")))]
+            if not rows:
+                report.unpriced.append({"urn": _target_urn(ctx, tname), "type": "gpu-pool", "name": f"{tname}/{pname}",
+                                        "reason": f"instance types {pool.get('instanceTypes')} are not in the price catalogue"})
+                continue
+            cheap = min(rows, key=lambda r: r.on_demand)
+            dear = max(rows, key=lambda r: r.on_demand)
+            per_node = max(r.gpus for r in rows)
+            resource = _pool_resource(ctx, tname, pname)
+            floor_nodes, expected_nodes, ceiling_nodes = _node_counts(pool, placements, target, per_node, resource)
+            capacity = str(pool.get("capacityType") or "on-demand")
+            hourly = (cheap.hourly(capacity, "low"), cheap.hourly(capacity, "mid"), dear.hourly(capacity, "high"))
+            monthly = Monthly(floor_nodes * hourly[0] * HOURS_PER_MONTH, expected_nodes * hourly[1] * HOURS_PER_MONTH,
+                              ceiling_nodes * hourly[2] * HOURS_PER_MONTH)
+            types = "/".join(sorted({r.type for r in rows}))
+            description = (f"GPU pool {pname}: {floor_nodes}-{ceiling_nodes} x {types} {capacity} "
+                           f"(expected {expected_nodes}; ${hourly[1]:,.4f}/h each)")
+            urn = resource.urn if resource else _target_urn(ctx, tname)
+            if resource:
+                priced.add(resource.urn)
+            sources = sorted({catalogue().cite(r.source) for r in rows})
+            report.items.append(CostItem(urn, resource.type if resource else "gpu-pool", description, monthly,
+                                         "; ".join(sources), tname))
+            for model, placement in placements:
+                _placement_cost(report, model, placement, target, pool, per_node, hourly[1])
+
+
+def _gpus_per_replica(model: Mapping[str, Any], placement: Mapping[str, Any], target: Mapping[str, Any], pool: Mapping[str, Any]) -> tuple[int, Any]:
+    try:
+        plan = placement_plan(model, placement, target, pool)
+    except LlmFleetError:
+        plan = None
+    if plan is not None:
+        return plan.gpus, plan
+    return int(placement.get("tensorParallel") or 1), None
+
+
+def _node_counts(pool, placements, target, per_node: int, resource: Resource | None) -> tuple[int, int, int]:
+    config_min, config_max = int(get(pool, "nodes.min") or 0), int(get(pool, "nodes.max") or 0)
+    ceiling = config_max
+    if resource is not None:
+        bound = _resource_max_nodes(resource, per_node)
+        if bound is not None:
+            ceiling = int(bound)
+    need_min = need_mid = 0
+    for model, placement in placements:
+        gpus, _ = _gpus_per_replica(model, placement, target, pool)
+        low, high = replica_bounds(placement)
+        need_min += low * gpus
+        need_mid += math.ceil((low + high) / 2) * gpus
+    floor = min(max(config_min, math.ceil(need_min / max(per_node, 1))), ceiling)
+    expected = min(max(floor, math.ceil(need_mid / max(per_node, 1))), ceiling)
+    return floor, expected, ceiling
+
+
+def _onprem_pool(ctx: PlanContext, report: CostReport, target, pool, placements) -> None:
+    tname, pname = str(target.get("name")), str(pool.get("name"))
+    hardware = pool.get("hardware")
+    if not hardware:
+        report.unpriced.append({"urn": _target_urn(ctx, tname), "type": "gpu-pool", "name": f"{tname}/{pname}",
+                                "reason": "on-prem pool without hardware costs in the stack config"})
+        return
+    owned = int(get(pool, "nodes.max") or 0)
+    amortized = float(hardware["nodePriceUsd"]) / int(hardware.get("amortizationMonths") or 36)
+    power = float(hardware["powerKw"]) * HOURS_PER_MONTH * float(hardware.get("pricePerKwhUsd") or 0.12)
+    per_node = int(pool.get("gpusPerNode") or 1)
+    floor, expected, ceiling = _node_counts(pool, placements, target, per_node, None)
+    monthly = Monthly(owned * amortized + floor * power, owned * amortized + expected * power,
+                      owned * amortized + ceiling * power)
+    description = (f"GPU pool {pname}: {owned} owned nodes x {pool.get('gpusPerNode')} {pool.get('gpu')} "
+                   f"(${amortized:,.0f}/node-month amortized, ${power:,.0f}/node-month power; {floor}-{ceiling} running)")
+    source = f"stack config targets.{tname}.gpuPools.{pname}.hardware"
+    report.items.append(CostItem(_target_urn(ctx, tname), "onprem-gpu-pool", description, monthly, source, tname))
+    node_hourly = (amortized + power) / HOURS_PER_MONTH
+    for model, placement in placements:
+        _placement_cost(report, model, placement, target, pool, per_node, node_hourly)
+
+
+def _placement_cost(report: CostReport, model, placement, target, pool, per_node: int, node_hourly: float) -> None:
+    gpus, plan = _gpus_per_replica(model, placement, target, pool)
+    throughput = float(plan.aggregate_decode_tokens_per_second) if plan is not None and plan.fits else 0.0
+    report.placements.append(
+        PlacementCost(
+            model=str(model.get("name")),
+            target=str(target.get("name")),
+            pool=str(pool.get("name")),
+            gpus_per_replica=gpus,
+            replica_hourly=node_hourly * gpus / max(per_node, 1),
+            decode_tokens_per_second=throughput,
+        )
+    )
+
+
+# -- platform items ---------------------------------------------------------------------------
+
+
+def _item(ctx: PlanContext, report: CostReport, priced: set[str], resource: Resource, key: str, count: float = 1.0,
+          extra_month: float = 0.0, description: str | None = None) -> None:
+    price = platform_price(key)
+    monthly_value = price.hourly * HOURS_PER_MONTH * count + extra_month
+    usage = f" (+ usage: {price.usage})" if price.usage else ""
+    text = description or f"{key} x {count:g}"
+    report.items.append(CostItem(resource.urn, resource.type, text + usage, Monthly(monthly_value, monthly_value, monthly_value),
+                                 catalogue().cite(price.source), ctx.target_of(resource)))
+    priced.add(resource.urn)
+
+
+def _platform(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
+    for cluster in ctx.of_type("aws:eks/cluster:Cluster"):
+        version = str(get(cluster.props, "version") or "")
+        extended = bool(version) and kubernetes_support("eks", version, ctx.today).state != "standard"
+        key = "eks-control-plane-extended" if extended else "eks-control-plane"
+        _item(ctx, report, priced, cluster, key, description=f"EKS control plane {version or '(default version)'}"
+              + (" in extended support" if extended else ""))
+    for cluster in ctx.of_type("gcp:container/cluster:Cluster"):
+        _item(ctx, report, priced, cluster, "gke-cluster", description="GKE cluster management fee")
+    for lb in ctx.of_type("aws:lb/loadBalancer:LoadBalancer"):
+        kind = get(lb.props, "loadBalancerType", "application")
+        key = "nlb" if kind == "network" else "alb"
+        _item(ctx, report, priced, lb, key, description=f"{'NLB' if key == 'nlb' else 'ALB'} {lb.name}")
+    for nat in ctx.of_type("aws:ec2/natGateway:NatGateway"):
+        _item(ctx, report, priced, nat, "nat-gateway", description=f"NAT gateway {nat.name}")
+    for acl in ctx.of_type("aws:wafv2/webAcl:WebAcl"):
+        rules = len(as_list(get(acl.props, "rules")))
+        extra = platform_price("waf-rule").price * rules
+        _item(ctx, report, priced, acl, "waf-web-acl", extra_month=extra, description=f"WAF web ACL with {rules} rules")
+    for key in ctx.of_type("aws:kms/key:Key"):
+        _item(ctx, report, priced, key, "aws-kms-key", description=f"KMS key {key.name}")
+    for key in ctx.of_type("gcp:kms/cryptoKey:CryptoKey"):
+        _item(ctx, report, priced, key, "gcp-kms-key-version",
+              description=f"Cloud KMS key {key.name} (1 version; each rotation adds one)")
+    for rule in ctx.of_type("gcp:compute/globalForwardingRule:GlobalForwardingRule", "gcp:compute/forwardingRule:ForwardingRule"):
+        _item(ctx, report, priced, rule, "gcp-forwarding-rule", description=f"forwarding rule {rule.name}")
+    for gateway in ctx.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway"):
+        if str(get(gateway.props, "spec.gatewayClassName") or "").startswith("gke-l7-"):
+            _item(ctx, report, priced, gateway, "gcp-forwarding-rule", description=f"GKE Gateway {gateway.name} forwarding rule")
+    for policy in ctx.of_type("gcp:compute/securityPolicy:SecurityPolicy"):
+        rules = len(as_list(get(policy.props, "rules")))
+        extra = platform_price("cloud-armor-rule").price * rules
+        _item(ctx, report, priced, policy, "cloud-armor-policy", extra_month=extra,
+              description=f"Cloud Armor policy with {rules} rules")
+
+
+def _unpriced(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
+    from policy.rules.stack.cost.missing_cost_allocation_tags import BILLABLE
+
+    usage_based = {
+        "aws:s3/bucket:Bucket": "storage and requests (usage-based)",
+        "gcp:storage/bucket:Bucket": "storage and operations (usage-based)",
+        "aws:ecr/repository:Repository": "image storage (usage-based)",
+        "gcp:artifactregistry/repository:Repository": "image storage (usage-based)",
+        "aws:cloudwatch/logGroup:LogGroup": "log ingestion and storage (usage-based)",
+        "aws:amp/workspace:Workspace": "samples ingested and queries (usage-based)",
+        "aws:sqs/queue:Queue": "requests (usage-based)",
+    }
+    for type_ in BILLABLE:
+        for resource in ctx.of_type(type_):
+            if resource.urn in priced:
+                continue
+            if type_ in ("aws:eks/nodeGroup:NodeGroup", "gcp:container/nodePool:NodePool"):
+                reason = _node_pool_reason(resource, type_)
+                if reason is None:
+                    continue
+            elif type_ == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
+                continue  # its instances are priced through the NodePool's GPU pool
+            else:
+                reason = usage_based.get(type_, "not in the price catalogue")
+            report.unpriced.append({"urn": resource.urn, "type": type_, "name": resource.name, "reason": reason})
+
+
+def _node_pool_reason(resource: Resource, type_: str) -> str | None:
+    if type_ == "aws:eks/nodeGroup:NodeGroup":
+        types = [str(t) for t in as_list(get(resource.props, "instanceTypes"))]
+        cloud = "aws"
+    else:
+        types = [str(get(resource.props, "nodeConfig.machineType") or "")]
+        cloud = "gcp"
+    known = [t for t in types if instance_price(cloud, t)]
+    if known:
+        return f"instance types {known} are priced through the stack's GPU pools only"
+    return f"instance types {types} are not in the price catalogue"
+
+
+# ---------------------------------------------------------------------------
+# Candidates for the capacity planner's --recommend
+# ---------------------------------------------------------------------------
+
+
+def instance_candidates(
+    gpu: str | None = None, cloud: str | None = None, capacity: str = "on-demand", allowed: list[str] | None = None
+) -> list[tuple[str, str, float]]:
+    """``(cloud, instanceType, hourly)`` of every catalogue instance, cheapest first.
+
+    Filter by GPU type id, cloud and an allow-list; ``capacity`` 'spot' prices at the middle
+    of the spot range. This is the ``candidates`` argument of
+    ``serving.capacity.recommend_instance``.
+    """
+    rows: list[InstancePrice] = [
+        r for r in catalogue().instances
+        if (gpu is None or r.gpu == gpu) and (cloud is None or r.cloud == cloud) and (allowed is None or r.type in allowed)
+    ]
+    out = [(r.cloud, r.type, round(r.hourly(capacity, "mid"), 6)) for r in rows]
+    return sorted(out, key=lambda c: (c[2], c[0], c[1]))
+
+
+def cost_summary_line(report: CostReport) -> str:
+    """One line for `llmfleet plan`: floor, expected, ceiling against the budget."""
+    return report.summary_line()

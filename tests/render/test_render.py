@@ -1,0 +1,150 @@
+"""``llmfleet render``: one folder per cluster target, one object per file, stable names,
+Helm releases as release objects, no secret value anywhere; kubernetes-validate --strict on
+every core object."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+from typer.testing import CliRunner
+
+from infra.cli import app
+from infra.plan import SECRET, Plan
+from infra.render import kubernetes_objects, render_plan
+from infra.workloads import meta
+from tests.render.conftest import STACKS, load
+from tests.workloads.conftest import PLANTED_KUBECONFIG, PLANTED_TOKEN
+
+KUBERNETES_VERSION = "1.33.0"
+CORE_GROUPS = re.compile(r"^(v1|(apps|batch|policy|networking\.k8s\.io|rbac\.authorization\.k8s\.io|storage\.k8s\.io|"
+                         r"autoscaling|scheduling\.k8s\.io|admissionregistration\.k8s\.io)/v\d+)$")
+"""API groups built into Kubernetes: kubernetes-validate has their schemas."""
+
+
+def manifests(root: Path) -> list[tuple[Path, dict]]:
+    return [(path, load(path)) for path in sorted(root.rglob("*.yaml"))]
+
+
+def test_one_folder_per_cluster_target(rendered_root: Path, render_plans: dict[str, Plan]) -> None:
+    for stack, plan in render_plans.items():
+        folders = {p.name for p in (rendered_root / stack).iterdir()}
+        targets = {t["name"] for t in plan.config["targets"]}
+        assert folders == targets, stack
+
+
+def test_every_kubernetes_object_is_written_once(rendered_root: Path, render_plans: dict[str, Plan]) -> None:
+    for stack, plan in render_plans.items():
+        expected = [r for r in plan.resources if r.type.startswith("kubernetes:") and r.custom]
+        files = list((rendered_root / stack).rglob("*.yaml"))
+        assert len(files) == len(expected), stack
+        urns = {f.read_text().splitlines()[1].removeprefix("# urn: ") for f in files}
+        assert urns == {r.urn for r in expected}
+
+
+def test_file_names_derive_from_the_object(rendered_root: Path) -> None:
+    for path, manifest in manifests(rendered_root / "prod"):
+        namespace = manifest["metadata"].get("namespace", "_cluster")
+        assert path.parent.name == namespace
+        assert path.name == f"{manifest['kind'].lower()}-{manifest['metadata']['name']}.yaml"
+        assert list(manifest)[:3] == ["apiVersion", "kind", "metadata"]
+
+
+def test_rendering_is_deterministic_and_replaces_stale_files(tmp_path: Path, prod_plan: Plan) -> None:
+    first = render_plan(prod_plan, tmp_path / "a")
+    stale = tmp_path / "b" / "dc1" / "llm-llama-70b" / "deployment-gone.yaml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("kind: Deployment\n")
+    second = render_plan(prod_plan, tmp_path / "b")
+    assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
+    comparison = filecmp.dircmp(tmp_path / "a", tmp_path / "b")
+    assert not stale.exists()
+    assert _identical(comparison)
+
+
+def _identical(comparison: filecmp.dircmp) -> bool:
+    if comparison.left_only or comparison.right_only or comparison.diff_files:
+        return False
+    return all(_identical(sub) for sub in comparison.subdirs.values())
+
+
+def test_helm_releases_render_as_release_objects(rendered_root: Path, prod_plan: Plan) -> None:
+    releases = [m for _, m in manifests(rendered_root / "prod") if m["kind"] == "Release"]
+    planned = prod_plan.of_type("kubernetes:helm.sh/v3:Release")
+    assert len(releases) == len(planned) > 0
+    by_name = {(r.props.get("namespace"), r.props["name"]): r.props for r in planned}
+    for release in releases:
+        assert release["apiVersion"] == "helm.sh/v3"
+        props = by_name[(release["metadata"].get("namespace"), release["metadata"]["name"])]
+        assert release["spec"]["chart"] == props["chart"]
+        assert release["spec"]["version"] == props["version"]
+        assert release["spec"]["values"] == props.get("values", {})
+
+
+def test_no_secret_value_is_rendered(rendered_root: Path) -> None:
+    for stack in STACKS:
+        for path, manifest in manifests(rendered_root / stack):
+            text = path.read_text()
+            assert PLANTED_TOKEN not in text and "planted-kubeconfig-marker" not in text, path
+            assert "mock-" not in text, f"{path}: a generated password leaked"
+            if manifest["kind"] == "Secret":
+                for field in ("data", "stringData"):
+                    assert all(v == SECRET for v in (manifest.get(field) or {}).values()), path
+    assert PLANTED_KUBECONFIG.strip()
+
+
+def test_secrets_keep_their_keys(rendered_root: Path) -> None:
+    path = rendered_root / "prod" / "dc1" / "llm-llama-70b" / "secret-llama-70b-api-key.yaml"
+    secret = load(path)
+    keys = secret["metadata"]["annotations"][meta.SECRET_KEYS_ANNOTATION].split(",")
+    assert secret["stringData"] == dict.fromkeys(keys, SECRET)
+
+
+def test_core_objects_pass_kubernetes_validate_strict(rendered_root: Path) -> None:
+    validated: dict[str, int] = {}
+    for path, manifest in manifests(rendered_root):
+        if not CORE_GROUPS.match(manifest["apiVersion"]):
+            continue
+        try:
+            kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{path}: {str(exc).splitlines()[0]}")
+        validated[manifest["kind"]] = validated.get(manifest["kind"], 0) + 1
+    # The placements' objects, the LWS pod templates (as Pods) and the add-ons' namespaces.
+    for kind in ("Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap", "Deployment", "Service",
+                 "PodDisruptionBudget", "Job", "PersistentVolumeClaim", "Pod"):
+        assert validated.get(kind), f"no {kind} was validated"
+
+
+def test_kubernetes_validate_catches_a_misspelt_field() -> None:
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {"selector": {}, "template": {"spec": {"containers": [{"name": "c", "enableServiceLink": False}]}}},
+    }
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+def test_objects_are_grouped_by_target(prod_plan: Plan) -> None:
+    objects = kubernetes_objects(prod_plan)
+    assert {target for target, _, _ in objects} == {"aws-use1", "gcp-usc1", "dc1"}
+    for target, resource, _ in objects:
+        assert prod_plan.target_of(resource) == target
+
+
+def test_cli_render_writes_every_target(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["render", "prod", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in tmp_path.iterdir()} == {"aws-use1", "gcp-usc1", "dc1"}
+    assert (tmp_path / "dc1" / "llm-llama-70b" / "deployment-llama-70b-server.yaml").is_file()
+
+
+def test_cli_render_unknown_stack_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["render", "nosuchstack", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "Pulumi.nosuchstack.yaml not found" in result.output
