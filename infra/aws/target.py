@@ -45,6 +45,12 @@ class AwsTargetComponent(pulumi.ComponentResource):
     edge: Edge
     monitoring: ManagedPrometheus | None
     budget: Budget
+    aws_provider: pulumi.ProviderResource
+    """The target's AWS provider (the routing layer puts its Route 53 records on it)."""
+    edge_alias: dict[str, pulumi.Output[str]]
+    """``{"name", "zone_id"}`` of the ALB, for alias records of routed hostnames."""
+    edge_address: None = None
+    """An ALB has no fixed IP address: routing aliases it (``edge_alias``) instead."""
 
     def __init__(self, name: str, target: AwsTarget, stack: StackConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-fleet:aws:Target", name, None, opts)
@@ -52,9 +58,11 @@ class AwsTargetComponent(pulumi.ComponentResource):
         self._target = target
         self._stack = stack
         self.env = make_env(name, target, stack, parent=self)
+        self.aws_provider = self.env.provider
         self._create_foundation()
         self._create_cluster()
         self._create_edge()
+        self.edge_alias = {"name": self.edge.load_balancer.dns_name, "zone_id": self.edge.load_balancer.zone_id}
         self._create_monitoring()
         self.budget = Budget(f"{name}-budget", self.env, opts=self._child())
         self.context = self._cluster_context()

@@ -73,7 +73,7 @@ def _legend(items: Iterable[tuple[str, str]]) -> str:
     return f'<div class="legend">{spans}</div>'
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+def _table(headers: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()) -> str:
     """A table; ``rows`` hold already-escaped HTML cells, ``numeric`` the right-aligned columns."""
     head = "".join(f"<th{' class=num' if i in numeric else ''}>{esc(h)}</th>" for i, h in enumerate(headers))
     body = "".join(
@@ -116,7 +116,11 @@ def _kpis(data: ReportData) -> str:
     models = sorted({p.model for p in data.placements})
     cards = [
         _kpi("targets", str(len(data.targets)), " · ".join(f"{KIND_LABELS.get(k, k)} {n}" for k, n in kinds.items())),
-        _kpi("placements", str(len(data.placements)), f"{len(models)} models: {', '.join(models)}"),
+        _kpi(
+            "placements",
+            str(len(data.placements)),
+            f"{len(models)} model{'s' if len(models) != 1 else ''}: {', '.join(models)}",
+        ),
         _kpi("GPUs", f"{gpus_min}..{gpus_max}", "pool minimum..maximum"),
     ]
     if isinstance(data.cost, CostView):

@@ -81,6 +81,7 @@ table.findings { table-layout:fixed; }
 ul.hits { margin:0; padding-left:16px; }
 ul.hits li { margin:0 0 3px; }
 .nowrap td { white-space:nowrap; }
+.nowrap td .expired { white-space:normal; }
 .na { color:var(--muted); background:#f1f5f9; border:1px dashed #cbd5e1; border-radius:8px; padding:10px 12px; }
 .clean { color:var(--ok); background:#ecfdf5; border:1px solid #a7f3d0; border-radius:8px; padding:10px 12px;
   font-weight:600; }

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from policy.context import PlanContext, Resource
-from policy.props import as_list, get, is_list, is_map
+from policy.props import as_list, as_map, get, is_list, is_map
 
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
@@ -47,13 +47,25 @@ def tags_of(resource: Resource, ctx: PlanContext, key: str = "tags") -> Mapping[
     merged: dict[str, Any] = {}
     provider = ctx.provider_of(resource)
     if resource.type.startswith("aws:"):
-        merged.update(get(provider, "defaultTags.tags") or {})
+        merged.update(as_map(get(_decoded(get(provider, "defaultTags")), "tags")))
     elif resource.type.startswith("gcp:"):
-        merged.update(get(provider, "defaultLabels") or {})
+        merged.update(as_map(_decoded(get(provider, "defaultLabels"))))
     own = get(resource.props, key)
     if is_map(own):
         merged.update(own)
     return merged
+
+
+def _decoded(value: Any) -> Any:
+    """Provider inputs reach the engine as strings, objects JSON-encoded: decode those."""
+    if isinstance(value, str) and value.strip().startswith("{"):
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
 
 
 def cidrs_open(values: Any) -> list[str]:

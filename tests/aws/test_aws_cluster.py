@@ -7,6 +7,7 @@ import json
 
 from infra import naming
 from infra.aws.cluster import CONTROL_PLANE_LOG_TYPES, kubeconfig_json
+from infra.aws.common import LOG_RETENTION_DAYS
 from infra.plan.model import SECRET
 from tests.aws.conftest import VARIANT_ADMIN, AwsView, policy
 
@@ -55,8 +56,8 @@ def test_all_control_plane_logs_go_to_an_encrypted_log_group_with_retention(any_
     group = any_aws.named("cluster-control-plane-logs", "aws:cloudwatch/logGroup:LogGroup")
     assert group.props["name"] == f"/aws/eks/{cluster.props['name']}/cluster"
     assert group.props["kmsKeyId"] == any_aws.key_arn("logs")
-    assert group.props["retentionInDays"] == (365 if any_aws.environment == "prod" else group.props["retentionInDays"])
-    assert group.props["retentionInDays"] >= 90
+    assert group.props["retentionInDays"] == LOG_RETENTION_DAYS[any_aws.environment]
+    assert LOG_RETENTION_DAYS["prod"] >= 365 and min(LOG_RETENTION_DAYS.values()) >= 90
 
 
 def test_authentication_by_access_entries_only(any_aws: AwsView) -> None:
@@ -90,8 +91,9 @@ def test_managed_addons_include_pod_identity_and_network_policy_enforcement(any_
 
 
 def test_each_placed_model_gets_server_read_and_stager_write_identities(any_aws: AwsView) -> None:
-    models = sorted({p["target"] == any_aws.target and m["name"] or "" for m in any_aws.plan.config["models"]
-                     for p in m["placements"]} - {""})
+    models = sorted(
+        {m["name"] for m in any_aws.plan.config["models"] for p in m["placements"] if p["target"] == any_aws.target}
+    )
     associations = {
         (a.props["namespace"], a.props["serviceAccount"]): a
         for a in any_aws.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
@@ -157,7 +159,7 @@ def test_node_roles_carry_only_the_node_policies(any_aws: AwsView) -> None:
 
 
 def test_kubernetes_provider_uses_an_exec_kubeconfig_and_is_secret(any_aws: AwsView) -> None:
-    providers = [r for r in any_aws.of_type("pulumi:providers:kubernetes")]
+    providers = any_aws.of_type("pulumi:providers:kubernetes")
     assert [p.name for p in providers] == [f"{any_aws.target}-k8s"]
     assert providers[0].props["kubeconfig"] == SECRET
     config = json.loads(kubeconfig_json("c", "https://example", "Q0E=", "us-east-1"))

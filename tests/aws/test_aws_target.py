@@ -8,7 +8,7 @@ import json
 from infra import naming
 from infra.targets import POOL_LABEL
 from infra.workloads.gateway import GATEWAY_KEY
-from tests.aws.conftest import AwsView
+from tests.aws.conftest import AwsView, resolved
 
 BILLABLE = {
     "aws:ec2/vpc:Vpc", "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:ec2/vpcEndpoint:VpcEndpoint",
@@ -93,3 +93,15 @@ def test_kubernetes_resources_of_the_target_use_its_cluster_provider(any_aws: Aw
     for resource in any_aws.resources:
         if resource.type.startswith("kubernetes:"):
             assert resource.provider == provider.urn, resource.name
+
+
+def test_routing_aliases_routed_hostnames_to_the_alb(prod_aws: AwsView) -> None:
+    lb = prod_aws.one("aws:lb/loadBalancer:LoadBalancer")
+    alias = prod_aws.component.edge_alias
+    assert resolved(alias["name"]) == prod_aws.output(lb, "dnsName")
+    assert resolved(alias["zone_id"]) == prod_aws.output(lb, "zoneId")
+    routed = [r for r in prod_aws.plan.resources
+              if r.type == "aws:route53/record:Record" and r.name.startswith("route-") and r.name.endswith("-aws-use1")]
+    assert routed
+    for record in routed:
+        assert record.props["aliases"][0]["name"] == prod_aws.output(lb, "dnsName")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra import naming
@@ -116,3 +118,16 @@ def test_model_service_accounts_carry_the_workload_identity_annotation(prod_gcp:
         stager = accounts[(namespace, naming.stager_service_account(model))]
         assert server[KSA_ANNOTATION] == f"gcp-usc1-server@{project}.iam.gserviceaccount.com"
         assert stager[KSA_ANNOTATION] == f"gcp-usc1-stager@{project}.iam.gserviceaccount.com"
+
+
+def test_models_stream_from_the_weights_bucket(prod_gcp: GcpView) -> None:
+    bucket = buckets(prod_gcp)["bucket"].props["name"]
+    specs = [
+        json.loads(c.props["data"]["spec.json"])
+        for c in prod_gcp.of_type("kubernetes:core/v1:ConfigMap")
+        if "spec.json" in c.props.get("data", {})
+    ]
+    assert len(specs) == 2
+    for spec in specs:
+        assert spec["model"].startswith(f"gs://{bucket}/")
+        assert spec["loadFormat"] == "runai_streamer"

@@ -69,9 +69,7 @@ def test_scalers_and_slis_read_the_api_routes_the_serving_layer_creates(plan: Pl
         api = {r for r in routes if not r.endswith("-health")}
         scaler = named(plan, "kubernetes:keda.sh/v1alpha1:ScaledObject", f"{target}-{model}-ops-scaler")
         queries = " ".join(t["metadata"]["query"] for t in scaler.props["spec"]["triggers"])
-        rules = named(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", f"{target}-{model}-ops-rules") if any(
-            r.name == f"{target}-{model}-ops-rules" and r.type.endswith("PrometheusRule") for r in plan.resources
-        ) else named(plan, "kubernetes:monitoring.googleapis.com/v1:ClusterRules", f"{target}-{model}-ops-rules")
+        (rules,) = [r for r in plan.resources if r.name == f"{target}-{model}-ops-rules"]
         sli = next(
             r["expr"] for g in rules.props["spec"]["groups"] for r in g["rules"] if r.get("labels", {}).get("slo") == "availability"
         )

@@ -95,7 +95,7 @@ def test_planted_secrets_never_reach_the_plan(
 def test_a_failing_component_is_named_in_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from infra.onprem import target
 
-    def broken(self: object, name: str) -> None:
+    def broken(self: object, *args: object, **kwargs: object) -> None:
         raise ValueError("kubeconfig context 'nope' not found")
 
     monkeypatch.setattr(target.OnPremTargetComponent, "_create_provider", broken)

@@ -147,7 +147,7 @@ def _aws() -> list[dict[str, Any]]:
     })
     return [
         {"urn": PROVIDERS[aws], "type": "pulumi:providers:aws", "name": aws, "custom": True, "parent": TARGET_URN["aws1"],
-         "provider": None, "protect": False, "props": {"region": "us-east-1", "defaultTags": {"tags": dict(COST)}}},
+         "provider": None, "protect": False, "props": {"region": "us-east-1", "defaultTags": json.dumps({"tags": COST})}},  # provider inputs are strings
         _res("aws:eks/cluster:Cluster", "aws1-cluster", {
             "name": "aws1", "version": "1.35", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/aws1-cluster",
             "vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": False, "subnetIds": ["subnet-a"]},
@@ -288,7 +288,7 @@ def _gcp() -> list[dict[str, Any]]:
     }
     return [
         {"urn": PROVIDERS[gcp], "type": "pulumi:providers:gcp", "name": gcp, "custom": True, "parent": TARGET_URN["gcp1"],
-         "provider": None, "protect": False, "props": {"project": "acme-prod-1", "region": "us-central1"}},
+         "provider": None, "protect": False, "props": {"project": "acme-prod-1", "region": "us-central1", "defaultLabels": json.dumps(COST)}},
         _res("gcp:container/cluster:Cluster", "gcp1-cluster", {
             "name": "gcp1", "location": "us-central1", "removeDefaultNodePool": True, "initialNodeCount": 1,
             "privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": False,

@@ -43,7 +43,8 @@ def test_dev_defaults_to_advisory_and_exits_0():
     report = evaluate_plan(_plan(config("environment", "dev")), TODAY)
     assert {f.enforcement for f in report.findings} == {"advisory"}
     assert report.exit_code == 0
-    assert report.summary() | {"rules": 0} == {"rules": 0, "resources": 85, "mandatory": 0, "advisory": 2, "suppressed": 0}
+    assert {"EKS-01", "K8S-05"} <= {f.rule for f in report.findings}  # (and dev's spot/scale-to-zero findings)
+    assert report.summary()["mandatory"] == 0 and report.summary()["advisory"] == len(report.findings)
 
 
 def test_stack_default_and_per_rule_overrides():

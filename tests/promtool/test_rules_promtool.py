@@ -25,10 +25,15 @@ from infra.workloads.operations import alerts
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(
+_promtool_missing = pytest.mark.skipif(
     PROMTOOL is None, reason="promtool not installed (Debian: apt-get install -y prometheus); CI installs it"
 )
-pytestmark = pytest.mark.external
+
+
+def needs_promtool(test: Any) -> Any:
+    """Runs the outside validator: marked ``external``, skipped with a reason when it is absent."""
+    return pytest.mark.external(_promtool_missing(test))
+
 
 NS = "llm-llama-8b"
 SERVER = "llama-8b-server"

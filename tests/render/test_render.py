@@ -72,13 +72,13 @@ def _identical(comparison: filecmp.dircmp) -> bool:
 
 
 def test_helm_releases_render_as_release_objects(rendered_root: Path, prod_plan: Plan) -> None:
-    releases = [m for _, m in manifests(rendered_root / "prod") if m["kind"] == "Release"]
-    planned = prod_plan.of_type("kubernetes:helm.sh/v3:Release")
+    releases = [(p, m) for p, m in manifests(rendered_root / "prod") if m["kind"] == "Release"]
+    planned = {r.urn: r.props for r in prod_plan.of_type("kubernetes:helm.sh/v3:Release")}
     assert len(releases) == len(planned) > 0
-    by_name = {(r.props.get("namespace"), r.props["name"]): r.props for r in planned}
-    for release in releases:
+    for path, release in releases:
         assert release["apiVersion"] == "helm.sh/v3"
-        props = by_name[(release["metadata"].get("namespace"), release["metadata"]["name"])]
+        props = planned[path.read_text().splitlines()[1].removeprefix("# urn: ")]
+        assert release["metadata"] == {"name": props["name"], "namespace": props["namespace"]}
         assert release["spec"]["chart"] == props["chart"]
         assert release["spec"]["version"] == props["version"]
         assert release["spec"]["values"] == props.get("values", {})

@@ -46,8 +46,6 @@ KEDA_NAMESPACE = "keda"
 PROMETHEUS_RELEASE = "kps"
 """kube-prometheus-stack release and fullnameOverride: the Prometheus Service is ``kps-prometheus``."""
 PROMETHEUS_URL = f"http://{PROMETHEUS_RELEASE}-prometheus.{MONITORING_NAMESPACE}.svc:9090"
-GMP_COLLECTOR_NAMESPACE = "gke-gmp-system"
-"""Namespace of Google Managed Prometheus' collectors (they scrape the model servers)."""
 GMP_QUERY_URL = "https://monitoring.googleapis.com/v1/projects/{project}/location/global/prometheus"
 GMP_TRIGGER_AUTH = "google-managed-prometheus"
 KEDA_SERVICE_ACCOUNT = "keda-operator"
@@ -73,8 +71,6 @@ class MetricsPlumbing:
 
     backend: Backend
     prometheus_url: str
-    scraper_namespace: str
-    """Namespace of the scraper: model namespaces let it reach port 8000."""
     query_matchers: tuple[tuple[str, str], ...] = ()
     """Label matchers KEDA queries need (GMP's API is project-wide: pin the cluster)."""
     trigger_authentication: dict[str, str] | None = None
@@ -100,7 +96,6 @@ def metrics_plumbing(context: ClusterContext) -> MetricsPlumbing:
         return MetricsPlumbing(
             backend="gmp",
             prometheus_url=GMP_QUERY_URL.format(project=project),
-            scraper_namespace=GMP_COLLECTOR_NAMESPACE,
             # GKE labels every series with the cluster name (the GCP target names it after the target).
             query_matchers=(("cluster", target.name),),
             trigger_authentication={"kind": "ClusterTriggerAuthentication", "name": GMP_TRIGGER_AUTH},
@@ -115,7 +110,6 @@ def metrics_plumbing(context: ClusterContext) -> MetricsPlumbing:
     return MetricsPlumbing(
         backend="prometheus-operator",
         prometheus_url=PROMETHEUS_URL,
-        scraper_namespace=MONITORING_NAMESPACE,
         dcgm=dcgm,
     )
 

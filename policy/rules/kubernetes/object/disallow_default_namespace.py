@@ -1,6 +1,6 @@
 """K8S-12: namespaced Kubernetes objects are not placed in the 'default' namespace."""
 
-from policy.props import get, is_kubernetes
+from policy.props import get, is_custom_resource, is_kubernetes
 from policy.rules.base import resource_rule
 
 CLUSTER_SCOPED = {
@@ -25,7 +25,10 @@ def disallow_default_namespace(resource, ctx):
     if not is_kubernetes(resource.type) or not resource.custom:
         return
     kind = resource.type.rsplit(":", 1)[-1]
-    if kind in CLUSTER_SCOPED or kind.endswith("List") or resource.type.startswith("kubernetes:helm.sh/"):
+    # Custom resource kinds named Cluster*/Global* are cluster-scoped by convention
+    # (ClusterRules, ClusterPodMonitoring, ClusterTriggerAuthentication, GlobalRules, ...).
+    cluster_scoped = kind in CLUSTER_SCOPED or (is_custom_resource(resource.type) and kind.startswith(("Cluster", "Global")))
+    if cluster_scoped or kind.endswith("List") or resource.type.startswith("kubernetes:helm.sh/"):
         if resource.type.startswith("kubernetes:helm.sh/") and get(resource.props, "namespace") in (None, "", "default"):
             yield f"namespace is {get(resource.props, 'namespace')!r}; expected the release's own namespace"
         return

@@ -202,6 +202,7 @@ CASES = {
         Case("baseline"),
         Case("preview-log4j", set_(ARMOR, "rules.4.preview", True), {ARMOR: [
             "no enforced deny rule with evaluatePreconfiguredWaf('cve-canary-...') (Log4j (CVE-2021-44228)); expected one"]}),
+        Case("unversioned-name", set_(ARMOR, "rules.4.match.expr.expression", "evaluatePreconfiguredWaf('cve-canary')")),
         Case("no-sqli", drop(ARMOR, "rules.0"), {ARMOR: [
             "no enforced deny rule with evaluatePreconfiguredWaf('sqli-...') (SQL injection); expected one"]}),
     ],

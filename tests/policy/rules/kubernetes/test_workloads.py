@@ -98,6 +98,10 @@ CASES = {
              {"dc1-spec": ["metadata.namespace is 'default'; expected a dedicated namespace"]}),
         Case("unset-ns", drop("dc1-rate-limit", "metadata.namespace"),
              {"dc1-rate-limit": ["metadata.namespace is None; expected a dedicated namespace"]}),
+        Case("cluster-scoped-custom-kind", add({
+            "urn": "urn:pulumi:prod::llm-fleet::kubernetes:monitoring.googleapis.com/v1:ClusterRules::dc1-rules",
+            "type": "kubernetes:monitoring.googleapis.com/v1:ClusterRules", "name": "dc1-rules", "custom": True,
+            "parent": None, "provider": None, "protect": False, "props": {"metadata": {"name": "gpu"}, "spec": {}}})),
         Case("helm-default", drop("dc1-gpu-operator", "namespace"),
              {"dc1-gpu-operator": ["namespace is None; expected the release's own namespace"]}),
     ],

@@ -1,5 +1,7 @@
 """ARMOR-02: Cloud Armor policies deny SQLi, XSS, LFI, RCE and Log4j with preconfigured WAF rules."""
 
+import re
+
 from policy.props import as_list, get
 from policy.rules.base import resource_rule
 
@@ -26,7 +28,8 @@ def enable_preconfigured_waf(resource, ctx):
         if "evaluatePreconfigured" not in expression:
             continue
         for family in FAMILIES:
-            if f"'{family}-" in expression or f'"{family}-' in expression:
+            # 'sqli-v33-stable', 'sqli-v422-stable', 'cve-canary': the family, then an optional version
+            if re.search(rf"['\"]{re.escape(family)}(-[a-z0-9-]+)?['\"]", expression):
                 covered.add(family)
     for family, label in FAMILIES.items():
         if family not in covered:

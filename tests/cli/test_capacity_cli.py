@@ -1,0 +1,80 @@
+"""`llmfleet capacity`: text and JSON plans, clear refusal, --recommend against the price catalogue."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from infra.cli import app
+from serving.capacity import plan_capacity
+
+runner = CliRunner()
+
+
+def test_json_has_the_contract_keys_and_matches_the_planner() -> None:
+    result = runner.invoke(app, ["capacity", "--model", "llama-3.1-8b", "--gpu", "H100-80GB", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for key in ("weightsGiBPerGpu", "kvCacheGiBPerGpu", "kvTokens", "maxConcurrency", "fits"):
+        assert key in data
+    expected = plan_capacity("llama-3.1-8b", "H100-80GB")
+    assert data["kvTokens"] == expected.kv_tokens
+    assert data["fits"] is True
+
+
+def test_text_output_names_the_sizing() -> None:
+    result = runner.invoke(app, ["capacity", "-m", "llama-3.1-8b", "-g", "L4", "--max-model-len", "8192"])
+    assert result.exit_code == 0, result.output
+    assert "llama-3.1-8b on 1x L4" in result.stdout
+    assert "8,192 tokens" in result.stdout
+
+
+def test_a_model_that_cannot_fit_exits_2_with_numbers_and_what_would_fit() -> None:
+    result = runner.invoke(app, ["capacity", "--model", "llama-3.1-70b", "--gpu", "L4"])
+    assert result.exit_code == 2
+    assert "does not fit" in result.output
+    assert "GiB" in result.output and "would fit" in result.output
+
+
+def test_unknown_model_exits_2_with_a_suggestion() -> None:
+    result = runner.invoke(app, ["capacity", "--model", "llama-3.1-8", "--gpu", "L4"])
+    assert result.exit_code == 2
+    assert "llama-3.1-8b" in result.output
+
+
+def test_recommend_picks_the_cheapest_fitting_instance_from_the_catalogue() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "capacity",
+            "-m",
+            "llama-3.1-8b",
+            "-g",
+            "L4",
+            "--max-model-len",
+            "8192",
+            "--recommend",
+            "--concurrency",
+            "16",
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    recommendation = json.loads(result.stdout)["recommendation"]
+    options = [o for o in recommendation["options"] if o["fits"]]
+    assert recommendation["choice"] == options[0]
+    assert all(options[0]["totalHourly"] <= o["totalHourly"] for o in options)
+    assert (
+        recommendation["choice"]["instances"]
+        * recommendation["choice"]["replicasPerInstance"]
+        * recommendation["choice"]["concurrencyPerReplica"]
+        >= 16
+    )
+
+
+def test_bad_utilization_exits_2() -> None:
+    result = runner.invoke(app, ["capacity", "-m", "llama-3.1-8b", "-g", "L4", "--gpu-memory-utilization", "1.5"])
+    assert result.exit_code == 2
+    assert "--gpu-memory-utilization: 1.5 is not allowed" in result.output
