@@ -94,8 +94,22 @@ def time_checkov(manifests: list[dict[str, Any]]) -> tuple[float, int] | None:
             Path(tmp, f"{index:05d}.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
         start = time.perf_counter()
         result = subprocess.run(
-            [str(CHECKOV), "-d", tmp, "--framework", "kubernetes", "--skip-download", "--quiet", "--compact", "-o", "json"],
-            capture_output=True, text=True, check=False, timeout=1800,
+            [
+                str(CHECKOV),
+                "-d",
+                tmp,
+                "--framework",
+                "kubernetes",
+                "--skip-download",
+                "--quiet",
+                "--compact",
+                "-o",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=1800,
         )
         elapsed = time.perf_counter() - start
     failed = 0
@@ -112,12 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default="prod", help="stack to replicate (or 'baseline': the test fixture)")
     parser.add_argument("--sizes", default="1000,10000", help="resource counts of the generated Plans")
-    parser.add_argument("--checkov-size", type=int, default=1000, help="Plan size whose manifests Checkov scans (0: skip)")
+    parser.add_argument(
+        "--checkov-size", type=int, default=1000, help="Plan size whose manifests Checkov scans (0: skip)"
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     template = source_plan(args.source)
-    print(f"source: {args.source} ({len(template['resources'])} resources, evaluated in {time.perf_counter() - start:.1f} s)")
+    print(
+        f"source: {args.source} ({len(template['resources'])} resources, evaluated in {time.perf_counter() - start:.1f} s)"
+    )
     start = time.perf_counter()
     all_rules()
     evaluate_plan(template)  # warm-up: rule modules, the capacity planner, the price catalogue
@@ -145,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"checkov: skipped ({CHECKOV} not found; `make checkov-venv`)")
         else:
             elapsed, failed = checkov
-            print(f"checkov on the same {len(manifests)} manifests: {elapsed:.2f} s ({failed} failed checks); "
-                  f"our rules on those objects: {ours:.3f} s; ratio checkov/ours = {elapsed / max(ours, 1e-9):,.0f}x")
+            print(
+                f"checkov on the same {len(manifests)} manifests: {elapsed:.2f} s ({failed} failed checks); "
+                f"our rules on those objects: {ours:.3f} s; ratio checkov/ours = {elapsed / max(ours, 1e-9):,.0f}x"
+            )
     return 0 if ok else 1
 
 

@@ -28,7 +28,9 @@ def pool_gpu(target: Mapping[str, Any], pool: Mapping[str, Any]) -> str | None:
     return None
 
 
-def placement_plan(model: Mapping[str, Any], placement: Mapping[str, Any], target: Mapping[str, Any], pool: Mapping[str, Any]):
+def placement_plan(
+    model: Mapping[str, Any], placement: Mapping[str, Any], target: Mapping[str, Any], pool: Mapping[str, Any]
+):
     """The CapacityPlan of one placement (``fits`` False with ``problems`` when it does not fit);
     None when the pool's GPU type is unknown. Raises LlmFleetError for unknown models/GPUs."""
     from serving.capacity import plan_capacity

@@ -28,6 +28,8 @@ class Resource:
     provider: str | None = None
     protect: bool = False
     custom: bool = True
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Derived views (pod templates, ...) computed once per evaluation."""
 
     @classmethod
     def from_plan(cls, data: Mapping[str, Any]) -> Resource:

@@ -144,7 +144,9 @@ class CostReport:
         m = self.monthly
         budget = f" of budget ${self.budget_usd:,.0f}" if self.budget_usd is not None else ""
         over = " (ceiling OVER budget)" if self.budget_usd is not None and m.ceiling > self.budget_usd else ""
-        return f"cost/month: floor ${m.floor:,.0f}, expected ${m.expected:,.0f}, ceiling ${m.ceiling:,.0f}{budget}{over}"
+        return (
+            f"cost/month: floor ${m.floor:,.0f}, expected ${m.expected:,.0f}, ceiling ${m.ceiling:,.0f}{budget}{over}"
+        )
 
     def to_text(self) -> str:
         lines = [f"llm-fleet cost: stack {self.stack} (USD per month, {HOURS_PER_MONTH} h)", ""]
@@ -152,8 +154,10 @@ class CostReport:
         lines.append(header)
         for item in sorted(self.items, key=lambda i: (i.target or "", -i.monthly.ceiling)):
             m = item.monthly
-            lines.append(f"{(item.target or '-'):<12} {m.floor:>12,.2f} {m.expected:>12,.2f} {m.ceiling:>12,.2f}  "
-                         f"{item.description}")
+            lines.append(
+                f"{(item.target or '-'):<12} {m.floor:>12,.2f} {m.expected:>12,.2f} {m.ceiling:>12,.2f}  "
+                f"{item.description}"
+            )
             lines.append(f"{'':<12} {'':>12} {'':>12} {'':>12}    source: {item.price_source}")
         lines.append("")
         for target, m in sorted(self.by_target.items()):
@@ -165,8 +169,10 @@ class CostReport:
             for p in self.placements:
                 per_million = p.usd_per_million_output_tokens
                 cost = "n/a" if per_million is None else f"${per_million:,.3f} per 1M output tokens"
-                lines.append(f"  {p.model} on {p.target}/{p.pool}: {p.gpus_per_replica} GPU(s), ${p.replica_hourly:,.3f}/h, "
-                             f"{p.decode_tokens_per_second:,.0f} tok/s -> {cost}")
+                lines.append(
+                    f"  {p.model} on {p.target}/{p.pool}: {p.gpus_per_replica} GPU(s), ${p.replica_hourly:,.3f}/h, "
+                    f"{p.decode_tokens_per_second:,.0f} tok/s -> {cost}"
+                )
         if self.unpriced:
             lines += ["", "not priced (usage-based or not in the catalogue):"]
             lines += [f"  {u['type']} {u['name']}: {u['reason']}" for u in self.unpriced]
@@ -234,14 +240,26 @@ def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
         tname, kind = str(target.get("name")), str(target.get("kind"))
         for pool in settings.pools(target):
             pname = str(pool.get("name"))
-            placements = [(m, p) for m, p in settings.placements() if p.get("target") == tname and p.get("pool") == pname]
+            placements = [
+                (m, p) for m, p in settings.placements() if p.get("target") == tname and p.get("pool") == pname
+            ]
             if kind == "onprem":
                 _onprem_pool(ctx, report, target, pool, placements)
                 continue
-            rows = [r for t in as_list(pool.get("instanceTypes")) if (r := instance_price(kind, str(t), target.get("region")))]
+            rows = [
+                r
+                for t in as_list(pool.get("instanceTypes"))
+                if (r := instance_price(kind, str(t), target.get("region")))
+            ]
             if not rows:
-                report.unpriced.append({"urn": _target_urn(ctx, tname), "type": "gpu-pool", "name": f"{tname}/{pname}",
-                                        "reason": f"instance types {pool.get('instanceTypes')} are not in the price catalogue"})
+                report.unpriced.append(
+                    {
+                        "urn": _target_urn(ctx, tname),
+                        "type": "gpu-pool",
+                        "name": f"{tname}/{pname}",
+                        "reason": f"instance types {pool.get('instanceTypes')} are not in the price catalogue",
+                    }
+                )
                 continue
             cheap = min(rows, key=lambda r: r.on_demand)
             dear = max(rows, key=lambda r: r.on_demand)
@@ -250,22 +268,32 @@ def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
             floor_nodes, expected_nodes, ceiling_nodes = _node_counts(pool, placements, target, per_node, resource)
             capacity = str(pool.get("capacityType") or "on-demand")
             hourly = (cheap.hourly(capacity, "low"), cheap.hourly(capacity, "mid"), dear.hourly(capacity, "high"))
-            monthly = Monthly(floor_nodes * hourly[0] * HOURS_PER_MONTH, expected_nodes * hourly[1] * HOURS_PER_MONTH,
-                              ceiling_nodes * hourly[2] * HOURS_PER_MONTH)
+            monthly = Monthly(
+                floor_nodes * hourly[0] * HOURS_PER_MONTH,
+                expected_nodes * hourly[1] * HOURS_PER_MONTH,
+                ceiling_nodes * hourly[2] * HOURS_PER_MONTH,
+            )
             types = "/".join(sorted({r.type for r in rows}))
-            description = (f"GPU pool {pname}: {floor_nodes}-{ceiling_nodes} x {types} {capacity} "
-                           f"(expected {expected_nodes}; ${hourly[1]:,.4f}/h each)")
+            description = (
+                f"GPU pool {pname}: {floor_nodes}-{ceiling_nodes} x {types} {capacity} "
+                f"(expected {expected_nodes}; ${hourly[1]:,.4f}/h each)"
+            )
             urn = resource.urn if resource else _target_urn(ctx, tname)
             if resource:
                 priced.add(resource.urn)
             sources = sorted({catalogue().cite(r.source) for r in rows})
-            report.items.append(CostItem(urn, resource.type if resource else "gpu-pool", description, monthly,
-                                         "; ".join(sources), tname))
+            report.items.append(
+                CostItem(
+                    urn, resource.type if resource else "gpu-pool", description, monthly, "; ".join(sources), tname
+                )
+            )
             for model, placement in placements:
                 _placement_cost(report, model, placement, target, pool, per_node, hourly[1])
 
 
-def _gpus_per_replica(model: Mapping[str, Any], placement: Mapping[str, Any], target: Mapping[str, Any], pool: Mapping[str, Any]) -> tuple[int, Any]:
+def _gpus_per_replica(
+    model: Mapping[str, Any], placement: Mapping[str, Any], target: Mapping[str, Any], pool: Mapping[str, Any]
+) -> tuple[int, Any]:
     try:
         plan = placement_plan(model, placement, target, pool)
     except LlmFleetError:
@@ -297,18 +325,27 @@ def _onprem_pool(ctx: PlanContext, report: CostReport, target, pool, placements)
     tname, pname = str(target.get("name")), str(pool.get("name"))
     hardware = pool.get("hardware")
     if not hardware:
-        report.unpriced.append({"urn": _target_urn(ctx, tname), "type": "gpu-pool", "name": f"{tname}/{pname}",
-                                "reason": "on-prem pool without hardware costs in the stack config"})
+        report.unpriced.append(
+            {
+                "urn": _target_urn(ctx, tname),
+                "type": "gpu-pool",
+                "name": f"{tname}/{pname}",
+                "reason": "on-prem pool without hardware costs in the stack config",
+            }
+        )
         return
     owned = int(get(pool, "nodes.max") or 0)
     amortized = float(hardware["nodePriceUsd"]) / int(hardware.get("amortizationMonths") or 36)
     power = float(hardware["powerKw"]) * HOURS_PER_MONTH * float(hardware.get("pricePerKwhUsd") or 0.12)
     per_node = int(pool.get("gpusPerNode") or 1)
     floor, expected, ceiling = _node_counts(pool, placements, target, per_node, None)
-    monthly = Monthly(owned * amortized + floor * power, owned * amortized + expected * power,
-                      owned * amortized + ceiling * power)
-    description = (f"GPU pool {pname}: {owned} owned nodes x {pool.get('gpusPerNode')} {pool.get('gpu')} "
-                   f"(${amortized:,.0f}/node-month amortized, ${power:,.0f}/node-month power; {floor}-{ceiling} running)")
+    monthly = Monthly(
+        owned * amortized + floor * power, owned * amortized + expected * power, owned * amortized + ceiling * power
+    )
+    description = (
+        f"GPU pool {pname}: {owned} owned nodes x {pool.get('gpusPerNode')} {pool.get('gpu')} "
+        f"(${amortized:,.0f}/node-month amortized, ${power:,.0f}/node-month power; {floor}-{ceiling} running)"
+    )
     source = f"stack config targets.{tname}.gpuPools.{pname}.hardware"
     report.items.append(CostItem(_target_urn(ctx, tname), "onprem-gpu-pool", description, monthly, source, tname))
     node_hourly = (amortized + power) / HOURS_PER_MONTH
@@ -334,14 +371,30 @@ def _placement_cost(report: CostReport, model, placement, target, pool, per_node
 # -- platform items ---------------------------------------------------------------------------
 
 
-def _item(ctx: PlanContext, report: CostReport, priced: set[str], resource: Resource, key: str, count: float = 1.0,
-          extra_month: float = 0.0, description: str | None = None) -> None:
+def _item(
+    ctx: PlanContext,
+    report: CostReport,
+    priced: set[str],
+    resource: Resource,
+    key: str,
+    count: float = 1.0,
+    extra_month: float = 0.0,
+    description: str | None = None,
+) -> None:
     price = platform_price(key)
     monthly_value = price.hourly * HOURS_PER_MONTH * count + extra_month
     usage = f" (+ usage: {price.usage})" if price.usage else ""
     text = description or f"{key} x {count:g}"
-    report.items.append(CostItem(resource.urn, resource.type, text + usage, Monthly(monthly_value, monthly_value, monthly_value),
-                                 catalogue().cite(price.source), ctx.target_of(resource)))
+    report.items.append(
+        CostItem(
+            resource.urn,
+            resource.type,
+            text + usage,
+            Monthly(monthly_value, monthly_value, monthly_value),
+            catalogue().cite(price.source),
+            ctx.target_of(resource),
+        )
+    )
     priced.add(resource.urn)
 
 
@@ -350,8 +403,15 @@ def _platform(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
         version = str(get(cluster.props, "version") or "")
         extended = bool(version) and kubernetes_support("eks", version, ctx.today).state != "standard"
         key = "eks-control-plane-extended" if extended else "eks-control-plane"
-        _item(ctx, report, priced, cluster, key, description=f"EKS control plane {version or '(default version)'}"
-              + (" in extended support" if extended else ""))
+        _item(
+            ctx,
+            report,
+            priced,
+            cluster,
+            key,
+            description=f"EKS control plane {version or '(default version)'}"
+            + (" in extended support" if extended else ""),
+        )
     for cluster in ctx.of_type("gcp:container/cluster:Cluster"):
         _item(ctx, report, priced, cluster, "gke-cluster", description="GKE cluster management fee")
     for lb in ctx.of_type("aws:lb/loadBalancer:LoadBalancer"):
@@ -367,18 +427,40 @@ def _platform(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
     for key in ctx.of_type("aws:kms/key:Key"):
         _item(ctx, report, priced, key, "aws-kms-key", description=f"KMS key {key.name}")
     for key in ctx.of_type("gcp:kms/cryptoKey:CryptoKey"):
-        _item(ctx, report, priced, key, "gcp-kms-key-version",
-              description=f"Cloud KMS key {key.name} (1 version; each rotation adds one)")
-    for rule in ctx.of_type("gcp:compute/globalForwardingRule:GlobalForwardingRule", "gcp:compute/forwardingRule:ForwardingRule"):
+        _item(
+            ctx,
+            report,
+            priced,
+            key,
+            "gcp-kms-key-version",
+            description=f"Cloud KMS key {key.name} (1 version; each rotation adds one)",
+        )
+    for rule in ctx.of_type(
+        "gcp:compute/globalForwardingRule:GlobalForwardingRule", "gcp:compute/forwardingRule:ForwardingRule"
+    ):
         _item(ctx, report, priced, rule, "gcp-forwarding-rule", description=f"forwarding rule {rule.name}")
     for gateway in ctx.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway"):
         if str(get(gateway.props, "spec.gatewayClassName") or "").startswith("gke-l7-"):
-            _item(ctx, report, priced, gateway, "gcp-forwarding-rule", description=f"GKE Gateway {gateway.name} forwarding rule")
+            _item(
+                ctx,
+                report,
+                priced,
+                gateway,
+                "gcp-forwarding-rule",
+                description=f"GKE Gateway {gateway.name} forwarding rule",
+            )
     for policy in ctx.of_type("gcp:compute/securityPolicy:SecurityPolicy"):
         rules = len(as_list(get(policy.props, "rules")))
         extra = platform_price("cloud-armor-rule").price * rules
-        _item(ctx, report, priced, policy, "cloud-armor-policy", extra_month=extra,
-              description=f"Cloud Armor policy with {rules} rules")
+        _item(
+            ctx,
+            report,
+            priced,
+            policy,
+            "cloud-armor-policy",
+            extra_month=extra,
+            description=f"Cloud Armor policy with {rules} rules",
+        )
 
 
 def _unpriced(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
@@ -436,8 +518,11 @@ def instance_candidates(
     ``serving.capacity.recommend_instance``.
     """
     rows: list[InstancePrice] = [
-        r for r in catalogue().instances
-        if (gpu is None or r.gpu == gpu) and (cloud is None or r.cloud == cloud) and (allowed is None or r.type in allowed)
+        r
+        for r in catalogue().instances
+        if (gpu is None or r.gpu == gpu)
+        and (cloud is None or r.cloud == cloud)
+        and (allowed is None or r.type in allowed)
     ]
     out = [(r.cloud, r.type, round(r.hourly(capacity, "mid"), 6)) for r in rows]
     return sorted(out, key=lambda c: (c[2], c[0], c[1]))

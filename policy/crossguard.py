@@ -45,8 +45,11 @@ from policy.settings import StackSettings
 PACK_NAME = "llm-fleet"
 PROJECT = "llm-fleet"
 SEVERITY = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
-ENFORCEMENT = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY,
-               "disabled": EnforcementLevel.DISABLED}
+ENFORCEMENT = {
+    "advisory": EnforcementLevel.ADVISORY,
+    "mandatory": EnforcementLevel.MANDATORY,
+    "disabled": EnforcementLevel.DISABLED,
+}
 
 SettingsLoader = Callable[[], StackSettings]
 
@@ -74,7 +77,9 @@ def _framework(meta: RuleMeta) -> PolicyComplianceFramework | None:
     # "CIS EKS 1.7 5.4.1" -> name "CIS EKS", version "1.7", reference "5.4.1"
     parts = cis[0].split()
     return PolicyComplianceFramework(
-        name=" ".join(parts[:2]), version=parts[2] if len(parts) > 2 else "", reference=", ".join(c.split()[-1] for c in cis)
+        name=" ".join(parts[:2]),
+        version=parts[2] if len(parts) > 2 else "",
+        reference=", ".join(c.split()[-1] for c in cis),
     )
 
 
@@ -104,7 +109,9 @@ def _applies(meta: RuleMeta, type_: str) -> bool:
     return any(fnmatch.fnmatchcase(type_, t) for t in meta.resource_types)
 
 
-def wrap_resource_rule(rule: ResourceRule, load: SettingsLoader, today: Callable[[], dt.date]) -> ResourceValidationPolicy:
+def wrap_resource_rule(
+    rule: ResourceRule, load: SettingsLoader, today: Callable[[], dt.date]
+) -> ResourceValidationPolicy:
     meta = rule.meta
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -163,7 +170,9 @@ def stack_context(args: StackValidationArgs, settings: StackSettings, today: dt.
     for r in args.resources:
         if r.provider is not None:
             providers.setdefault(r.provider.urn, r.provider.props)
-    return PlanContext(stack=settings.stack, settings=settings, resources=resources, today=today, provider_props=providers)
+    return PlanContext(
+        stack=settings.stack, settings=settings, resources=resources, today=today, provider_props=providers
+    )
 
 
 def wrap_stack_rule(rule: StackRule, load: SettingsLoader, today: Callable[[], dt.date]) -> StackValidationPolicy:
@@ -209,7 +218,9 @@ def suppressions_policy(load: SettingsLoader, today: Callable[[], dt.date]) -> S
     return StackValidationPolicy(validate=validate, **kwargs)
 
 
-def wrap(rule: Rule, load: SettingsLoader = settings_from_runtime, today: Callable[[], dt.date] = dt.date.today) -> Policy:
+def wrap(
+    rule: Rule, load: SettingsLoader = settings_from_runtime, today: Callable[[], dt.date] = dt.date.today
+) -> Policy:
     if isinstance(rule, ResourceRule):
         return wrap_resource_rule(rule, load, today)
     if isinstance(rule, StackRule):
@@ -217,7 +228,9 @@ def wrap(rule: Rule, load: SettingsLoader = settings_from_runtime, today: Callab
     raise TypeError(f"{rule!r} is neither a resource nor a stack rule")
 
 
-def build_policies(load: SettingsLoader = settings_from_runtime, today: Callable[[], dt.date] = dt.date.today) -> list[Policy]:
+def build_policies(
+    load: SettingsLoader = settings_from_runtime, today: Callable[[], dt.date] = dt.date.today
+) -> list[Policy]:
     """Every rule wrapped for CrossGuard, plus the suppression-expiry check."""
     return [wrap(rule, load, today) for rule in all_rules()] + [suppressions_policy(load, today)]
 

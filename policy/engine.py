@@ -177,7 +177,9 @@ class PolicyReport:
     def to_sarif(self) -> dict[str, Any]:
         """SARIF 2.1.0: one reportingDescriptor per rule id, one result per finding."""
         index = {meta.id: i for i, meta in enumerate(self.rules)}
-        descriptors = [_sarif_rule(meta, self.enforcement.get(meta.id, self.default_enforcement)) for meta in self.rules]
+        descriptors = [
+            _sarif_rule(meta, self.enforcement.get(meta.id, self.default_enforcement)) for meta in self.rules
+        ]
         results = []
         for f in self.findings:
             result: dict[str, Any] = {
@@ -200,7 +202,9 @@ class PolicyReport:
                 },
             }
             if f.suppressed:
-                result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f.justification or ""}]
+                result["suppressions"] = [
+                    {"kind": "external", "status": "accepted", "justification": f.justification or ""}
+                ]
             results.append(result)
         return {
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -233,7 +237,9 @@ def _sarif_rule(meta: RuleMeta, enforcement: str) -> dict[str, Any]:
     tags = [meta.category, *meta.references]
     return {
         "id": meta.id,
-        "name": "".join(part.capitalize() for part in meta.name.split("-")) if meta.module.startswith("policy.rules") else meta.id,
+        "name": "".join(part.capitalize() for part in meta.name.split("-"))
+        if meta.module.startswith("policy.rules")
+        else meta.id,
         "shortDescription": {"text": meta.title},
         "fullDescription": {"text": f"{meta.title}. Applies to: {', '.join(meta.resource_types) or 'the stack'}."},
         "help": {"text": meta.remediation, "markdown": f"**Remediation:** {meta.remediation}"},
@@ -285,7 +291,9 @@ class _Dispatch:
         return found
 
 
-def evaluate_plan(plan: Mapping[str, Any], today: dt.date | None = None, rules: Iterable[Rule] | None = None) -> PolicyReport:
+def evaluate_plan(
+    plan: Mapping[str, Any], today: dt.date | None = None, rules: Iterable[Rule] | None = None
+) -> PolicyReport:
     """Evaluate every rule (or ``rules``) on a Plan dict."""
     return evaluate_context(PlanContext.from_plan(plan, today), rules)
 
@@ -327,11 +335,21 @@ def evaluate_context(ctx: PlanContext, rules: Iterable[Rule] | None = None) -> P
             if resource is not None:
                 raw.append(_finding(rule.meta, resource, violation.message, enforcement[rule.meta.id]))
             else:
-                raw.append(Finding(rule.meta, violation.urn or ctx.stack_urn, "pulumi:pulumi:Stack",
-                                   f"{ctx.project}-{ctx.stack}", violation.message, enforcement[rule.meta.id]))
+                raw.append(
+                    Finding(
+                        rule.meta,
+                        violation.urn or ctx.stack_urn,
+                        "pulumi:pulumi:Stack",
+                        f"{ctx.project}-{ctx.stack}",
+                        violation.message,
+                        enforcement[rule.meta.id],
+                    )
+                )
 
     findings = _apply_suppressions(ctx, raw, enforcement)
-    findings.sort(key=lambda f: (not f.blocking, f.suppressed, SEVERITY_ORDER[f.meta.severity], f.meta.id, f.urn, f.message))
+    findings.sort(
+        key=lambda f: (not f.blocking, f.suppressed, SEVERITY_ORDER[f.meta.severity], f.meta.id, f.urn, f.message)
+    )
     metas = [r.meta for r in active] + [m for m in ENGINE_RULES if enforcement[m.id] != "disabled"]
     return PolicyReport(
         stack=ctx.stack,
@@ -348,7 +366,9 @@ def _finding(meta: RuleMeta, resource: Resource, message: str, enforcement: str)
     return Finding(meta, resource.urn, resource.type, resource.name, message, enforcement)
 
 
-def _error(rule: Rule, resource: Resource | None, exc: Exception, enforcement: dict[str, str], ctx: PlanContext | None = None) -> Finding:
+def _error(
+    rule: Rule, resource: Resource | None, exc: Exception, enforcement: dict[str, str], ctx: PlanContext | None = None
+) -> Finding:
     message = f"{rule.meta.id} raised {type(exc).__name__}: {exc}"
     level = "mandatory" if "mandatory" in (enforcement.get(rule.meta.id), enforcement.get(POL_ERROR.id)) else "advisory"
     if resource is not None:
@@ -377,11 +397,27 @@ def _apply_suppressions(ctx: PlanContext, findings: list[Finding], enforcement: 
     for s in suppressions:
         where = f"policy.suppressions[{s.index}] ({s.rule} on {s.resource!r})"
         if s.expired(ctx.today) and enforcement[POL_EXPIRED.id] != "disabled":
-            out.append(Finding(POL_EXPIRED, ctx.stack_urn, "pulumi:pulumi:Stack", f"{ctx.project}-{ctx.stack}",
-                               f"{where} expired on {s.expires.isoformat()} (owner {s.owner})", enforcement[POL_EXPIRED.id]))
+            out.append(
+                Finding(
+                    POL_EXPIRED,
+                    ctx.stack_urn,
+                    "pulumi:pulumi:Stack",
+                    f"{ctx.project}-{ctx.stack}",
+                    f"{where} expired on {s.expires.isoformat()} (owner {s.owner})",
+                    enforcement[POL_EXPIRED.id],
+                )
+            )
         if s.index not in used and enforcement[POL_UNMATCHED.id] != "disabled":
-            out.append(Finding(POL_UNMATCHED, ctx.stack_urn, "pulumi:pulumi:Stack", f"{ctx.project}-{ctx.stack}",
-                               f"{where} matches no finding", enforcement[POL_UNMATCHED.id]))
+            out.append(
+                Finding(
+                    POL_UNMATCHED,
+                    ctx.stack_urn,
+                    "pulumi:pulumi:Stack",
+                    f"{ctx.project}-{ctx.stack}",
+                    f"{where} matches no finding",
+                    enforcement[POL_UNMATCHED.id],
+                )
+            )
     return out
 
 

@@ -14,11 +14,24 @@ MISSING: Any = object()
 
 
 def is_map(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict:
+        return True
+    if kind in _SCALARS or kind is list:
+        return False
     return isinstance(value, Mapping)
 
 
 def is_list(value: Any) -> bool:
+    kind = type(value)
+    if kind is list:
+        return True
+    if kind in _SCALARS or kind is dict:
+        return False
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def get(obj: Any, path: str | Sequence[str], default: Any = None) -> Any:
@@ -169,7 +182,9 @@ def _search_pod_specs(node: Any, path: str, depth: int = 0) -> Iterator[tuple[st
             yield from _search_pod_specs(item, f"{path}[{index}]", depth + 1)
 
 
-def containers(pod_spec: Mapping[str, Any], lists: Sequence[str] = CONTAINER_LISTS) -> list[tuple[str, Mapping[str, Any]]]:
+def containers(
+    pod_spec: Mapping[str, Any], lists: Sequence[str] = CONTAINER_LISTS
+) -> list[tuple[str, Mapping[str, Any]]]:
     """(kind, container) for every container of a pod spec; kind is the list it sits in."""
     out = []
     for kind in lists:
@@ -239,7 +254,19 @@ def image_pinned(image: str) -> bool:
 
 
 _QUANTITY_RE = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
-_SUFFIX = {"": 1, "m": 1e-3, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+_SUFFIX = {
+    "": 1,
+    "m": 1e-3,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 1024,
+    "Mi": 1024**2,
+    "Gi": 1024**3,
+    "Ti": 1024**4,
+}
 
 
 def quantity(value: Any) -> float | None:

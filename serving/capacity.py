@@ -95,8 +95,12 @@ CALIBRATION = (
         "source": "https://github.com/vllm-project/vllm/issues/10517",
         "model": "llama-3.1-8b",
         "gpu": "RTX-3090",
-        "kwargs": {"max_model_len": 20000, "max_num_batched_tokens": 20000, "max_num_seqs": 256,
-                   "count_cuda_graphs": False},
+        "kwargs": {
+            "max_model_len": 20000,
+            "max_num_batched_tokens": 20000,
+            "max_num_seqs": 256,
+            "count_cuda_graphs": False,
+        },
         "kv_tokens": 31232,
         "kv_cache_gib": 3.81,
     },
@@ -179,16 +183,31 @@ class CapacityPlan(WireModel):
             ("model / GPU", f"{self.model} on {self.gpus}x {self.gpu} (tp={self.tp}, pp={self.pp})"),
             ("max model len", f"{self.max_model_len:,} tokens"),
             ("weights", f"{self.weights_gib_per_gpu:.2f} GiB/GPU ({self.weight_dtype})"),
-            ("budget", f"{self.budget_gib_per_gpu:.2f} GiB/GPU "
-                       f"({self.usable_memory_gib_per_gpu:.2f} x {self.gpu_memory_utilization})"),
+            (
+                "budget",
+                f"{self.budget_gib_per_gpu:.2f} GiB/GPU "
+                f"({self.usable_memory_gib_per_gpu:.2f} x {self.gpu_memory_utilization})",
+            ),
             ("activation peak", f"{self.activation_gib_per_gpu:.2f} GiB/GPU"),
-            ("non-torch + CUDA graphs", f"{self.non_torch_gib_per_gpu:.2f} + {self.cuda_graph_gib_per_gpu:.2f} GiB/GPU"),
-            ("KV cache", f"{self.kv_cache_gib_per_gpu:.2f} GiB/GPU, {self.kv_tokens:,} tokens "
-                         f"({self.kv_cache_dtype}, {self.kv_bytes_per_token_per_gpu:,} B/token/GPU)"),
-            ("max concurrency", f"{self.max_concurrency:.2f}x at {self.max_model_len:,} tokens "
-                                f"(running <= {self.max_running_seqs}, max_num_seqs {self.max_num_seqs})"),
-            ("decode estimate", f"{self.decode_tokens_per_second:,.0f} tok/s one stream, "
-                                f"{self.aggregate_decode_tokens_per_second:,.0f} tok/s aggregate"),
+            (
+                "non-torch + CUDA graphs",
+                f"{self.non_torch_gib_per_gpu:.2f} + {self.cuda_graph_gib_per_gpu:.2f} GiB/GPU",
+            ),
+            (
+                "KV cache",
+                f"{self.kv_cache_gib_per_gpu:.2f} GiB/GPU, {self.kv_tokens:,} tokens "
+                f"({self.kv_cache_dtype}, {self.kv_bytes_per_token_per_gpu:,} B/token/GPU)",
+            ),
+            (
+                "max concurrency",
+                f"{self.max_concurrency:.2f}x at {self.max_model_len:,} tokens "
+                f"(running <= {self.max_running_seqs}, max_num_seqs {self.max_num_seqs})",
+            ),
+            (
+                "decode estimate",
+                f"{self.decode_tokens_per_second:,.0f} tok/s one stream, "
+                f"{self.aggregate_decode_tokens_per_second:,.0f} tok/s aggregate",
+            ),
             ("fits", "yes" if self.fits else "NO: " + "; ".join(self.problems)),
         ]
         width = max(len(k) for k, _ in rows)
@@ -273,30 +292,43 @@ def plan_capacity(
     card = get_gpu(gpu) if isinstance(gpu, str) else gpu
     if tp is None:
         tp = recommend_tp(
-            arch, card, max_model_len=max_model_len, kv_cache_dtype=kv_cache_dtype,
-            gpu_memory_utilization=gpu_memory_utilization, pp=pp, quantization=quantization,
-            max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
-            enforce_eager=enforce_eager, count_cuda_graphs=count_cuda_graphs,
-            usable_memory_gib=usable_memory_gib, strict=False,
+            arch,
+            card,
+            max_model_len=max_model_len,
+            kv_cache_dtype=kv_cache_dtype,
+            gpu_memory_utilization=gpu_memory_utilization,
+            pp=pp,
+            quantization=quantization,
+            max_num_seqs=max_num_seqs,
+            max_num_batched_tokens=max_num_batched_tokens,
+            enforce_eager=enforce_eager,
+            count_cuda_graphs=count_cuda_graphs,
+            usable_memory_gib=usable_memory_gib,
+            strict=False,
         )
     plan = _plan(
-        arch, card, tp=tp, pp=pp, max_model_len=max_model_len, kv_cache_dtype=kv_cache_dtype,
-        gpu_memory_utilization=gpu_memory_utilization, quantization=quantization, max_num_seqs=max_num_seqs,
-        max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager,
-        count_cuda_graphs=count_cuda_graphs, usable_memory_gib=usable_memory_gib,
+        arch,
+        card,
+        tp=tp,
+        pp=pp,
+        max_model_len=max_model_len,
+        kv_cache_dtype=kv_cache_dtype,
+        gpu_memory_utilization=gpu_memory_utilization,
+        quantization=quantization,
+        max_num_seqs=max_num_seqs,
+        max_num_batched_tokens=max_num_batched_tokens,
+        enforce_eager=enforce_eager,
+        count_cuda_graphs=count_cuda_graphs,
+        usable_memory_gib=usable_memory_gib,
     )
     if strict and not plan.fits:
         raise LlmFleetError(_explain(plan, arch, card))
     return plan
 
 
-def _check_inputs(
-    arch: ModelArch, tp: int, pp: int, max_model_len: int, kv_cache_dtype: str, util: float
-) -> None:
+def _check_inputs(arch: ModelArch, tp: int, pp: int, max_model_len: int, kv_cache_dtype: str, util: float) -> None:
     if kv_cache_dtype not in KV_DTYPE_BYTES:
-        raise LlmFleetError(
-            f"kvCacheDtype: '{kv_cache_dtype}' is not allowed (allowed: {', '.join(KV_DTYPE_BYTES)})"
-        )
+        raise LlmFleetError(f"kvCacheDtype: '{kv_cache_dtype}' is not allowed (allowed: {', '.join(KV_DTYPE_BYTES)})")
     if not 0.1 <= util <= 0.98:
         raise LlmFleetError(f"gpuMemoryUtilization: {util} is out of range (allowed: 0.1 to 0.98)")
     valid = valid_tp_sizes(arch, limit=64)
@@ -308,7 +340,9 @@ def _check_inputs(
     if pp < 1 or pp > arch.layers:
         raise LlmFleetError(f"pp: {pp} is out of range for {arch.id} (allowed: 1 to {arch.layers})")
     if max_model_len < BLOCK_SIZE:
-        raise LlmFleetError(f"maxModelLen: {max_model_len} is too small (allowed: {BLOCK_SIZE} to {arch.native_context})")
+        raise LlmFleetError(
+            f"maxModelLen: {max_model_len} is too small (allowed: {BLOCK_SIZE} to {arch.native_context})"
+        )
     if max_model_len > arch.native_context:
         raise LlmFleetError(
             f"maxModelLen: {max_model_len:,} exceeds {arch.id}'s native context {arch.native_context:,} "
@@ -469,8 +503,11 @@ def _explain(plan: CapacityPlan, arch: ModelArch, card: GpuType) -> str:
     where = f"{arch.id} on {plan.gpus}x {card.id} (tp={plan.tp}, pp={plan.pp}, max_model_len={plan.max_model_len:,})"
     hints = []
     same = {
-        "kv_cache_dtype": plan.kv_cache_dtype, "gpu_memory_utilization": plan.gpu_memory_utilization,
-        "pp": plan.pp, "quantization": plan.quantization, "max_num_seqs": plan.max_num_seqs,
+        "kv_cache_dtype": plan.kv_cache_dtype,
+        "gpu_memory_utilization": plan.gpu_memory_utilization,
+        "pp": plan.pp,
+        "quantization": plan.quantization,
+        "max_num_seqs": plan.max_num_seqs,
         "max_num_batched_tokens": plan.max_num_batched_tokens,
         "usable_memory_gib": plan.usable_memory_gib_per_gpu,
     }
@@ -481,28 +518,50 @@ def _explain(plan: CapacityPlan, arch: ModelArch, card: GpuType) -> str:
     for tp in valid_tp_sizes(arch):
         if tp <= plan.tp:
             continue
-        bigger = _plan(arch, card, tp=tp, max_model_len=plan.max_model_len, enforce_eager=False,
-                       count_cuda_graphs=True, **same)
+        bigger = _plan(
+            arch, card, tp=tp, max_model_len=plan.max_model_len, enforce_eager=False, count_cuda_graphs=True, **same
+        )
         if bigger.fits:
             hints.append(f"tp={tp} ({tp * plan.pp}x {card.id}, {bigger.max_concurrency:.2f}x concurrency)")
             break
     if plan.kv_cache_dtype in ("auto", "bfloat16", "float16"):
-        fp8 = _plan(arch, card, tp=plan.tp, max_model_len=plan.max_model_len, enforce_eager=False,
-                    count_cuda_graphs=True, **{**same, "kv_cache_dtype": "fp8"})
+        fp8 = _plan(
+            arch,
+            card,
+            tp=plan.tp,
+            max_model_len=plan.max_model_len,
+            enforce_eager=False,
+            count_cuda_graphs=True,
+            **{**same, "kv_cache_dtype": "fp8"},
+        )
         if fp8.fits:
             hints.append(f"kv_cache_dtype=fp8 ({fp8.max_concurrency:.2f}x concurrency)")
     if plan.quantization is None and arch.weight_dtype != "fp8":
         for tp in valid_tp_sizes(arch):
             if tp < plan.tp:
                 continue
-            quantized = _plan(arch, card, tp=tp, max_model_len=plan.max_model_len, enforce_eager=False,
-                              count_cuda_graphs=True, **{**same, "quantization": "fp8_per_tensor"})
+            quantized = _plan(
+                arch,
+                card,
+                tp=tp,
+                max_model_len=plan.max_model_len,
+                enforce_eager=False,
+                count_cuda_graphs=True,
+                **{**same, "quantization": "fp8_per_tensor"},
+            )
             if quantized.fits:
                 hints.append(f"quantization=fp8_per_tensor at tp={tp} ({quantized.max_concurrency:.2f}x concurrency)")
                 break
     if plan.tp * plan.pp == 8 and not hints:
-        staged = _plan(arch, card, tp=plan.tp, max_model_len=plan.max_model_len, enforce_eager=False,
-                       count_cuda_graphs=True, **{**same, "pp": 2 * plan.pp})
+        staged = _plan(
+            arch,
+            card,
+            tp=plan.tp,
+            max_model_len=plan.max_model_len,
+            enforce_eager=False,
+            count_cuda_graphs=True,
+            **{**same, "pp": 2 * plan.pp},
+        )
         if staged.fits:
             hints.append(f"pp={2 * plan.pp} across nodes ({staged.gpus}x {card.id})")
     hint = "; would fit with " + " or ".join(hints) if hints else "; nothing up to 8 GPUs of this type fits"
@@ -580,7 +639,9 @@ class InstanceRecommendation(WireModel):
     max_model_len: int
     target_concurrency: int
     choice: InstanceOption
-    options: list[InstanceOption] = Field(..., description="Every candidate, cheapest first; ones that do not fit last.")
+    options: list[InstanceOption] = Field(
+        ..., description="Every candidate, cheapest first; ones that do not fit last."
+    )
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.model_dump(mode="json", by_alias=True), indent=indent)
@@ -622,16 +683,35 @@ def recommend_instance(
             per_instance = replicas * plan.max_running_seqs
             count = math.ceil(target_concurrency / per_instance)
             option = InstanceOption(
-                cloud=cloud, instance_type=instance_type, gpu=card.id, gpus_per_instance=inst.gpu_count,
-                hourly_price=hourly, fits=True, tp=tp, replicas_per_instance=replicas,
-                concurrency_per_replica=plan.max_running_seqs, instances=count, total_hourly=round(count * hourly, 4),
+                cloud=cloud,
+                instance_type=instance_type,
+                gpu=card.id,
+                gpus_per_instance=inst.gpu_count,
+                hourly_price=hourly,
+                fits=True,
+                tp=tp,
+                replicas_per_instance=replicas,
+                concurrency_per_replica=plan.max_running_seqs,
+                instances=count,
+                total_hourly=round(count * hourly, 4),
             )
-            if best is None or (option.total_hourly, -per_instance) < (best.total_hourly, -best.replicas_per_instance * best.concurrency_per_replica):  # type: ignore[operator]
+            if best is None or (option.total_hourly, -per_instance) < (
+                best.total_hourly,
+                -best.replicas_per_instance * best.concurrency_per_replica,
+            ):  # type: ignore[operator]
                 best = option
-        options.append(best or InstanceOption(
-            cloud=cloud, instance_type=instance_type, gpu=card.id, gpus_per_instance=inst.gpu_count,
-            hourly_price=hourly, fits=False, reason=reason or "no valid tensor-parallel size",
-        ))
+        options.append(
+            best
+            or InstanceOption(
+                cloud=cloud,
+                instance_type=instance_type,
+                gpu=card.id,
+                gpus_per_instance=inst.gpu_count,
+                hourly_price=hourly,
+                fits=False,
+                reason=reason or "no valid tensor-parallel size",
+            )
+        )
     fitting = sorted(
         (o for o in options if o.fits),
         key=lambda o: (o.total_hourly, o.instances * o.gpus_per_instance, o.cloud, o.instance_type),
@@ -665,9 +745,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         plan = plan_capacity(
-            args.model, args.gpu, tp=args.tp, pp=args.pp, max_model_len=args.max_model_len,
-            kv_cache_dtype=args.kv_cache_dtype, gpu_memory_utilization=args.gpu_memory_utilization,
-            quantization=args.quantization, max_num_seqs=args.max_num_seqs,
+            args.model,
+            args.gpu,
+            tp=args.tp,
+            pp=args.pp,
+            max_model_len=args.max_model_len,
+            kv_cache_dtype=args.kv_cache_dtype,
+            gpu_memory_utilization=args.gpu_memory_utilization,
+            quantization=args.quantization,
+            max_num_seqs=args.max_num_seqs,
         )
     except LlmFleetError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -109,9 +109,7 @@ print(json.dumps({"gpus": gpus}))
 def probe_gpus(python: str = sys.executable, timeout: float = 180.0) -> list[GpuInfo]:
     """Ask torch, in a child process, which GPUs are visible and how much memory each has free."""
     try:
-        done = subprocess.run(
-            [python, "-c", _PROBE], capture_output=True, text=True, timeout=timeout, check=False
-        )
+        done = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PreflightError(f"preflight: the GPU probe did not run: {exc}") from None
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -168,11 +166,19 @@ def preflight(spec: ServingSpec, gpus: list[GpuInfo], log: Callable[[str], None]
         log(f"preflight: GPU '{smallest.name}' is not in the catalogue; capacity check skipped")
         return
     plan = plan_capacity(
-        spec.architecture, card, tp=spec.tensor_parallel_size, pp=spec.pipeline_parallel_size,
-        max_model_len=spec.max_model_len, kv_cache_dtype=spec.kv_cache_dtype,
-        gpu_memory_utilization=spec.gpu_memory_utilization, quantization=_planned_quantization(spec),
-        max_num_seqs=spec.max_num_seqs, max_num_batched_tokens=spec.max_num_batched_tokens,
-        enforce_eager=spec.enforce_eager, usable_memory_gib=smallest.total_bytes / gib, strict=False,
+        spec.architecture,
+        card,
+        tp=spec.tensor_parallel_size,
+        pp=spec.pipeline_parallel_size,
+        max_model_len=spec.max_model_len,
+        kv_cache_dtype=spec.kv_cache_dtype,
+        gpu_memory_utilization=spec.gpu_memory_utilization,
+        quantization=_planned_quantization(spec),
+        max_num_seqs=spec.max_num_seqs,
+        max_num_batched_tokens=spec.max_num_batched_tokens,
+        enforce_eager=spec.enforce_eager,
+        usable_memory_gib=smallest.total_bytes / gib,
+        strict=False,
     )
     log(
         f"preflight: planned per GPU: weights {plan.weights_gib_per_gpu:.2f} GiB, activation "
@@ -260,7 +266,9 @@ def check_weights(spec: ServingSpec, env: Mapping[str, str], log: Callable[[str]
 
     try:
         manifest = verify_staged(
-            spec.model, revision=spec.revision, manifest_sha256=spec.manifest_sha256,
+            spec.model,
+            revision=spec.revision,
+            manifest_sha256=spec.manifest_sha256,
             endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
         )
     except LlmFleetError as exc:
@@ -326,7 +334,9 @@ def main(
             print(__doc__)
             return 0
         else:
-            (log or _log)(f"error: launch: unknown argument '{arg}' (allowed: [serve] [--spec PATH] [--print-argv], or stage ...)")
+            (log or _log)(
+                f"error: launch: unknown argument '{arg}' (allowed: [serve] [--spec PATH] [--print-argv], or stage ...)"
+            )
             return EXIT_BAD_SPEC
     try:
         if print_only:

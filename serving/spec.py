@@ -31,12 +31,18 @@ class RemovedFlag(NamedTuple):
 
 
 REMOVED_FLAGS: tuple[RemovedFlag, ...] = (
-    RemovedFlag("--disable-log-requests", "0.12", "request logging is off by default; --enable-log-requests turns it on"),
-    RemovedFlag("--swap-space", "0.18", "CPU swap went with the V0 engine; --kv-offloading-size GIB offloads KV to CPU"),
+    RemovedFlag(
+        "--disable-log-requests", "0.12", "request logging is off by default; --enable-log-requests turns it on"
+    ),
+    RemovedFlag(
+        "--swap-space", "0.18", "CPU swap went with the V0 engine; --kv-offloading-size GIB offloads KV to CPU"
+    ),
     RemovedFlag("--task", "0.13 (deprecated; gone by 0.32)", "use --runner generate|pooling and --convert"),
     RemovedFlag("--enable-reasoning", "0.10", "--reasoning-parser NAME alone enables reasoning output"),
-    RemovedFlag("--guided-decoding-backend", "before 0.32", "--structured-outputs-config '{\"backend\": \"...\"}'"),
-    RemovedFlag("--num-scheduler-steps", "0.10 (V0 multi-step scheduling)", "nothing: the V1 engine schedules every step"),
+    RemovedFlag("--guided-decoding-backend", "before 0.32", '--structured-outputs-config \'{"backend": "..."}\''),
+    RemovedFlag(
+        "--num-scheduler-steps", "0.10 (V0 multi-step scheduling)", "nothing: the V1 engine schedules every step"
+    ),
     RemovedFlag("--use-v2-block-manager", "before 0.32", "nothing: there is one block manager"),
     RemovedFlag("--preemption-mode", "0.18 (with swap)", "nothing: V1 preempts by recomputation"),
     RemovedFlag("--disable-frontend-multiprocessing", "before 0.32", "nothing: the V1 engine runs in its own process"),
@@ -56,7 +62,9 @@ class RenamedValue(NamedTuple):
 
 RENAMED_VALUES: tuple[RenamedValue, ...] = (
     RenamedValue(
-        "--quantization", "fp8", "0.31",
+        "--quantization",
+        "fp8",
+        "0.31",
         "fp8_per_tensor for online quantization of a bf16 checkpoint; leave quantization unset for an fp8 "
         "checkpoint (vLLM detects it)",
     ),
@@ -65,8 +73,17 @@ RENAMED_VALUES: tuple[RenamedValue, ...] = (
 
 KV_CACHE_DTYPES = ("auto", "bfloat16", "float16", "fp8", "fp8_e4m3", "fp8_e5m2")
 QUANTIZATIONS = (
-    "fp8_per_tensor", "fp8_per_block", "fp8_per_channel", "mxfp8",
-    "awq", "awq_marlin", "gptq", "gptq_marlin", "compressed-tensors", "modelopt", "modelopt_fp4",
+    "fp8_per_tensor",
+    "fp8_per_block",
+    "fp8_per_channel",
+    "mxfp8",
+    "awq",
+    "awq_marlin",
+    "gptq",
+    "gptq_marlin",
+    "compressed-tensors",
+    "modelopt",
+    "modelopt_fp4",
 )
 """Quantization methods a spec may name (vLLM 0.32 accepts more; these are the ones this project uses)."""
 LOAD_FORMATS = ("auto", "safetensors", "runai_streamer", "runai_streamer_sharded", "fastsafetensors", "dummy")
@@ -141,7 +158,9 @@ class ServingSpec(WireModel):
     require_manifest: bool = Field(
         True, description="Refuse to start unless the staged sha256 manifest is present and matches."
     )
-    extra_flags: list[str] = Field(default_factory=list, description="More `vllm serve` flags, checked against the pin.")
+    extra_flags: list[str] = Field(
+        default_factory=list, description="More `vllm serve` flags, checked against the pin."
+    )
 
     def __init__(self, **data: object) -> None:
         """Keyword construction raises LlmFleetError (one line per the project's error contract)."""
@@ -157,9 +176,7 @@ class ServingSpec(WireModel):
             return value
         for renamed in RENAMED_VALUES:
             if renamed.flag == "--quantization" and value == renamed.value:
-                raise ValueError(
-                    f"'{value}' was renamed in vLLM {renamed.renamed_in}: use {renamed.replacement}"
-                )
+                raise ValueError(f"'{value}' was renamed in vLLM {renamed.renamed_in}: use {renamed.replacement}")
         if value not in QUANTIZATIONS:
             raise ValueError(f"'{value}' is not allowed (allowed: {', '.join(QUANTIZATIONS)})")
         return value
@@ -175,8 +192,7 @@ class ServingSpec(WireModel):
         bucket = self.model.startswith(("s3://", "gs://"))
         if bucket and self.load_format not in RUNAI_FORMATS:
             raise ValueError(
-                f"model {self.model!r} is a bucket URI: loadFormat must be runai_streamer "
-                f"(got {self.load_format!r})"
+                f"model {self.model!r} is a bucket URI: loadFormat must be runai_streamer (got {self.load_format!r})"
             )
         if self.model_loader_extra_config is not None and self.load_format not in RUNAI_FORMATS:
             raise ValueError("modelLoaderExtraConfig is only read by loadFormat runai_streamer")
@@ -200,7 +216,15 @@ class ServingSpec(WireModel):
 
     def to_vllm_args(self) -> list[str]:
         """Arguments after ``vllm serve`` (the upstream image's ENTRYPOINT), in a fixed order."""
-        args = [self.model, "--served-model-name", self.served_model_name, "--host", self.host, "--port", str(self.port)]
+        args = [
+            self.model,
+            "--served-model-name",
+            self.served_model_name,
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+        ]
         if self.is_hub_id and self.revision:
             args += ["--revision", self.revision]
         args += ["--tensor-parallel-size", str(self.tensor_parallel_size)]
@@ -300,6 +324,13 @@ def check_extra_flags(flags: list[str]) -> None:
         if not token.startswith("-"):
             continue
         name = token.split("=", 1)[0]
+        if name.startswith("--") and name not in OWNED_FLAGS and name not in removed:
+            # vLLM's parser accepts unambiguous prefixes: "--tensor-parallel" means --tensor-parallel-size.
+            longer = sorted(f for f in OWNED_FLAGS if f.startswith(name))
+            if longer:
+                raise ValueError(
+                    f"'{name}' abbreviates {longer[0]}, which the spec field {OWNED_FLAGS[longer[0]]} sets"
+                )
         if name in removed:
             r = removed[name]
             raise ValueError(

@@ -169,7 +169,11 @@ def check_allowed(source: str, allowed: Sequence[str]) -> None:
         )
     for prefix in allowed:
         base = prefix.rstrip("/")
-        if source == base or source.startswith(base + "/") or (source.startswith(base + "@") and base.startswith("hf://")):
+        if (
+            source == base
+            or source.startswith(base + "/")
+            or (source.startswith(base + "@") and base.startswith("hf://"))
+        ):
             return
     raise LlmFleetError(f"source: '{source}' is not under an allowed prefix (allowed: {', '.join(allowed)})")
 
@@ -221,7 +225,7 @@ class S3Source:
         start = self.loc.prefix + "/" if self.loc.prefix else ""
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.loc.bucket, Prefix=start):
             for obj in page.get("Contents", []):
-                rel = obj["Key"][len(start):]
+                rel = obj["Key"][len(start) :]
                 if rel and rel != MANIFEST_NAME and not rel.endswith("/"):
                     out.append(SourceFile(rel, obj["Size"], known.get(rel)))
         return out
@@ -247,7 +251,7 @@ class GcsSource:
         start = self.loc.prefix + "/" if self.loc.prefix else ""
         out = []
         for blob in self.client.list_blobs(self.loc.bucket, prefix=start):
-            rel = blob.name[len(start):]
+            rel = blob.name[len(start) :]
             if rel and rel != MANIFEST_NAME and not rel.endswith("/"):
                 out.append(SourceFile(rel, blob.size, known.get(rel)))
         return out
@@ -343,7 +347,10 @@ class S3Destination:
 
     def upload(self, local: Path, path: str, sha256: str, revision: str) -> None:
         self.client.upload_file(
-            str(local), self.loc.bucket, self.loc.join(path), Config=self.transfer,
+            str(local),
+            self.loc.bucket,
+            self.loc.join(path),
+            Config=self.transfer,
             ExtraArgs={"Metadata": {META_SHA256: sha256, META_REVISION: revision}},
         )
 
@@ -366,7 +373,10 @@ class S3Destination:
     def put_bytes(self, path: str, data: bytes) -> None:
         sha = hashlib.sha256(data).hexdigest()
         self.client.put_object(
-            Bucket=self.loc.bucket, Key=self.loc.join(path), Body=data, ContentType="application/json",
+            Bucket=self.loc.bucket,
+            Key=self.loc.join(path),
+            Body=data,
+            ContentType="application/json",
             Metadata={META_SHA256: sha},
         )
 
@@ -511,7 +521,9 @@ def open_source(uri: str, revision: str, options: StageOptions) -> Source:
             raise LlmFleetError(f"source: '{uri}' pins revision {loc.prefix}, but --revision is {revision}")
         return HfSource(loc.bucket, revision, uri)
     if loc.scheme == "s3":
-        return S3Source(loc, uri, s3_client(options.source_endpoint_url), s3_transfer(options.part_size_mib, options.part_workers))
+        return S3Source(
+            loc, uri, s3_client(options.source_endpoint_url), s3_transfer(options.part_size_mib, options.part_workers)
+        )
     if loc.scheme == "gs":
         return GcsSource(loc, uri, gcs_client())
     return LocalSource(Path(loc.prefix), uri)
@@ -520,7 +532,9 @@ def open_source(uri: str, revision: str, options: StageOptions) -> Source:
 def open_destination(uri: str, options: StageOptions) -> Destination:
     loc = parse_uri(uri, what="dest")
     if loc.scheme == "s3":
-        return S3Destination(loc, uri, s3_client(options.dest_endpoint_url), s3_transfer(options.part_size_mib, options.part_workers))
+        return S3Destination(
+            loc, uri, s3_client(options.dest_endpoint_url), s3_transfer(options.part_size_mib, options.part_workers)
+        )
     if loc.scheme == "gs":
         return GcsDestination(loc, uri, gcs_client(), options.part_size_mib * 2**20, options.part_workers)
     if loc.scheme == "file":
@@ -628,7 +642,8 @@ class _Run:
 
     def _listing(self) -> list[SourceFile]:
         files = [
-            f for f in self.src.list_files()
+            f
+            for f in self.src.list_files()
             if f.path != MANIFEST_NAME and not any(fnmatch.fnmatch(f.path, p) for p in self.opts.exclude)
         ]
         for f in files:
@@ -746,13 +761,26 @@ class _Run:
                 raise
 
     def _report(
-        self, files: list[SourceFile], status: str, copied: list[str], skipped: list[str], repaired: list[str],
+        self,
+        files: list[SourceFile],
+        status: str,
+        copied: list[str],
+        skipped: list[str],
+        repaired: list[str],
         manifest: bytes,
     ) -> StageReport:
         return StageReport(
-            source=self.src.uri, destination=self.dst.uri, revision=self.revision, status=status, files=len(files),
-            total_bytes=sum(f.size for f in files), copied=copied, skipped=skipped, repaired=repaired,
-            bytes_uploaded=self.uploaded_bytes, manifest_sha256=hashlib.sha256(manifest).hexdigest(),
+            source=self.src.uri,
+            destination=self.dst.uri,
+            revision=self.revision,
+            status=status,
+            files=len(files),
+            total_bytes=sum(f.size for f in files),
+            copied=copied,
+            skipped=skipped,
+            repaired=repaired,
+            bytes_uploaded=self.uploaded_bytes,
+            manifest_sha256=hashlib.sha256(manifest).hexdigest(),
         )
 
 
@@ -791,8 +819,7 @@ def verify_staged(
         )
     if manifest_sha256 and hashlib.sha256(data).hexdigest() != manifest_sha256:
         raise LlmFleetError(
-            f"model: {model}/{MANIFEST_NAME} has sha256 {hashlib.sha256(data).hexdigest()}, "
-            f"expected {manifest_sha256}"
+            f"model: {model}/{MANIFEST_NAME} has sha256 {hashlib.sha256(data).hexdigest()}, expected {manifest_sha256}"
         )
     manifest = Manifest.from_bytes(data, f"{model}/{MANIFEST_NAME}")
     if revision and manifest.revision != revision:
@@ -829,7 +856,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dest", required=True, help="s3://bucket/prefix, gs://bucket/prefix or /mounted/path")
     parser.add_argument("--revision", required=True, help="pinned revision (the 40-hex commit for hf://)")
     parser.add_argument(
-        "--allow-source", action="append", default=None,
+        "--allow-source",
+        action="append",
+        default=None,
         help=f"allowed source prefix (repeatable; default: ${ALLOWED_SOURCES_ENV}, comma-separated)",
     )
     parser.add_argument("--source-endpoint-url", default=None, help="S3-compatible endpoint of the source")
@@ -858,10 +887,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if allowed is None:
             allowed = [p.strip() for p in os.environ.get(ALLOWED_SOURCES_ENV, "").split(",") if p.strip()]
         options = StageOptions(
-            workers=args.workers, part_size_mib=args.part_size_mib, part_workers=args.part_workers,
-            deep_verify=args.deep_verify, exclude=tuple(args.exclude) if args.exclude else DEFAULT_EXCLUDE,
+            workers=args.workers,
+            part_size_mib=args.part_size_mib,
+            part_workers=args.part_workers,
+            deep_verify=args.deep_verify,
+            exclude=tuple(args.exclude) if args.exclude else DEFAULT_EXCLUDE,
             scratch_dir=Path(args.scratch_dir) if args.scratch_dir else None,
-            source_endpoint_url=args.source_endpoint_url, dest_endpoint_url=args.dest_endpoint_url,
+            source_endpoint_url=args.source_endpoint_url,
+            dest_endpoint_url=args.dest_endpoint_url,
         )
         report = stage(args.source, args.dest, args.revision, allowed, options)
     except LlmFleetError as exc:

@@ -2,14 +2,18 @@
 TLS 1.2+, and OWASP CRS rules (Coraza WASM). Per-model routes, API-key authentication and
 per-client rate limits attach to it from each placement (``routes.py``).
 
-On-prem the Gateway is the edge itself (a LoadBalancer Service, TLS from cert-manager). A
-cloud target can put the same in-cluster gateway behind its own load balancer: build it with
-``service_type="ClusterIP"`` (or NodePort), ``trusted_proxy_hops=1`` so client IPs come
-from X-Forwarded-For, and ``tls="none"`` when the cloud load balancer terminates TLS (or keep
-an internal-CA certificate to re-encrypt). ``waf=False`` when the cloud WAF covers it.
+On-prem the Gateway is the edge itself (a LoadBalancer Service, TLS from cert-manager,
+Coraza): the target calls ``build_gateway(name, provider, GatewayOptions.from_edge(stack,
+target))`` and hands ``edge.ref`` and ``extra={GATEWAY_KEY: edge}`` to its ClusterContext.
 
-    edge = build_gateway(f"{name}-edge", provider, GatewayOptions.from_edge(stack, target), opts)
-    ClusterContext(..., gateway=edge.ref, depends_on=[*edge.ready])
+A cloud target puts the same in-cluster gateway behind its own load balancer, which ends
+TLS and runs the cloud WAF: either it builds it the same way (with ``service_type``,
+``service_annotations``, ``tls="none"``, ``trusted_proxy_hops``, ``waf=False``) and registers
+it under ``GATEWAY_KEY``, or it leaves that to ``ensure_gateway``, which the first placement
+on the cluster calls with ``GatewayOptions.from_context`` (see there for the ``extra`` keys).
+
+Hostnames: ``edge_hostnames`` (certificates), ``model_hostnames`` (``/v1`` per model) and
+``shared_hostnames`` (``/<model>/v1`` on the edge domain and multi-model routing hostnames).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ def build_spec(scope: PlacementScope) -> ServingSpec:
         model=location,
         served_model_name=scope.served_name,
         revision=model.source.revision,
+        manifest_sha256=model.source.manifest_sha256,
         architecture=model.architecture,
         gpu=scope.pool.gpu,
         tensor_parallel_size=shape.tp,

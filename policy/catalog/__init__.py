@@ -45,7 +45,9 @@ def kubernetes_support(platform: str, version: str, today: dt.date) -> SupportSt
     """Support state of a managed Kubernetes minor version on ``today``."""
     rows = _versions().get(platform) or []
     standard = [
-        str(r["version"]) for r in rows if dt.date.fromisoformat(str(r["endOfStandard"])) >= today
+        str(r["version"])
+        for r in rows
+        if dt.date.fromisoformat(str(r["endOfStandard"])) >= today
         and dt.date.fromisoformat(str(r["released"])) <= today
     ]
     for row in rows:

@@ -106,7 +106,9 @@ def platform_price(key: str) -> PlatformPrice:
     try:
         return catalogue().platform[key]
     except KeyError:
-        raise LlmFleetError(f"price catalogue: no platform price {key!r}; expected one of {sorted(catalogue().platform)}") from None
+        raise LlmFleetError(
+            f"price catalogue: no platform price {key!r}; expected one of {sorted(catalogue().platform)}"
+        ) from None
 
 
 def is_gpu_instance(cloud: str, instance_type: str) -> bool:

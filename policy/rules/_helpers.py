@@ -137,20 +137,22 @@ def is_workload(resource: Resource) -> bool:
     return resource.type in CORE_WORKLOAD_TYPES or is_custom_resource(resource.type)
 
 
-def workload_containers(resource: Resource, lists: tuple[str, ...] = ("initContainers", "containers", "ephemeralContainers")):
+def workload_containers(
+    resource: Resource, lists: tuple[str, ...] = ("initContainers", "containers", "ephemeralContainers")
+):
     """(where, pod_spec, kind, container) for every container of every pod template."""
-    if not is_workload(resource):
-        return
-    for path, spec in pod_specs(resource.type, resource.props):
+    for path, spec in workload_pods(resource):
         for kind, container in containers(spec, lists):
             yield f"{path}: {container_label(kind, container)}", spec, kind, container
 
 
-def workload_pods(resource: Resource):
-    """(path, pod_spec) for every pod template of a workload."""
-    if not is_workload(resource):
-        return []
-    return pod_specs(resource.type, resource.props)
+def workload_pods(resource: Resource) -> list:
+    """(path, pod_spec) for every pod template of a workload (computed once per resource)."""
+    cached = resource.cache.get("pods")
+    if cached is None:
+        cached = pod_specs(resource.type, resource.props) if is_workload(resource) else []
+        resource.cache["pods"] = cached
+    return cached
 
 
 # ---------------------------------------------------------------------------
@@ -228,7 +230,9 @@ def is_gpu_capacity(resource: Resource) -> bool:
             key = str(get(req, "key") or "")
             if key.startswith("karpenter.k8s.aws/instance-gpu"):
                 return True
-            if key == "node.kubernetes.io/instance-type" and any(is_gpu_instance("aws", str(v)) for v in as_list(get(req, "values"))):
+            if key == "node.kubernetes.io/instance-type" and any(
+                is_gpu_instance("aws", str(v)) for v in as_list(get(req, "values"))
+            ):
                 return True
         return False
     if resource.type == EKS_NODE_GROUP:
@@ -329,7 +333,10 @@ def routes_of(ctx: PlanContext, gateway: Resource) -> list[tuple[Resource, str |
 def redirect_only(route: Resource) -> bool:
     rules = as_list(get(route.props, "spec.rules"))
     return bool(rules) and all(
-        any(get(f, "type") == "RequestRedirect" and get(f, "requestRedirect.scheme") == "https" for f in as_list(get(r, "filters")))
+        any(
+            get(f, "type") == "RequestRedirect" and get(f, "requestRedirect.scheme") == "https"
+            for f in as_list(get(r, "filters"))
+        )
         and not as_list(get(r, "backendRefs"))
         for r in rules
     )

@@ -178,7 +178,9 @@ def _same(value: Any, expected: Any) -> bool:
 
 def _meta(module: str, **kwargs: Any) -> RuleMeta:
     types = kwargs.pop("types", ())
-    return RuleMeta(resource_types=tuple(types), module=module, references=tuple(kwargs.pop("references", ())), **kwargs)
+    return RuleMeta(
+        resource_types=tuple(types), module=module, references=tuple(kwargs.pop("references", ())), **kwargs
+    )
 
 
 def resource_rule(**kwargs: Any) -> Callable[[Callable[[Resource, PlanContext], Iterable[str]]], ResourceRule]:
@@ -269,7 +271,9 @@ class Expect:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 ok = False
             else:
-                ok = (self.at_most is None or value <= self.at_most) and (self.at_least is None or value >= self.at_least)
+                ok = (self.at_most is None or value <= self.at_most) and (
+                    self.at_least is None or value >= self.at_least
+                )
         elif self.not_in is not None:
             ok = value not in self.not_in
         if ok:

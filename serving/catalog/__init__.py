@@ -129,7 +129,9 @@ class GpuType(_Sourced):
     bandwidth_gbps: float = Field(..., gt=0, description="Memory bandwidth, GB/s.")
     bf16_tflops: float = Field(..., gt=0, description="Dense bf16 tensor throughput, TFLOPS.")
     fp8: bool = Field(..., description="Has fp8 tensor cores (Ada, Hopper and later).")
-    product_label: str = Field(..., description="Value of the nvidia.com/gpu.product node label (GPU feature discovery).")
+    product_label: str = Field(
+        ..., description="Value of the nvidia.com/gpu.product node label (GPU feature discovery)."
+    )
     memory_source: str = Field(..., description="Where usableMemoryGiB comes from.")
     calibration_only: bool = Field(False, description="Kept only to reproduce a published log; no instance uses it.")
 

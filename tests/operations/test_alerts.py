@@ -146,3 +146,12 @@ def test_cost_rule_uses_the_price_of_the_pool(ops_prod: Plan) -> None:
     assert cost("aws-use1-llama-70b").endswith("* 27.52")
     # dc1: 280000 USD over 48 months + 10.2 kW at 0.11 USD/kWh, 4 of 8 GPUs
     assert cost("dc1-llama-70b").endswith(f"* {round((280000 / (48 * 730) + 10.2 * 0.11) / 2, 4)!r}")
+
+
+def test_readme_lists_every_alert_with_its_severity_and_wait() -> None:
+    from pathlib import Path
+
+    readme = (Path(alerts.__file__).parent / "README.md").read_text()
+    groups = alerts.placement_rule_groups(scope()) + alerts.cluster_rule_groups("t")
+    for r in (r for g in groups for r in g["rules"] if "alert" in r):
+        assert f"| `{r['alert']}` | {r['labels']['severity']} | {r.get('for', '0m')} |" in readme, r["alert"]

@@ -47,7 +47,9 @@ class Case:
 def cases_params(cases: dict[str, list[Case]]) -> list[Any]:
     import pytest
 
-    return [pytest.param(rule_id, case, id=f"{rule_id}-{case.name}") for rule_id, items in cases.items() for case in items]
+    return [
+        pytest.param(rule_id, case, id=f"{rule_id}-{case.name}") for rule_id, items in cases.items() for case in items
+    ]
 
 
 def check(rule_id: str, case: Case) -> None:
@@ -66,10 +68,7 @@ def resource(plan: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _walk(container: Any, keys: list[str]) -> Any:
     for key in keys:
-        if isinstance(container, list):
-            container = container[int(key)]
-        else:
-            container = container.setdefault(key, {})
+        container = container[int(key)] if isinstance(container, list) else container.setdefault(key, {})
     return container
 
 

@@ -28,7 +28,9 @@ def _item(report, name):
 def test_karpenter_pool_floor_expected_ceiling():
     item = _item(_estimate(baseline()), "aws1-h100")
     # floor: nodes.min 1; expected: 2 replicas x 1 GPU fit one 8-GPU node; ceiling: the NodePool's 16-GPU limit / 8.
-    assert (item.monthly.floor, item.monthly.expected, item.monthly.ceiling) == pytest.approx((55.04 * H, 55.04 * H, 2 * 55.04 * H))
+    assert (item.monthly.floor, item.monthly.expected, item.monthly.ceiling) == pytest.approx(
+        (55.04 * H, 55.04 * H, 2 * 55.04 * H)
+    )
     assert item.description == "GPU pool h100: 1-2 x p5.48xlarge on-demand (expected 1; $55.0400/h each)"
     assert "skypilot-catalog" in item.price_source and "retrieved 2026-11-28" in item.price_source
 
@@ -94,7 +96,8 @@ def test_totals_by_target_and_budget_line():
     assert total.floor <= total.expected <= total.ceiling
     assert cost_summary_line(report) == (
         f"cost/month: floor ${total.floor:,.0f}, expected ${total.expected:,.0f}, ceiling ${total.ceiling:,.0f} "
-        "of budget $1,000,000")
+        "of budget $1,000,000"
+    )
 
 
 def test_cost_per_million_output_tokens_per_placement():
@@ -104,7 +107,9 @@ def test_cost_per_million_output_tokens_per_placement():
     aws = by_target["aws1"]
     assert aws.gpus_per_replica == 1 and aws.replica_hourly == pytest.approx(55.04 / 8)
     assert aws.decode_tokens_per_second > 0
-    assert aws.usd_per_million_output_tokens == pytest.approx(aws.replica_hourly / (aws.decode_tokens_per_second * 3600) * 1e6)
+    assert aws.usd_per_million_output_tokens == pytest.approx(
+        aws.replica_hourly / (aws.decode_tokens_per_second * 3600) * 1e6
+    )
 
 
 def test_unpriced_billable_resources_are_listed_with_a_reason():
@@ -173,4 +178,6 @@ def test_instance_candidates_feed_the_capacity_planner():
     assert {c[0] for c in everything} == {"aws", "gcp"}
     assert instance_candidates(allowed=["g6e.xlarge"]) == [("aws", "g6e.xlarge", 1.861)]
     choice = recommend_instance("llama-3.1-8b", everything, target_concurrency=8, max_model_len=8192).choice
-    assert choice.fits and choice.hourly_price == min(c[2] for c in everything if (c[0], c[1]) == (choice.cloud, choice.instance_type))
+    assert choice.fits and choice.hourly_price == min(
+        c[2] for c in everything if (c[0], c[1]) == (choice.cloud, choice.instance_type)
+    )

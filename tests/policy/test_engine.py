@@ -48,8 +48,9 @@ def test_dev_defaults_to_advisory_and_exits_0():
 
 
 def test_stack_default_and_per_rule_overrides():
-    report = evaluate_plan(_plan(config("policy.enforcement", "advisory"), config("policy.overrides", {"K8S-05": "mandatory"})),
-                           TODAY)
+    report = evaluate_plan(
+        _plan(config("policy.enforcement", "advisory"), config("policy.overrides", {"K8S-05": "mandatory"})), TODAY
+    )
     assert {f.rule: f.enforcement for f in report.findings} == {"EKS-01": "advisory", "K8S-05": "mandatory"}
     assert report.exit_code == 1
 
@@ -62,20 +63,29 @@ def test_disabled_rule_is_not_evaluated_or_listed():
 
 
 def _suppression(rule="EKS-01", resource="aws1-*", expires="2027-01-31"):
-    return {"rule": rule, "resource": resource, "justification": "Operators reach the API over the VPN only",
-            "owner": "platform-team", "expires": expires}
+    return {
+        "rule": rule,
+        "resource": resource,
+        "justification": "Operators reach the API over the VPN only",
+        "owner": "platform-team",
+        "expires": expires,
+    }
 
 
 def test_active_suppression_by_name_glob():
     report = evaluate_plan(_plan(config("policy.suppressions", [_suppression()])), TODAY)
     eks = _by_rule(report)["EKS-01"]
-    assert eks.suppressed and eks.justification.startswith("Operators reach the API over the VPN only (owner platform-team")
+    assert eks.suppressed and eks.justification.startswith(
+        "Operators reach the API over the VPN only (owner platform-team"
+    )
     assert report.summary()["suppressed"] == 1
     assert [f.rule for f in report.mandatory] == ["K8S-05"]
 
 
 def test_suppression_by_urn_glob():
-    report = evaluate_plan(_plan(config("policy.suppressions", [_suppression(resource="urn:pulumi:prod::*::aws:eks/*")])), TODAY)
+    report = evaluate_plan(
+        _plan(config("policy.suppressions", [_suppression(resource="urn:pulumi:prod::*::aws:eks/*")])), TODAY
+    )
     assert _by_rule(report)["EKS-01"].suppressed
 
 
@@ -84,7 +94,8 @@ def test_expired_suppression_is_itself_a_finding_and_suppresses_nothing():
     findings = _by_rule(report)
     assert not findings["EKS-01"].suppressed
     assert findings["POL-01"].message == (
-        "policy.suppressions[0] (EKS-01 on 'aws1-*') expired on 2026-11-27 (owner platform-team)")
+        "policy.suppressions[0] (EKS-01 on 'aws1-*') expired on 2026-11-27 (owner platform-team)"
+    )
     assert findings["POL-01"].enforcement == "mandatory"
     assert report.exit_code == 1
 
@@ -113,7 +124,8 @@ def test_a_crashing_rule_fails_closed(monkeypatch):
     monkeypatch.setattr(rule, "_check", boom)
     report = evaluate_plan(baseline(), TODAY, rules=[rule])
     assert [(f.rule, f.name, f.message, f.enforcement) for f in report.findings] == [
-        ("POL-03", CL, "EKS-02 raised RuntimeError: bad input", "mandatory")]
+        ("POL-03", CL, "EKS-02 raised RuntimeError: bad input", "mandatory")
+    ]
 
 
 def test_json_report_is_exactly_the_contract():
@@ -124,15 +136,28 @@ def test_json_report_is_exactly_the_contract():
     assert set(data["summary"]) == {"rules", "resources", "mandatory", "advisory", "suppressed"}
     assert data["summary"]["mandatory"] == 1 and data["summary"]["suppressed"] == 1
     for finding in data["findings"]:
-        assert set(finding) == {"rule", "severity", "category", "enforcement", "urn", "type", "message", "suppressed",
-                                "justification"}
+        assert set(finding) == {
+            "rule",
+            "severity",
+            "category",
+            "enforcement",
+            "urn",
+            "type",
+            "message",
+            "suppressed",
+            "justification",
+        }
     k8s = next(f for f in data["findings"] if f["rule"] == "K8S-05")
     assert k8s == {
-        "rule": "K8S-05", "severity": "medium", "category": "security", "enforcement": "mandatory",
+        "rule": "K8S-05",
+        "severity": "medium",
+        "category": "security",
+        "enforcement": "mandatory",
         "urn": "urn:pulumi:prod::llm-fleet::kubernetes:apps/v1:Deployment::dc1-server",
         "type": "kubernetes:apps/v1:Deployment",
         "message": "spec.template.spec: container 'server': securityContext.readOnlyRootFilesystem is not true; expected true",
-        "suppressed": False, "justification": None,
+        "suppressed": False,
+        "justification": None,
     }
 
 
@@ -147,7 +172,8 @@ def test_text_report_lists_findings_with_fixes_and_the_verdict():
 def test_summary_line_for_plan():
     report = evaluate_plan(baseline(), TODAY)
     assert policy_summary_line(report) == (
-        f"policy pass: 0 mandatory, 0 advisory, 0 suppressed ({len(report.rules)} rules, 85 resources)")
+        f"policy pass: 0 mandatory, 0 advisory, 0 suppressed ({len(report.rules)} rules, 85 resources)"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -167,59 +193,109 @@ SARIF_SUBSET = {
         "runs": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/run"}},
     },
     "definitions": {
-        "message": {"type": "object", "anyOf": [{"required": ["text"]}, {"required": ["id"]}],
-                    "properties": {"text": {"type": "string"}, "markdown": {"type": "string"}}},
-        "multiformatMessageString": {"type": "object", "required": ["text"],
-                                     "properties": {"text": {"type": "string"}, "markdown": {"type": "string"}}},
+        "message": {
+            "type": "object",
+            "anyOf": [{"required": ["text"]}, {"required": ["id"]}],
+            "properties": {"text": {"type": "string"}, "markdown": {"type": "string"}},
+        },
+        "multiformatMessageString": {
+            "type": "object",
+            "required": ["text"],
+            "properties": {"text": {"type": "string"}, "markdown": {"type": "string"}},
+        },
         "run": {
-            "type": "object", "required": ["tool"],
+            "type": "object",
+            "required": ["tool"],
             "properties": {
-                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {"$ref": "#/definitions/driver"}}},
+                "tool": {
+                    "type": "object",
+                    "required": ["driver"],
+                    "properties": {"driver": {"$ref": "#/definitions/driver"}},
+                },
                 "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
                 "automationDetails": {"type": "object", "properties": {"id": {"type": "string"}}},
             },
         },
         "driver": {
-            "type": "object", "required": ["name"],
+            "type": "object",
+            "required": ["name"],
             "properties": {
-                "name": {"type": "string"}, "version": {"type": "string"},
+                "name": {"type": "string"},
+                "version": {"type": "string"},
                 "informationUri": {"type": "string", "format": "uri"},
                 "rules": {"type": "array", "items": {"$ref": "#/definitions/reportingDescriptor"}},
             },
         },
         "reportingDescriptor": {
-            "type": "object", "required": ["id"],
+            "type": "object",
+            "required": ["id"],
             "properties": {
-                "id": {"type": "string"}, "name": {"type": "string"},
+                "id": {"type": "string"},
+                "name": {"type": "string"},
                 "shortDescription": {"$ref": "#/definitions/multiformatMessageString"},
                 "fullDescription": {"$ref": "#/definitions/multiformatMessageString"},
                 "help": {"$ref": "#/definitions/multiformatMessageString"},
                 "helpUri": {"type": "string", "format": "uri"},
-                "defaultConfiguration": {"type": "object", "properties": {
-                    "level": {"enum": ["none", "note", "warning", "error"]}}},
-                "properties": {"type": "object", "required": ["security-severity"], "properties": {
-                    "security-severity": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
-                    "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}}},
+                "defaultConfiguration": {
+                    "type": "object",
+                    "properties": {"level": {"enum": ["none", "note", "warning", "error"]}},
+                },
+                "properties": {
+                    "type": "object",
+                    "required": ["security-severity"],
+                    "properties": {
+                        "security-severity": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
+                        "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                    },
+                },
             },
         },
         "result": {
-            "type": "object", "required": ["message"],
+            "type": "object",
+            "required": ["message"],
             "properties": {
-                "ruleId": {"type": "string"}, "ruleIndex": {"type": "integer", "minimum": -1},
+                "ruleId": {"type": "string"},
+                "ruleIndex": {"type": "integer", "minimum": -1},
                 "level": {"enum": ["none", "note", "warning", "error"]},
                 "message": {"$ref": "#/definitions/message"},
-                "locations": {"type": "array", "items": {"type": "object", "properties": {
-                    "physicalLocation": {"type": "object", "properties": {
-                        "artifactLocation": {"type": "object", "properties": {"uri": {"type": "string"}}}}},
-                    "logicalLocations": {"type": "array", "items": {"type": "object", "properties": {
-                        "name": {"type": "string"}, "fullyQualifiedName": {"type": "string"}, "kind": {"type": "string"}}}},
-                }}},
+                "locations": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "physicalLocation": {
+                                "type": "object",
+                                "properties": {
+                                    "artifactLocation": {"type": "object", "properties": {"uri": {"type": "string"}}}
+                                },
+                            },
+                            "logicalLocations": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "fullyQualifiedName": {"type": "string"},
+                                        "kind": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
                 "partialFingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
-                "suppressions": {"type": "array", "items": {
-                    "type": "object", "required": ["kind"],
-                    "properties": {"kind": {"enum": ["inSource", "external"]},
-                                   "status": {"enum": ["accepted", "underReview", "rejected"]},
-                                   "justification": {"type": "string"}}}},
+                "suppressions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["kind"],
+                        "properties": {
+                            "kind": {"enum": ["inSource", "external"]},
+                            "status": {"enum": ["accepted", "underReview", "rejected"]},
+                            "justification": {"type": "string"},
+                        },
+                    },
+                },
             },
         },
     },
@@ -250,9 +326,13 @@ def test_sarif_has_one_rule_per_rule_id_with_security_severity(sarif):
 
 def test_sarif_carries_suppressions_with_their_justification(sarif):
     results = {r["ruleId"]: r for r in sarif["runs"][0]["results"]}
-    assert results["EKS-01"]["suppressions"] == [{
-        "kind": "external", "status": "accepted",
-        "justification": "Operators reach the API over the VPN only (owner platform-team, expires 2027-01-31)"}]
+    assert results["EKS-01"]["suppressions"] == [
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "Operators reach the API over the VPN only (owner platform-team, expires 2027-01-31)",
+        }
+    ]
     assert "suppressions" not in results["K8S-05"]
     assert results["K8S-05"]["level"] == "error"
     assert results["K8S-05"]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith("::dc1-server")

@@ -63,7 +63,11 @@ def test_metadata_is_complete(rule):
     assert len(meta.remediation) > 20
     assert meta.references, "references: CIS item, Checkov id or 'custom'"
     for ref in meta.references:
-        assert ref == "custom" or re.fullmatch(r"CKV2?_[A-Z0-9]+_\d+", ref) or re.fullmatch(r"CIS [A-Za-z]+ [\d.]+ [\d.]+", ref), ref
+        assert (
+            ref == "custom"
+            or re.fullmatch(r"CKV2?_[A-Z0-9]+_\d+", ref)
+            or re.fullmatch(r"CIS [A-Za-z]+ [\d.]+ [\d.]+", ref)
+        ), ref
     assert meta.doc_url.startswith("https://")
     if rule.scope == "resource":
         assert meta.resource_types, "a resource rule names the types it runs on"
@@ -166,8 +170,12 @@ def test_every_rule_has_passing_and_failing_fixtures():
             import fnmatch
 
             exact = rule.meta.resource_types
-            assert any(fnmatch.fnmatchcase(t, pattern) for t in types for pattern in exact), f"{rule.meta.id}: the baseline has none of {exact}, so its pass case checks nothing"
-    assert set(cases) <= {r.meta.id for r in RULES}, f"cases for unknown rules: {set(cases) - {r.meta.id for r in RULES}}"
+            assert any(fnmatch.fnmatchcase(t, pattern) for t in types for pattern in exact), (
+                f"{rule.meta.id}: the baseline has none of {exact}, so its pass case checks nothing"
+            )
+    assert set(cases) <= {r.meta.id for r in RULES}, (
+        f"cases for unknown rules: {set(cases) - {r.meta.id for r in RULES}}"
+    )
 
 
 def test_check_functions_do_not_touch_dict_only_apis():
@@ -175,3 +183,10 @@ def test_check_functions_do_not_touch_dict_only_apis():
     for module in rule_modules():
         source = inspect.getsource(importlib.import_module(module))
         assert not re.search(r"isinstance\([^)]*\b(dict|list)\b", source), module
+
+
+def test_readme_rule_table_is_current():
+    from policy.docs import README, render
+
+    text = README.read_text(encoding="utf-8")
+    assert render(text) == text, "run `python -m policy.docs`"

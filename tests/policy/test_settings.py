@@ -24,8 +24,17 @@ def test_raw_config_and_validated_config_read_the_same(dev_plan):
     raw = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     values = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("llm-fleet:")}
     from_raw, from_plan = StackSettings(values, "dev"), StackSettings(dev_plan.config, "dev")
-    for attr in ("environment", "owner", "cost_center", "enforcement", "overrides", "allowed_instance_types",
-                 "allowed_model_sources", "budget_usd", "target_names"):
+    for attr in (
+        "environment",
+        "owner",
+        "cost_center",
+        "enforcement",
+        "overrides",
+        "allowed_instance_types",
+        "allowed_model_sources",
+        "budget_usd",
+        "target_names",
+    ):
         assert getattr(from_raw, attr) == getattr(from_plan, attr), attr
 
 
@@ -40,10 +49,34 @@ def test_enforcement_defaults_per_environment():
 
 
 def test_suppressions_parse_dates_from_yaml_or_json():
-    settings = StackSettings({"policy": {"suppressions": [
-        {"rule": "EKS-01", "resource": "a*", "justification": "j" * 10, "owner": "o", "expires": "2027-01-02"},
-        {"rule": "EKS-02", "resource": "b", "justification": "j" * 10, "owner": "o", "expires": dt.date(2027, 1, 3)},
-        {"rule": "EKS-03", "resource": "c", "justification": "j" * 10, "owner": "o", "expires": "not-a-date"},
-    ]}})
+    settings = StackSettings(
+        {
+            "policy": {
+                "suppressions": [
+                    {
+                        "rule": "EKS-01",
+                        "resource": "a*",
+                        "justification": "j" * 10,
+                        "owner": "o",
+                        "expires": "2027-01-02",
+                    },
+                    {
+                        "rule": "EKS-02",
+                        "resource": "b",
+                        "justification": "j" * 10,
+                        "owner": "o",
+                        "expires": dt.date(2027, 1, 3),
+                    },
+                    {
+                        "rule": "EKS-03",
+                        "resource": "c",
+                        "justification": "j" * 10,
+                        "owner": "o",
+                        "expires": "not-a-date",
+                    },
+                ]
+            }
+        }
+    )
     expires = [s.expires for s in settings.suppressions]
     assert expires == [dt.date(2027, 1, 2), dt.date(2027, 1, 3), dt.date.min]  # an unreadable date counts as expired

@@ -28,16 +28,33 @@ KNOWN_PROD_GAPS: dict[tuple[str, str], str] = {
     **{
         ("K8S-13", name): "Namespace enforces baseline/privileged Pod Security without the "
         "llm-fleet.dev/pod-security-exception annotation giving the reason (workloads/operations/on-prem)"
-        for name in ("aws-use1-ops-monitoring-ns", "aws-use1-gateway-envoy-gateway-ns", "gcp-usc1-gateway-envoy-gateway-ns",
-                     "dc1-gpu-operator-ns", "dc1-ops-monitoring-ns", "dc1-gateway-envoy-gateway-ns")
+        for name in (
+            "aws-use1-ops-monitoring-ns",
+            "aws-use1-gateway-envoy-gateway-ns",
+            "gcp-usc1-gateway-envoy-gateway-ns",
+            "dc1-gpu-operator-ns",
+            "dc1-ops-monitoring-ns",
+            "dc1-gateway-envoy-gateway-ns",
+        )
     },
     **{
         ("K8S-14", name): "system namespace has no default-deny NetworkPolicy (workloads/operations/on-prem)"
-        for name in ("aws-use1-ops-keda-ns", "aws-use1-ops-monitoring-ns", "aws-use1-gateway-envoy-gateway-ns",
-                     "aws-use1-gateway-gateway-ns", "gcp-usc1-ops-keda-ns", "gcp-usc1-ops-monitoring-ns",
-                     "gcp-usc1-gateway-envoy-gateway-ns", "gcp-usc1-gateway-gateway-ns", "dc1-gpu-operator-ns",
-                     "dc1-ops-keda-ns", "dc1-ops-monitoring-ns", "dc1-gateway-cert-manager-ns",
-                     "dc1-gateway-envoy-gateway-ns", "dc1-gateway-gateway-ns")
+        for name in (
+            "aws-use1-ops-keda-ns",
+            "aws-use1-ops-monitoring-ns",
+            "aws-use1-gateway-envoy-gateway-ns",
+            "aws-use1-gateway-gateway-ns",
+            "gcp-usc1-ops-keda-ns",
+            "gcp-usc1-ops-monitoring-ns",
+            "gcp-usc1-gateway-envoy-gateway-ns",
+            "gcp-usc1-gateway-gateway-ns",
+            "dc1-gpu-operator-ns",
+            "dc1-ops-keda-ns",
+            "dc1-ops-monitoring-ns",
+            "dc1-gateway-cert-manager-ns",
+            "dc1-gateway-envoy-gateway-ns",
+            "dc1-gateway-gateway-ns",
+        )
     },
 }
 
@@ -65,7 +82,9 @@ def test_prod_has_no_unexpected_findings(prod):
     assert unexpected == []
 
 
-@pytest.mark.xfail(reason="prod still has the KNOWN_PROD_GAPS findings (other areas' settings); see that table", strict=False)
+@pytest.mark.xfail(
+    reason="prod still has the KNOWN_PROD_GAPS findings (other areas' settings); see that table", strict=False
+)
 def test_prod_passes_its_own_pack(prod):
     report = evaluate_plan(prod)
     assert report.exit_code == 0 and report.findings == [], report.to_text()
@@ -111,7 +130,9 @@ def prod_findings(prod):
 
 def _new_findings(plan: Plan, rule_id: str, before: set) -> set[tuple[str, str]]:
     report = evaluate_plan(plan, rules=[RULES[rule_id]])
-    return {(f.urn, f.message) for f in report.findings if f.rule == rule_id and (f.rule, f.urn, f.message) not in before}
+    return {
+        (f.urn, f.message) for f in report.findings if f.rule == rule_id and (f.rule, f.urn, f.message) not in before
+    }
 
 
 def _value_mutations() -> list[Any]:
@@ -130,15 +151,20 @@ def test_flipping_a_declarative_setting_is_caught(prod, prod_findings, rule_id, 
     from policy.context import PlanContext
 
     ctx = PlanContext.from_plan(prod)
-    targets = [r for r in prod["resources"] if r["type"] in rule.meta.resource_types
-               and (rule.applies is None or rule.applies(ctx.get(r["urn"]), ctx))]
+    targets = [
+        r
+        for r in prod["resources"]
+        if r["type"] in rule.meta.resource_types and (rule.applies is None or rule.applies(ctx.get(r["urn"]), ctx))
+    ]
     if not targets:
         pytest.skip(f"the prod Plan has no {rule.meta.resource_types[0]} for {rule_id}")
     plan = copy.deepcopy(prod)
     victim = next(r for r in plan["resources"] if r["urn"] == targets[0]["urn"])
     _set(victim["props"], path, insecure)
     new = _new_findings(plan, rule_id, prod_findings)
-    assert victim["urn"] in {urn for urn, _ in new}, f"{rule_id}: {path} = {insecure!r} on {victim['name']} went unnoticed"
+    assert victim["urn"] in {urn for urn, _ in new}, (
+        f"{rule_id}: {path} = {insecure!r} on {victim['name']} went unnoticed"
+    )
 
 
 def _first(type_: str, where: Callable[[Res], bool] = lambda r: True):
@@ -180,11 +206,16 @@ def _container(change: Callable[[dict[str, Any]], None]):
 
 
 def _pod(change: Callable[[dict[str, Any]], None]):
-    return _on(_first("kubernetes:apps/v1:Deployment", _gpu_server), lambda r: change(pod_specs(r["type"], r["props"])[0][1]))
+    return _on(
+        _first("kubernetes:apps/v1:Deployment", _gpu_server), lambda r: change(pod_specs(r["type"], r["props"])[0][1])
+    )
 
 
 def _model_namespace(r: Res) -> bool:
-    return str(r["props"].get("metadata", {}).get("name", "")).startswith("llm-") and r["props"]["metadata"]["name"] != "llm-edge"
+    return (
+        str(r["props"].get("metadata", {}).get("name", "")).startswith("llm-")
+        and r["props"]["metadata"]["name"] != "llm-edge"
+    )
 
 
 def _sc(key: str, value: Any):
@@ -206,70 +237,138 @@ PUBLIC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal"
 BUCKET = "aws:s3/bucket:Bucket"
 
 MUTATIONS: dict[str, Callable[[Plan], None]] = {
-    "EKS-01": _on(_first("aws:eks/cluster:Cluster"), lambda r: r["props"]["vpcConfig"].__setitem__("endpointPublicAccess", True)),
+    "EKS-01": _on(
+        _first("aws:eks/cluster:Cluster"), lambda r: r["props"]["vpcConfig"].__setitem__("endpointPublicAccess", True)
+    ),
     "EKS-06": _remove("aws:cloudwatch/logGroup:LogGroup", lambda r: "/aws/eks/" in str(r["props"].get("name"))),
-    "EKS-10": _on(_first("aws:ec2/launchTemplate:LaunchTemplate"),
-                  lambda r: r["props"].__setitem__("networkInterfaces", [{"associatePublicIpAddress": "true"}])),
-    "EKS-13": _on(_first("aws:eks/nodeGroup:NodeGroup"), lambda r: r["props"].__setitem__("remoteAccess", {"ec2SshKey": "k"})),
-    "EKS-14": _on(_first("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), lambda r: r["props"].update(
-        cidrIpv4="0.0.0.0/0", fromPort=22, toPort=22, ipProtocol="tcp")),
+    "EKS-10": _on(
+        _first("aws:ec2/launchTemplate:LaunchTemplate"),
+        lambda r: r["props"].__setitem__("networkInterfaces", [{"associatePublicIpAddress": "true"}]),
+    ),
+    "EKS-13": _on(
+        _first("aws:eks/nodeGroup:NodeGroup"), lambda r: r["props"].__setitem__("remoteAccess", {"ec2SshKey": "k"})
+    ),
+    "EKS-14": _on(
+        _first("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
+        lambda r: r["props"].update(cidrIpv4="0.0.0.0/0", fromPort=22, toPort=22, ipProtocol="tcp"),
+    ),
     "EKS-15": _on(_first("aws:eks/cluster:Cluster"), lambda r: r["props"].__setitem__("version", "1.30")),
     "EKS-16": _remove("aws:eks/addon:Addon", lambda r: r["props"].get("addonName") == "eks-pod-identity-agent"),
-    "EKS-17": _on(_first("aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
-                  lambda r: r["props"].__setitem__("policyArn", "arn:aws:iam::aws:policy/AdministratorAccess")),
-    "EKS-18": _on(_first("aws:ec2/launchTemplate:LaunchTemplate"),
-                  lambda r: r["props"]["blockDeviceMappings"][0]["ebs"].__setitem__("encrypted", "false")),
-    "EKS-19": _on(_first("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"),
-                  lambda r: r["props"]["spec"]["blockDeviceMappings"][0]["ebs"].__setitem__("encrypted", False)),
+    "EKS-17": _on(
+        _first("aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
+        lambda r: r["props"].__setitem__("policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+    ),
+    "EKS-18": _on(
+        _first("aws:ec2/launchTemplate:LaunchTemplate"),
+        lambda r: r["props"]["blockDeviceMappings"][0]["ebs"].__setitem__("encrypted", "false"),
+    ),
+    "EKS-19": _on(
+        _first("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"),
+        lambda r: r["props"]["spec"]["blockDeviceMappings"][0]["ebs"].__setitem__("encrypted", False),
+    ),
     "S3-01": _remove("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"),
-    "S3-02": _on(_first("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                        lambda r: "aws:kms" in json.dumps(r["props"])),
-                 lambda r: r["props"].__setitem__("rules", [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])),
-    "S3-03": _on(_first("aws:s3/bucketVersioning:BucketVersioning"),
-                 lambda r: r["props"]["versioningConfiguration"].__setitem__("status", "Suspended")),
+    "S3-02": _on(
+        _first(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            lambda r: "aws:kms" in json.dumps(r["props"]),
+        ),
+        lambda r: r["props"].__setitem__("rules", [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]),
+    ),
+    "S3-03": _on(
+        _first("aws:s3/bucketVersioning:BucketVersioning"),
+        lambda r: r["props"]["versioningConfiguration"].__setitem__("status", "Suspended"),
+    ),
     "S3-04": _remove("aws:s3/bucketPolicy:BucketPolicy"),
     "S3-05": _remove("aws:s3/bucketLogging:BucketLogging"),
-    "S3-06": _on(_first("aws:s3/bucketOwnershipControls:BucketOwnershipControls"),
-                 lambda r: r["props"]["rule"].__setitem__("objectOwnership", "ObjectWriter")),
+    "S3-06": _on(
+        _first("aws:s3/bucketOwnershipControls:BucketOwnershipControls"),
+        lambda r: r["props"]["rule"].__setitem__("objectOwnership", "ObjectWriter"),
+    ),
     "S3-07": _remove("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),
     "KMS-03": _on(_first("aws:kms/key:Key"), _policy(PUBLIC)),
-    "KMS-04": _on(_first("gcp:kms/cryptoKey:CryptoKey"), lambda r: r["props"].__setitem__("rotationPeriod", "31536000s")),
-    "KMS-05": _on(_first("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"), lambda r: r["props"].__setitem__("member", "allUsers")),
-    "GKE-02": _on(_first("gcp:container/cluster:Cluster"), lambda r: (
-        r["props"].pop("masterAuthorizedNetworksConfig", None),
-        r["props"].setdefault("privateClusterConfig", {}).__setitem__("enablePrivateEndpoint", False))),
-    "GKE-05": _on(_first("gcp:container/nodePool:NodePool"), lambda r: r["props"]["nodeConfig"].__setitem__("serviceAccount", "default")),
-    "GKE-10": _on(_first("gcp:container/cluster:Cluster"), lambda r: (
-        r["props"].__setitem__("datapathProvider", "LEGACY_DATAPATH"), r["props"].pop("networkPolicy", None))),
+    "KMS-04": _on(
+        _first("gcp:kms/cryptoKey:CryptoKey"), lambda r: r["props"].__setitem__("rotationPeriod", "31536000s")
+    ),
+    "KMS-05": _on(
+        _first("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"), lambda r: r["props"].__setitem__("member", "allUsers")
+    ),
+    "GKE-02": _on(
+        _first("gcp:container/cluster:Cluster"),
+        lambda r: (
+            r["props"].pop("masterAuthorizedNetworksConfig", None),
+            r["props"].setdefault("privateClusterConfig", {}).__setitem__("enablePrivateEndpoint", False),
+        ),
+    ),
+    "GKE-05": _on(
+        _first("gcp:container/nodePool:NodePool"),
+        lambda r: r["props"]["nodeConfig"].__setitem__("serviceAccount", "default"),
+    ),
+    "GKE-10": _on(
+        _first("gcp:container/cluster:Cluster"),
+        lambda r: (
+            r["props"].__setitem__("datapathProvider", "LEGACY_DATAPATH"),
+            r["props"].pop("networkPolicy", None),
+        ),
+    ),
     "GKE-13": _on(_first("gcp:container/cluster:Cluster"), lambda r: r["props"].__setitem__("loggingService", "none")),
-    "GCS-05": _on(_first("gcp:storage/bucket:Bucket", lambda r: "logging" in r["props"]), lambda r: r["props"].pop("logging")),
-    "GCS-06": _on(_first("gcp:storage/bucketIAMMember:BucketIAMMember"), lambda r: r["props"].__setitem__("member", "allUsers")),
-    "ALB-01": _on(_first("aws:lb/listener:Listener", lambda r: r["props"].get("protocol") == "HTTP"),
-                  lambda r: r["props"].__setitem__("defaultActions", [{"type": "forward", "targetGroupArn": "arn"}])),
-    "ALB-02": _on(_first("aws:lb/listener:Listener", lambda r: r["props"].get("protocol") == "HTTPS"),
-                  lambda r: r["props"].__setitem__("sslPolicy", "ELBSecurityPolicy-2016-08")),
-    "ALB-09": _on(_first("gcp:compute/uRLMap:URLMap", lambda r: "defaultUrlRedirect" in r["props"]),
-                  lambda r: r["props"].pop("defaultUrlRedirect")),
+    "GCS-05": _on(
+        _first("gcp:storage/bucket:Bucket", lambda r: "logging" in r["props"]), lambda r: r["props"].pop("logging")
+    ),
+    "GCS-06": _on(
+        _first("gcp:storage/bucketIAMMember:BucketIAMMember"), lambda r: r["props"].__setitem__("member", "allUsers")
+    ),
+    "ALB-01": _on(
+        _first("aws:lb/listener:Listener", lambda r: r["props"].get("protocol") == "HTTP"),
+        lambda r: r["props"].__setitem__("defaultActions", [{"type": "forward", "targetGroupArn": "arn"}]),
+    ),
+    "ALB-02": _on(
+        _first("aws:lb/listener:Listener", lambda r: r["props"].get("protocol") == "HTTPS"),
+        lambda r: r["props"].__setitem__("sslPolicy", "ELBSecurityPolicy-2016-08"),
+    ),
+    "ALB-09": _on(
+        _first("gcp:compute/uRLMap:URLMap", lambda r: "defaultUrlRedirect" in r["props"]),
+        lambda r: r["props"].pop("defaultUrlRedirect"),
+    ),
     "WAF-01": _remove("aws:wafv2/webAclAssociation:WebAclAssociation"),
-    "WAF-02": _on(_first("aws:wafv2/webAcl:WebAcl"), lambda r: [
-        rule.__setitem__("overrideAction", {"count": {}}) for rule in r["props"]["rules"] if "overrideAction" in rule]),
-    "WAF-03": _on(_first("aws:wafv2/webAcl:WebAcl"), lambda r: r["props"].__setitem__(
-        "rules", [x for x in r["props"]["rules"] if "rateBasedStatement" not in x.get("statement", {})])),
+    "WAF-02": _on(
+        _first("aws:wafv2/webAcl:WebAcl"),
+        lambda r: [
+            rule.__setitem__("overrideAction", {"count": {}})
+            for rule in r["props"]["rules"]
+            if "overrideAction" in rule
+        ],
+    ),
+    "WAF-03": _on(
+        _first("aws:wafv2/webAcl:WebAcl"),
+        lambda r: r["props"].__setitem__(
+            "rules", [x for x in r["props"]["rules"] if "rateBasedStatement" not in x.get("statement", {})]
+        ),
+    ),
     "WAF-04": _remove("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
-    "ARMOR-01": _on(_first("gcp:compute/backendService:BackendService", lambda r: "securityPolicy" in r["props"]),
-                    lambda r: r["props"].pop("securityPolicy")),
+    "ARMOR-01": _on(
+        _first("gcp:compute/backendService:BackendService", lambda r: "securityPolicy" in r["props"]),
+        lambda r: r["props"].pop("securityPolicy"),
+    ),
     "ARMOR-02": _on(_first("gcp:compute/securityPolicy:SecurityPolicy"), _armor_rule("sqli")),
     "ARMOR-03": _on(_first("gcp:compute/securityPolicy:SecurityPolicy"), _armor_rule("throttle")),
-    "ECR-03": _on(_first("aws:ecr/repository:Repository"),
-                  lambda r: r["props"].__setitem__("encryptionConfigurations", [{"encryptionType": "AES256"}])),
+    "ECR-03": _on(
+        _first("aws:ecr/repository:Repository"),
+        lambda r: r["props"].__setitem__("encryptionConfigurations", [{"encryptionType": "AES256"}]),
+    ),
     "ECR-04": _on(_first("aws:ecr/repositoryPolicy:RepositoryPolicy"), _policy(PUBLIC)),
-    "AR-04": _on(_first("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"),
-                 lambda r: r["props"].__setitem__("member", "allUsers")),
+    "AR-04": _on(
+        _first("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember"),
+        lambda r: r["props"].__setitem__("member", "allUsers"),
+    ),
     "K8S-01": _sc("runAsUser", 0),
     "K8S-02": _sc("allowPrivilegeEscalation", True),
     "K8S-03": _sc("capabilities", {"add": ["SYS_ADMIN"]}),
-    "K8S-04": _pod(lambda s: (s.setdefault("securityContext", {}).__setitem__("seccompProfile", {"type": "Unconfined"}),
-                              [c.get("securityContext", {}).pop("seccompProfile", None) for c in s["containers"]])),
+    "K8S-04": _pod(
+        lambda s: (
+            s.setdefault("securityContext", {}).__setitem__("seccompProfile", {"type": "Unconfined"}),
+            [c.get("securityContext", {}).pop("seccompProfile", None) for c in s["containers"]],
+        )
+    ),
     "K8S-05": _sc("readOnlyRootFilesystem", False),
     "K8S-06": _container(lambda c: c["resources"].pop("limits")),
     "K8S-07": _container(lambda c: c.__setitem__("image", c["image"].split("@")[0] + ":latest")),
@@ -277,39 +376,65 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
     "K8S-09": _pod(lambda s: s.__setitem__("automountServiceAccountToken", True)),
     "K8S-10": _pod(lambda s: s.__setitem__("serviceAccountName", "default")),
     "K8S-11": _container(lambda c: c.pop("readinessProbe")),
-    "K8S-12": _on(_first("kubernetes:core/v1:ConfigMap"), lambda r: r["props"]["metadata"].__setitem__("namespace", "default")),
-    "K8S-13": _on(_first("kubernetes:core/v1:Namespace", _model_namespace),
-                  lambda r: r["props"]["metadata"]["labels"].__setitem__("pod-security.kubernetes.io/enforce", "privileged")),
+    "K8S-12": _on(
+        _first("kubernetes:core/v1:ConfigMap"), lambda r: r["props"]["metadata"].__setitem__("namespace", "default")
+    ),
+    "K8S-13": _on(
+        _first("kubernetes:core/v1:Namespace", _model_namespace),
+        lambda r: r["props"]["metadata"]["labels"].__setitem__("pod-security.kubernetes.io/enforce", "privileged"),
+    ),
     "K8S-14": _remove("kubernetes:networking.k8s.io/v1:NetworkPolicy"),
     "COST-01": _on(_first("kubernetes:karpenter.sh/v1:NodePool"), lambda r: r["props"]["spec"].pop("limits")),
     "COST-02": _on(_first("aws:eks/nodeGroup:NodeGroup"), lambda r: r["props"]["scalingConfig"].pop("maxSize")),
-    "COST-03": _on(_first("gcp:container/nodePool:NodePool", lambda r: "autoscaling" in r["props"]),
-                   lambda r: r["props"].__setitem__("autoscaling", {"totalMinNodeCount": 0})),
-    "COST-04": _on(_first("gcp:container/cluster:Cluster"), lambda r: r["props"].__setitem__("clusterAutoscaling", {"enabled": True})),
+    "COST-03": _on(
+        _first("gcp:container/nodePool:NodePool", lambda r: "autoscaling" in r["props"]),
+        lambda r: r["props"].__setitem__("autoscaling", {"totalMinNodeCount": 0}),
+    ),
+    "COST-04": _on(
+        _first("gcp:container/cluster:Cluster"),
+        lambda r: r["props"].__setitem__("clusterAutoscaling", {"enabled": True}),
+    ),
     "COST-05": _config(lambda c: c["targets"][0]["gpuPools"][0].__setitem__("instanceTypes", ["p4d.24xlarge"])),
     "COST-07": _config(lambda c: c["budget"].__setitem__("monthlyUsd", 1000)),
     "COST-08": _remove("aws:budgets/budget:Budget"),
-    "COST-09": _on(_first("aws:eks/cluster:Cluster"), lambda r: r["props"].__setitem__("tags", {"llm-fleet-owner": "someone-else"})),
+    "COST-09": _on(
+        _first("aws:eks/cluster:Cluster"), lambda r: r["props"].__setitem__("tags", {"llm-fleet-owner": "someone-else"})
+    ),
     "REL-01": _config(lambda c: c["models"][0].__setitem__("maxModelLen", 1_048_576)),
     "REL-02": _container(lambda c: c.pop("startupProbe")),
     "REL-03": _container(lambda c: c.pop("lifecycle")),
     "REL-04": _remove("kubernetes:policy/v1:PodDisruptionBudget"),
-    "REL-05": _pod(lambda s: s.pop("topologySpreadConstraints", None) and s.pop("affinity", None) or s.pop("affinity", None)),
+    "REL-05": _pod(lambda s: (s.pop("topologySpreadConstraints", None), s.pop("affinity", None))),
     "REL-06": _on(_first(BUCKET), lambda r: r.__setitem__("protect", False)),
     "SUPPLY-01": _container(lambda c: c.__setitem__("image", "docker.io/vllm/vllm-openai@sha256:" + "0" * 64)),
-    "SUPPLY-02": _container(lambda c: c.setdefault("env", []).append({"name": "VLLM_API_KEY", "value": "plain-text-key"})),
-    "SUPPLY-03": _on(_first("kubernetes:core/v1:ConfigMap"), lambda r: r["props"].setdefault("data", {}).__setitem__(
-        "HF_TOKEN", "hf_" + "a" * 34)),
+    "SUPPLY-02": _container(
+        lambda c: c.setdefault("env", []).append({"name": "VLLM_API_KEY", "value": "plain-text-key"})
+    ),
+    "SUPPLY-03": _on(
+        _first("kubernetes:core/v1:ConfigMap"),
+        lambda r: r["props"].setdefault("data", {}).__setitem__("HF_TOKEN", "hf_" + "a" * 34),
+    ),
     "SUPPLY-04": _config(lambda c: c["models"][0]["source"].__setitem__("token", {"value": "hf_" + "b" * 34})),
     "SUPPLY-05": _config(lambda c: c["models"][0]["source"].__setitem__("revision", "main")),
-    "EDGE-01": _on(_first("kubernetes:gateway.networking.k8s.io/v1:Gateway", lambda r: r["name"].startswith("dc1")),
-                   lambda r: r["props"]["spec"].__setitem__("listeners", [
-                       {**x, "allowedRoutes": {"namespaces": {"from": "All"}}} for x in r["props"]["spec"]["listeners"]
-                       if x.get("protocol") == "HTTP"])),
-    "EDGE-02": lambda plan: [r["props"]["spec"].pop("apiKeyAuth", None) for r in _of_type(
-        plan, "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy")],
+    "EDGE-01": _on(
+        _first("kubernetes:gateway.networking.k8s.io/v1:Gateway", lambda r: r["name"].startswith("dc1")),
+        lambda r: r["props"]["spec"].__setitem__(
+            "listeners",
+            [
+                {**x, "allowedRoutes": {"namespaces": {"from": "All"}}}
+                for x in r["props"]["spec"]["listeners"]
+                if x.get("protocol") == "HTTP"
+            ],
+        ),
+    ),
+    "EDGE-02": lambda plan: [
+        r["props"]["spec"].pop("apiKeyAuth", None)
+        for r in _of_type(plan, "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy")
+    ],
     "EDGE-03": _remove("kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy"),
-    "EDGE-04": _config(lambda c: next(t for t in c["targets"] if t["kind"] == "onprem")["edge"].__setitem__("waf", False)),
+    "EDGE-04": _config(
+        lambda c: next(t for t in c["targets"] if t["kind"] == "onprem")["edge"].__setitem__("waf", False)
+    ),
 }
 NOT_IN_PROD = {"COST-06": "dev only: see test_dev_mutation_spot_and_scale_to_zero"}
 

@@ -78,4 +78,3 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 @pytest.fixture
 def repo_root() -> Path:
     return ROOT
-

@@ -40,8 +40,14 @@ def test_multi_gpu_cross_checks_within_5_percent(case):
 
 def test_rtx3090_log_details():
     # vllm#10517: weights 14.99 GiB, 1,952 blocks, "Maximum concurrency for 20000 tokens per request: 1.56x".
-    plan = plan_capacity("llama-3.1-8b", "RTX-3090", max_model_len=20000, max_num_batched_tokens=20000,
-                         max_num_seqs=256, count_cuda_graphs=False)
+    plan = plan_capacity(
+        "llama-3.1-8b",
+        "RTX-3090",
+        max_model_len=20000,
+        max_num_batched_tokens=20000,
+        max_num_seqs=256,
+        count_cuda_graphs=False,
+    )
     assert plan.weights_gib_per_gpu == pytest.approx(14.99, rel=0.01)
     assert plan.kv_blocks == pytest.approx(1952, rel=0.05)
     assert plan.max_concurrency == pytest.approx(1.56, rel=0.05)
@@ -50,15 +56,33 @@ def test_rtx3090_log_details():
 
 def test_activation_scales_with_batched_tokens_like_the_29k_log():
     # Same issue, --max-model-len 29000: peak_torch_memory 17.98 GiB -> activation 2.99 GiB.
-    plan = plan_capacity("llama-3.1-8b", "RTX-3090", max_model_len=23000, max_num_batched_tokens=29000,
-                         max_num_seqs=256, count_cuda_graphs=False)
+    plan = plan_capacity(
+        "llama-3.1-8b",
+        "RTX-3090",
+        max_model_len=23000,
+        max_num_batched_tokens=29000,
+        max_num_seqs=256,
+        count_cuda_graphs=False,
+    )
     assert plan.activation_gib_per_gpu == pytest.approx(17.98 - 14.99, rel=0.02)
 
 
 def test_json_has_the_documented_keys():
     data = json.loads(plan_capacity("llama-3.1-8b", "L40S", max_model_len=16384).to_json())
-    for key in ("weightsGiBPerGpu", "kvCacheGiBPerGpu", "kvTokens", "maxConcurrency", "fits", "overheadGiBPerGpu",
-                "activationGiBPerGpu", "decodeTokensPerSecond", "tp", "maxModelLen", "kvCacheDtype", "vllmVersion"):
+    for key in (
+        "weightsGiBPerGpu",
+        "kvCacheGiBPerGpu",
+        "kvTokens",
+        "maxConcurrency",
+        "fits",
+        "overheadGiBPerGpu",
+        "activationGiBPerGpu",
+        "decodeTokensPerSecond",
+        "tp",
+        "maxModelLen",
+        "kvCacheDtype",
+        "vllmVersion",
+    ):
         assert key in data, key
     assert data["fits"] is True and data["tp"] == 1 and data["maxModelLen"] == 16384
 
@@ -175,19 +199,29 @@ def test_recommend_instance_explains_what_does_not_fit():
     assert rec.choice.gpu in ("H100-80GB", "L40S")
     small = next(o for o in rec.options if o.instance_type == "g6.xlarge")
     assert not small.fits and "exceed the budget" in small.reason
-    with pytest.raises(LlmFleetError, match=r"no candidate instance fits llama-3.1-405b: aws g5.xlarge: tp=1: weights 755.96 GiB"):
+    with pytest.raises(
+        LlmFleetError, match=r"no candidate instance fits llama-3.1-405b: aws g5.xlarge: tp=1: weights 755.96 GiB"
+    ):
         recommend_instance("llama-3.1-405b", PRICES[:2], target_concurrency=1, max_model_len=8192)
     with pytest.raises(LlmFleetError, match=r"'p5.48xl' is not a GPU instance type of aws"):
         recommend_instance("llama-3.1-8b", [("aws", "p5.48xl", 1.0)], target_concurrency=1)
 
 
 def test_cli_prints_json_and_errors_in_one_line():
-    ok = subprocess.run([sys.executable, "-m", "serving.capacity", "--model", "qwen3-8b", "--gpu", "H100-80GB",
-                         "--format", "json"], capture_output=True, text=True, check=False)
+    ok = subprocess.run(
+        [sys.executable, "-m", "serving.capacity", "--model", "qwen3-8b", "--gpu", "H100-80GB", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["kvTokens"] > 0
-    bad = subprocess.run([sys.executable, "-m", "serving.capacity", "--model", "llama-3.1-70b", "--gpu", "L4",
-                          "--tp", "1"], capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "serving.capacity", "--model", "llama-3.1-70b", "--gpu", "L4", "--tp", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 2 and bad.stderr.startswith("error: capacity: llama-3.1-70b on 1x L4")
     assert len(bad.stderr.strip().splitlines()) == 1
 
@@ -209,14 +243,19 @@ def test_plan_invariants(model, gpu, tp, length, kv, util):
     arch = get_model(model)
     if tp not in valid_tp_sizes(arch) or length > arch.native_context:
         return
-    plan = plan_capacity(model, gpu, tp=tp, max_model_len=length, kv_cache_dtype=kv,
-                         gpu_memory_utilization=util, strict=False)
+    plan = plan_capacity(
+        model, gpu, tp=tp, max_model_len=length, kv_cache_dtype=kv, gpu_memory_utilization=util, strict=False
+    )
     assert plan.kv_tokens % BLOCK_SIZE == 0
     assert plan.kv_tokens * plan.kv_bytes_per_token_per_gpu <= plan.kv_cache_gib_per_gpu * GIB + GIB / 1000
     assert plan.fits == (plan.kv_cache_gib_per_gpu > 0 and plan.max_concurrency >= 1)
     if plan.fits:
-        parts = (plan.weights_gib_per_gpu + plan.activation_gib_per_gpu + plan.overhead_gib_per_gpu
-                 + plan.kv_cache_gib_per_gpu)
+        parts = (
+            plan.weights_gib_per_gpu
+            + plan.activation_gib_per_gpu
+            + plan.overhead_gib_per_gpu
+            + plan.kv_cache_gib_per_gpu
+        )
         assert parts == pytest.approx(plan.budget_gib_per_gpu, abs=0.01)
         assert plan.max_running_seqs == min(plan.max_num_seqs, math.floor(plan.max_concurrency))
         assert plan.decode_tokens_per_second > 0 and plan.aggregate_decode_tokens_per_second > 0

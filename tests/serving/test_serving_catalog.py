@@ -32,9 +32,18 @@ REFERENCE = {
 REQUIRED_GPUS = ("A10G", "L4", "L40S", "A100-40GB", "A100-80GB", "H100-80GB", "H200")
 # Instance types the stack files name (Pulumi.dev.yaml, Pulumi.prod.yaml) and prices.md lists.
 STACK_INSTANCES = [
-    ("aws", "g6.xlarge"), ("aws", "g6.2xlarge"), ("aws", "g5.xlarge"), ("aws", "g5.12xlarge"),
-    ("aws", "g6e.xlarge"), ("aws", "g6e.12xlarge"), ("aws", "p4d.24xlarge"), ("aws", "p5.4xlarge"),
-    ("aws", "p5.48xlarge"), ("gcp", "g2-standard-8"), ("gcp", "a2-highgpu-1g"), ("gcp", "a2-ultragpu-1g"),
+    ("aws", "g6.xlarge"),
+    ("aws", "g6.2xlarge"),
+    ("aws", "g5.xlarge"),
+    ("aws", "g5.12xlarge"),
+    ("aws", "g6e.xlarge"),
+    ("aws", "g6e.12xlarge"),
+    ("aws", "p4d.24xlarge"),
+    ("aws", "p5.4xlarge"),
+    ("aws", "p5.48xlarge"),
+    ("gcp", "g2-standard-8"),
+    ("gcp", "a2-highgpu-1g"),
+    ("gcp", "a2-ultragpu-1g"),
     ("gcp", "a3-highgpu-8g"),
 ]
 
@@ -91,9 +100,13 @@ def test_ids_are_unique_in_the_data_files():
 def test_unknown_ids_suggest_the_closest():
     with pytest.raises(LlmFleetError, match=r"gpu: unknown GPU type 'H100'; did you mean 'H100-80GB'"):
         get_gpu("H100")
-    with pytest.raises(LlmFleetError, match=r"model: unknown model architecture 'llama-3-8b'; did you mean 'llama-3.1-8b'"):
+    with pytest.raises(
+        LlmFleetError, match=r"model: unknown model architecture 'llama-3-8b'; did you mean 'llama-3.1-8b'"
+    ):
         get_model("llama-3-8b")
-    with pytest.raises(LlmFleetError, match=r"'g6e.xlarg' is not a GPU instance type of aws.*did you mean 'g6e.xlarge'"):
+    with pytest.raises(
+        LlmFleetError, match=r"'g6e.xlarg' is not a GPU instance type of aws.*did you mean 'g6e.xlarge'"
+    ):
         get_instance("aws", "g6e.xlarg")
     with pytest.raises(LlmFleetError, match=r"cloud: unknown cloud 'azure' \(allowed: aws, gcp\)"):
         get_instance("azure", "nd96")
@@ -126,7 +139,6 @@ def _loader_for(overrides):
         try:
             return schema.model_validate(overrides[filename])
         except ValidationError as exc:
-
             raise LlmFleetError(f"serving/catalog/{filename}: invalid catalogue data: {first_errors(exc)}") from None
 
     return load

@@ -65,13 +65,14 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_serve_sets_the_environment_and_execs_vllm(tmp_path):
-    spec_path = _write_spec(tmp_path, api_key_env="LLMFLEET_API_KEY", architecture="llama-3.1-8b", gpu="L40S",
-                            max_model_len=16384)
+    spec_path = _write_spec(
+        tmp_path, api_key_env="LLMFLEET_API_KEY", architecture="llama-3.1-8b", gpu="L40S", max_model_len=16384
+    )
     rec = Recorder()
     env = _env(tmp_path, LLMFLEET_API_KEY=API_KEY, VLLM_PORT="tcp://10.0.0.1:8000", LLMFLEET_SPEC=str(spec_path))
     code = main([], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
     assert code == 0, rec.text
-    (file, argv, child_env), = rec.execs
+    ((file, argv, child_env),) = rec.execs
     assert file == "vllm" and argv == ServingSpec.from_file(spec_path).to_vllm_argv()
     cache = tmp_path / "cache"
     assert child_env["HOME"] == str(cache / "home")
@@ -90,8 +91,13 @@ def test_existing_writable_cache_variables_are_kept(tmp_path):
     mine = tmp_path / "pvc-vllm-cache"
     mine.mkdir()
     rec = Recorder()
-    code = main(["--spec", str(spec_path)], environ=_env(tmp_path, VLLM_CACHE_ROOT=str(mine)), gpu_probe=_gpus(1),
-                exec_fn=rec.exec, log=rec.log)
+    code = main(
+        ["--spec", str(spec_path)],
+        environ=_env(tmp_path, VLLM_CACHE_ROOT=str(mine)),
+        gpu_probe=_gpus(1),
+        exec_fn=rec.exec,
+        log=rec.log,
+    )
     assert code == 0
     assert rec.execs[0][2]["VLLM_CACHE_ROOT"] == str(mine)
 
@@ -126,14 +132,27 @@ def test_bad_spec_exits_2_with_one_line(tmp_path):
 @pytest.mark.parametrize(
     ("probe", "fields", "pattern"),
     [
-        (_gpus(2, "NVIDIA H100 80GB HBM3", 79.19), {"tensor_parallel_size": 4},
-         r"needs tensorParallelSize x pipelineParallelSize = 4 GPUs, 2 visible"),
-        (_gpus(1, free_gib=30.0), {}, r"GPU 0 \(NVIDIA L40S\) has 30.00 GiB free of 44.70 GiB, less than "
-                                      r"gpuMemoryUtilization 0.9 x total = 40.23 GiB.*at most 0.67"),
-        (_gpus(1), {"architecture": "llama-3.1-70b"},
-         r"preflight: llama-3.1-70b on 1x NVIDIA L40S: weights 131.42 GiB .* exceed the budget"),
-        (_gpus(1, "NVIDIA L4", 22.35), {"architecture": "llama-3.1-8b", "max_model_len": 131072},
-         r"fewer than one sequence of max_model_len 131,072"),
+        (
+            _gpus(2, "NVIDIA H100 80GB HBM3", 79.19),
+            {"tensor_parallel_size": 4},
+            r"needs tensorParallelSize x pipelineParallelSize = 4 GPUs, 2 visible",
+        ),
+        (
+            _gpus(1, free_gib=30.0),
+            {},
+            r"GPU 0 \(NVIDIA L40S\) has 30.00 GiB free of 44.70 GiB, less than "
+            r"gpuMemoryUtilization 0.9 x total = 40.23 GiB.*at most 0.67",
+        ),
+        (
+            _gpus(1),
+            {"architecture": "llama-3.1-70b"},
+            r"preflight: llama-3.1-70b on 1x NVIDIA L40S: weights 131.42 GiB .* exceed the budget",
+        ),
+        (
+            _gpus(1, "NVIDIA L4", 22.35),
+            {"architecture": "llama-3.1-8b", "max_model_len": 131072},
+            r"fewer than one sequence of max_model_len 131,072",
+        ),
     ],
 )
 def test_preflight_failures_exit_3_with_the_numbers(tmp_path, probe, fields, pattern):
@@ -146,8 +165,7 @@ def test_preflight_failures_exit_3_with_the_numbers(tmp_path, probe, fields, pat
 
 def test_preflight_without_torch_or_gpu_fails_clearly(tmp_path, monkeypatch):
     fake = tmp_path / "fake-python"
-    fake.write_text("#!/bin/sh\necho '{\"error\": \"no-cuda\", \"detail\": \"x\", \"torch\": \"2.13.0+cpu\", "
-                    "\"cuda\": null}'\n")
+    fake.write_text('#!/bin/sh\necho \'{"error": "no-cuda", "detail": "x", "torch": "2.13.0+cpu", "cuda": null}\'\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     with pytest.raises(launch.PreflightError, match=r"no CUDA GPU is visible .*torch 2.13.0\+cpu.*nvidia.com/gpu"):
@@ -163,8 +181,9 @@ def test_preflight_on_this_machine_fails_with_a_message(tmp_path):
     """The real probe here: no GPU (and, in the main virtualenv, no torch) -> exit 3, one clear line."""
     spec_path = _write_spec(tmp_path)
     env = {**os.environ, "LLMFLEET_SPEC": str(spec_path), "LLMFLEET_CACHE_ROOT": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-m", "serving.launch"], env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "serving.launch"], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == EXIT_PREFLIGHT, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("llm-fleet error: preflight: ")
@@ -176,12 +195,16 @@ def test_unstaged_or_changed_weights_exit_4(tmp_path):
     model = Path(ServingSpec.from_file(spec_path).model)
     (model / "model.safetensors").write_bytes(b"\0" * 10)
     rec = Recorder()
-    assert main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec,
-                log=rec.log) == EXIT_WEIGHTS
+    assert (
+        main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+        == EXIT_WEIGHTS
+    )
     assert "does not match its manifest: model.safetensors is 10 bytes, manifest 1,024" in rec.text
     (model / MANIFEST_NAME).unlink()
-    assert main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec,
-                log=rec.log) == EXIT_WEIGHTS
+    assert (
+        main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+        == EXIT_WEIGHTS
+    )
     assert "has no manifest.json: it was never staged or its staging did not finish" in rec.text
     assert not rec.execs
 
@@ -189,8 +212,10 @@ def test_unstaged_or_changed_weights_exit_4(tmp_path):
 def test_wrong_revision_is_refused(tmp_path):
     spec_path = _write_spec(tmp_path, revision="0e9e39f249a16976918f6564b8830bc894c89659")
     rec = Recorder()
-    assert main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec,
-                log=rec.log) == EXIT_WEIGHTS
+    assert (
+        main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+        == EXIT_WEIGHTS
+    )
     assert "holds revision r1, expected 0e9e39f2" in rec.text
 
 
@@ -220,6 +245,8 @@ def test_missing_vllm_binary_is_reported(tmp_path):
     def no_vllm(file, argv, env):
         raise FileNotFoundError(file)
 
-    assert main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=no_vllm,
-                log=rec.log) == launch.EXIT_NO_VLLM
+    assert (
+        main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=no_vllm, log=rec.log)
+        == launch.EXIT_NO_VLLM
+    )
     assert "'vllm' is not on PATH" in rec.text

@@ -83,6 +83,8 @@ def test_online_fp8_was_renamed(spec):
         (["--tensor-parallel-size", "2"], r"'--tensor-parallel-size' is set by the spec field tensorParallelSize"),
         (["--api-key", "abc"], r"'--api-key' is set by the spec field apiKeyEnv"),
         (["--hf-token=abc"], r"'--hf-token' would put a secret in argv"),
+        (["--tensor-parallel", "2"], r"'--tensor-parallel' abbreviates --tensor-parallel-size"),
+        (["--api-k=abc"], r"'--api-k' abbreviates --api-key"),
     ],
 )
 def test_extra_flags_cannot_fight_fields_or_carry_secrets(extra, pattern):
@@ -123,7 +125,11 @@ def test_from_json_reports_camel_case_keys_and_the_file(tmp_path):
 
 
 def test_hub_ids_render_their_revision():
-    spec = ServingSpec(model="meta-llama/Llama-3.1-8B-Instruct", served_model_name="llama",
-                       revision="0e9e39f249a16976918f6564b8830bc894c89659", hf_hub_offline=False)
+    spec = ServingSpec(
+        model="meta-llama/Llama-3.1-8B-Instruct",
+        served_model_name="llama",
+        revision="0e9e39f249a16976918f6564b8830bc894c89659",
+        hf_hub_offline=False,
+    )
     argv = spec.to_vllm_argv()
     assert argv[argv.index("--revision") + 1] == "0e9e39f249a16976918f6564b8830bc894c89659"

@@ -61,10 +61,25 @@ def world(tmp_path, moto_endpoint, aws_env):
     bucket = f"weights-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=bucket)
     log: list[str] = []
-    opts = StageOptions(workers=1, part_size_mib=5, part_workers=4, dest_endpoint_url=moto_endpoint,
-                        scratch_dir=tmp_path, log=log.append)
-    return types.SimpleNamespace(src=src, files=files, client=client, bucket=bucket, endpoint=moto_endpoint,
-                                 dest=f"s3://{bucket}/llama-8b/{REV}", prefix=f"llama-8b/{REV}", opts=opts, log=log)
+    opts = StageOptions(
+        workers=1,
+        part_size_mib=5,
+        part_workers=4,
+        dest_endpoint_url=moto_endpoint,
+        scratch_dir=tmp_path,
+        log=log.append,
+    )
+    return types.SimpleNamespace(
+        src=src,
+        files=files,
+        client=client,
+        bucket=bucket,
+        endpoint=moto_endpoint,
+        dest=f"s3://{bucket}/llama-8b/{REV}",
+        prefix=f"llama-8b/{REV}",
+        opts=opts,
+        log=log,
+    )
 
 
 def _run(world, **kwargs):
@@ -137,8 +152,7 @@ def test_interrupted_after_two_files_resumes_without_resending_them(world):
 
 def test_interrupted_multipart_upload_leaves_no_object_and_is_resent(world):
     """The second part of the 12 MiB shard fails: the upload is aborted and redone on resume."""
-    dest = S3Destination(parse_uri(world.dest, what="dest"), world.dest, s3_client(world.endpoint),
-                         s3_transfer(5, 1))
+    dest = S3Destination(parse_uri(world.dest, what="dest"), world.dest, s3_client(world.endpoint), s3_transfer(5, 1))
     parts = {"n": 0}
 
     def fail_second_part(params, **kwargs):
@@ -166,8 +180,9 @@ def test_object_corrupted_after_staging_is_detected_and_repaired(world):
     key = f"{world.prefix}/{name}"
     head = world.client.head_object(Bucket=world.bucket, Key=key)
     # Same size, same sha256 metadata: only the bytes changed.
-    world.client.put_object(Bucket=world.bucket, Key=key, Body=os.urandom(len(world.files[name])),
-                            Metadata=head["Metadata"])
+    world.client.put_object(
+        Bucket=world.bucket, Key=key, Body=os.urandom(len(world.files[name])), Metadata=head["Metadata"]
+    )
     with pytest.raises(LlmFleetError, match=rf"does not match its manifest: {name} changed since staging"):
         verify_staged(world.dest, endpoint_url=world.endpoint)  # the launcher would refuse to serve
 
@@ -241,17 +256,53 @@ def test_bucket_to_bucket_uses_the_source_manifest(world):
 def test_cli_keeps_credentials_out_of_output(world, tmp_path):
     env = {**os.environ, "AWS_SECRET_ACCESS_KEY": "do-not-print-this-secret", "HF_TOKEN": "hf_do_not_print"}
     done = subprocess.run(
-        [sys.executable, "-m", "serving.stage", "--source", str(world.src), "--dest", world.dest, "--revision", REV,
-         "--allow-source", str(world.src), "--dest-endpoint-url", world.endpoint, "--part-size-mib", "5", "--json"],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "serving.stage",
+            "--source",
+            str(world.src),
+            "--dest",
+            world.dest,
+            "--revision",
+            REV,
+            "--allow-source",
+            str(world.src),
+            "--dest-endpoint-url",
+            world.endpoint,
+            "--part-size-mib",
+            "5",
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "copied"
     for secret in ("do-not-print-this-secret", "hf_do_not_print"):
         assert secret not in done.stdout + done.stderr
     verify = subprocess.run(
-        [sys.executable, "-m", "serving.stage", "--source", str(world.src), "--dest", world.dest, "--revision", REV,
-         "--dest-endpoint-url", world.endpoint, "--verify-only"],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "serving.stage",
+            "--source",
+            str(world.src),
+            "--dest",
+            world.dest,
+            "--revision",
+            REV,
+            "--dest-endpoint-url",
+            world.endpoint,
+            "--verify-only",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert verify.returncode == 0 and json.loads(verify.stdout)["status"] == "verified"

@@ -141,8 +141,11 @@ class _FakeBlob:
         return self._row["etag"]
 
     def _save(self, data):
-        self.store[self.name] = {"data": data, "metadata": dict(self.metadata or {}),
-                                 "etag": hashlib.md5(data).hexdigest()}
+        self.store[self.name] = {
+            "data": data,
+            "metadata": dict(self.metadata or {}),
+            "etag": hashlib.md5(data).hexdigest(),
+        }
 
     def upload_from_filename(self, filename, checksum=None):
         self._save(Path(filename).read_bytes())
@@ -209,8 +212,10 @@ def test_gcs_destination_and_source_paths(tmp_path):
     assert report.status == "copied"
     assert fake.store[f"qwen3-8b/{REV}/model.safetensors"]["metadata"]["sha256"] == _sha(files["model.safetensors"])
     verify_staged(uri, revision=REV, dest_impl=dest)
-    assert stage(str(src), uri, REV, [str(src)], opts, source_impl=LocalSource(src, str(src)),
-                 dest_impl=dest).status == "noop"
+    assert (
+        stage(str(src), uri, REV, [str(src)], opts, source_impl=LocalSource(src, str(src)), dest_impl=dest).status
+        == "noop"
+    )
 
     # The staged prefix as a source (bucket to volume): hashes come from its manifest.
     source = GcsSource(parse_uri(uri, what="source"), uri, fake)

@@ -62,8 +62,15 @@ def vllm_parse():
         | {f"{r.flag} (alone)": ["/models/x", r.flag] for r in REMOVED_FLAGS},
     }
     env = {**os.environ, "VLLM_TARGET_DEVICE": "cpu", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
-    done = subprocess.run([python, "-c", PARSE], input=json.dumps(request), capture_output=True, text=True,
-                          env=env, timeout=300, check=False)
+    done = subprocess.run(
+        [python, "-c", PARSE],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
     return json.loads(lines[-1].removeprefix("RESULT "))

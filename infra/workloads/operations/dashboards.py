@@ -126,7 +126,10 @@ def placement_dashboard(scope: DashboardScope) -> dict[str, Any]:
     ns = selector({"namespace": scope.namespace})
     route = selector({}, {"envoy_cluster_name": gateway_route_regex(scope.namespace, scope.api_routes)})
     deployment = selector({"namespace": scope.namespace, "deployment": scope.server})
-    slo = lambda sli: selector({"namespace": scope.namespace, "slo": sli})  # noqa: E731
+
+    def slo(sli: str) -> str:
+        return selector({"namespace": scope.namespace, "slo": sli})
+
     panels = [
         Panel(
             "Requests / s by finish reason",

@@ -16,9 +16,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import naming
+from infra.workloads import meta
 from infra.workloads.operations import alerts, autoscaling, dashboards
 from infra.workloads.operations.cluster import OPERATIONS_KEY, MetricsPlumbing, metrics_plumbing
 from infra.workloads.operations.prices import replica_cost
+from infra.workloads.sizing import ServerShape, server_shape
 
 if TYPE_CHECKING:
     from infra.workloads.placement import PlacementArgs
@@ -51,21 +53,20 @@ class ServerRef:
     def for_placement(cls, component: Any, args: PlacementArgs) -> ServerRef:
         """From the ModelPlacement component's attributes (``labels``, ``service_port``,
         ``metrics_path``, ``shape``, ``workload``, ``workload_kind``, ``workload_api_version``);
-        where one is missing, from the naming and label helpers the serving layer uses."""
+        where one is missing (``component=None``), from the serving layer's own helpers."""
         model = args.model
         shape = getattr(component, "shape", None) or _shape(args)
-        multi_node = bool(shape is not None and shape.multi_node)
         workload = getattr(component, "workload", None)
         return cls(
             name=getattr(component, "service_name", None) or naming.server_name(model.name),
             namespace=getattr(component, "namespace_name", None) or naming.namespace(model.name),
-            selector=dict(getattr(component, "labels", None) or _default_selector(model.name)),
+            selector=dict(getattr(component, "labels", None) or meta.selector_labels(model.name, meta.SERVER)),
             port=getattr(component, "service_port", None) or naming.SERVER_PORT,
             metrics_path=getattr(component, "metrics_path", None) or METRICS_PATH,
-            kind=getattr(component, "workload_kind", None) or ("LeaderWorkerSet" if multi_node else "Deployment"),
+            kind=getattr(component, "workload_kind", None) or ("LeaderWorkerSet" if shape.multi_node else "Deployment"),
             api_version=getattr(component, "workload_api_version", None)
-            or (LWS_API_VERSION if multi_node else "apps/v1"),
-            gpus_per_replica=shape.gpus if shape is not None else (args.placement.tensor_parallel or 1),
+            or (LWS_API_VERSION if shape.multi_node else "apps/v1"),
+            gpus_per_replica=shape.gpus,
             api_routes=api_route_names(model.name),
             depends_on=[workload] if isinstance(workload, pulumi.Resource) else [],
         )
@@ -77,20 +78,7 @@ def api_route_names(model: str) -> tuple[str, ...]:
     return (model, f"{model}-prefixed")
 
 
-def _default_selector(model: str) -> dict[str, str]:
-    try:
-        from infra.workloads import meta
-
-        return meta.selector_labels(model, meta.SERVER)
-    except ImportError:  # the serving layer's label helpers are not there: the brief's fallback
-        return {"app.kubernetes.io/name": naming.server_name(model)}
-
-
-def _shape(args: PlacementArgs) -> Any:
-    try:
-        from infra.workloads.sizing import server_shape
-    except ImportError:
-        return None
+def _shape(args: PlacementArgs) -> ServerShape:
     pool = args.cluster.pools[args.placement.pool]
     return server_shape(args.model, args.placement, pool, args.cluster.kind)
 

@@ -27,9 +27,15 @@ def disallow_default_namespace(resource, ctx):
     kind = resource.type.rsplit(":", 1)[-1]
     # Custom resource kinds named Cluster*/Global* are cluster-scoped by convention
     # (ClusterRules, ClusterPodMonitoring, ClusterTriggerAuthentication, GlobalRules, ...).
-    cluster_scoped = kind in CLUSTER_SCOPED or (is_custom_resource(resource.type) and kind.startswith(("Cluster", "Global")))
+    cluster_scoped = kind in CLUSTER_SCOPED or (
+        is_custom_resource(resource.type) and kind.startswith(("Cluster", "Global"))
+    )
     if cluster_scoped or kind.endswith("List") or resource.type.startswith("kubernetes:helm.sh/"):
-        if resource.type.startswith("kubernetes:helm.sh/") and get(resource.props, "namespace") in (None, "", "default"):
+        if resource.type.startswith("kubernetes:helm.sh/") and get(resource.props, "namespace") in (
+            None,
+            "",
+            "default",
+        ):
             yield f"namespace is {get(resource.props, 'namespace')!r}; expected the release's own namespace"
         return
     namespace = get(resource.props, "metadata.namespace")

@@ -1,6 +1,6 @@
 """COST-06: dev runs cloud GPUs on spot capacity and scales them to zero."""
 
-from policy.props import as_list, get, number
+from policy.props import get, number
 from policy.rules._helpers import (
     EKS_NODE_GROUP,
     GKE_NODE_POOL,
@@ -35,7 +35,9 @@ def enforce_dev_spot_scale_to_zero(ctx):
         for pool in settings.pools(target):
             where = f"targets.{target.get('name')}.gpuPools.{pool.get('name')}"
             if pool.get("capacityType", "on-demand") != "spot":
-                yield Violation(f"{where}.capacityType is {pool.get('capacityType', 'on-demand')!r}; expected 'spot' in dev")
+                yield Violation(
+                    f"{where}.capacityType is {pool.get('capacityType', 'on-demand')!r}; expected 'spot' in dev"
+                )
             if int(get(pool, "nodes.min") or 0) != 0:
                 yield Violation(f"{where}.nodes.min is {get(pool, 'nodes.min')}; expected 0 in dev")
     for model, placement in settings.placements():
@@ -52,7 +54,9 @@ def enforce_dev_spot_scale_to_zero(ctx):
     for group in ctx.of_type(EKS_NODE_GROUP):
         if is_gpu_capacity(group):
             if get(group.props, "capacityType") != "SPOT":
-                yield Violation(f"capacityType is {get(group.props, 'capacityType')!r}; expected 'SPOT' in dev", group.urn)
+                yield Violation(
+                    f"capacityType is {get(group.props, 'capacityType')!r}; expected 'SPOT' in dev", group.urn
+                )
             if number(get(group.props, "scalingConfig.minSize")) not in (0, None):
                 yield Violation("scalingConfig.minSize is not 0; expected 0 in dev", group.urn)
     for pool in ctx.of_type(GKE_NODE_POOL):
@@ -64,4 +68,6 @@ def enforce_dev_spot_scale_to_zero(ctx):
                 yield Violation(f"autoscaling minimum is {low:g}; expected 0 in dev", pool.urn)
     for scaler in ctx.of_type(SCALED_OBJECT):
         if ctx.target_kind_of(scaler) in ("aws", "gcp") and number(get(scaler.props, "spec.minReplicaCount")):
-            yield Violation(f"spec.minReplicaCount is {get(scaler.props, 'spec.minReplicaCount')}; expected 0 in dev", scaler.urn)
+            yield Violation(
+                f"spec.minReplicaCount is {get(scaler.props, 'spec.minReplicaCount')}; expected 0 in dev", scaler.urn
+            )

@@ -38,12 +38,16 @@ def enforce_instance_allow_list(ctx):
             continue
         types = karpenter_requirement(pool, "node.kubernetes.io/instance-type")
         if types is None:
-            yield Violation("GPU NodePool has no node.kubernetes.io/instance-type In requirement; the allow-list "
-                            "cannot hold", pool.urn)
+            yield Violation(
+                "GPU NodePool has no node.kubernetes.io/instance-type In requirement; the allow-list cannot hold",
+                pool.urn,
+            )
         elif bad := [t for t in types if t not in allowed]:
             yield Violation(f"instance types {bad} are not allowed; allowed: {sorted(allowed)}", pool.urn)
     for group in ctx.of_type(EKS_NODE_GROUP):
-        if is_gpu_capacity(group) and (bad := [t for t in as_list(get(group.props, "instanceTypes")) if t not in allowed]):
+        if is_gpu_capacity(group) and (
+            bad := [t for t in as_list(get(group.props, "instanceTypes")) if t not in allowed]
+        ):
             yield Violation(f"instanceTypes {bad} are not allowed; allowed: {sorted(allowed)}", group.urn)
     for template in ctx.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
         kind = get(template.props, "instanceType")

@@ -46,8 +46,11 @@ KEYS = ("llm-fleet-environment", "llm-fleet-owner", "llm-fleet-cost-center")
 )
 def missing_cost_allocation_tags(ctx):
     settings = ctx.settings
-    expected = {"llm-fleet-environment": settings.environment, "llm-fleet-owner": settings.owner,
-                "llm-fleet-cost-center": settings.cost_center}
+    expected = {
+        "llm-fleet-environment": settings.environment,
+        "llm-fleet-owner": settings.owner,
+        "llm-fleet-cost-center": settings.cost_center,
+    }
     for type_, key in BILLABLE.items():
         for resource in ctx.of_type(type_):
             if type_.startswith("kubernetes:"):

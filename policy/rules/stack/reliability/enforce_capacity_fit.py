@@ -36,7 +36,9 @@ def enforce_capacity_fit(ctx):
         if not plan.fits:
             yield Violation(f"{where}: does not fit: {'; '.join(plan.problems)}")
         elif plan.max_concurrency < 1:
-            yield Violation(f"{where}: the KV cache holds {plan.max_concurrency:.2f} sequences of {plan.max_model_len} tokens")
+            yield Violation(
+                f"{where}: the KV cache holds {plan.max_concurrency:.2f} sequences of {plan.max_model_len} tokens"
+            )
         per_node = pool_gpus_per_node(target, pool)
         if per_node and plan.gpus > per_node:
             yield Violation(f"{where}: one server needs {plan.gpus} GPUs (tp={plan.tp}) but a node has {per_node}")

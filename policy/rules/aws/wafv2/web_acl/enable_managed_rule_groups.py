@@ -3,7 +3,11 @@
 from policy.props import as_list, get
 from policy.rules.base import resource_rule
 
-REQUIRED = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList")
+REQUIRED = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
 
 
 @resource_rule(

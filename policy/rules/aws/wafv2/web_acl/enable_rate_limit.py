@@ -19,7 +19,7 @@ from policy.rules.base import resource_rule
 def enable_rate_limit(resource, ctx):
     for rule in as_list(get(resource.props, "rules")):
         rate = get(rule, "statement.rateBasedStatement")
-        if not rate or get(rule, "action.block") is None and get(rule, "action.captcha") is None:
+        if not rate or (get(rule, "action.block") is None and get(rule, "action.captcha") is None):
             continue
         scope = get(rate, "scopeDownStatement")
         if scope is None or "/v1" in json.dumps(plain(scope)):

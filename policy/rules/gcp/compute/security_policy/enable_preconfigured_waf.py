@@ -5,8 +5,13 @@ import re
 from policy.props import as_list, get
 from policy.rules.base import resource_rule
 
-FAMILIES = {"sqli": "SQL injection", "xss": "cross-site scripting", "lfi": "local file inclusion",
-            "rce": "remote code execution", "cve-canary": "Log4j (CVE-2021-44228)"}
+FAMILIES = {
+    "sqli": "SQL injection",
+    "xss": "cross-site scripting",
+    "lfi": "local file inclusion",
+    "rce": "remote code execution",
+    "cve-canary": "Log4j (CVE-2021-44228)",
+}
 
 
 @resource_rule(

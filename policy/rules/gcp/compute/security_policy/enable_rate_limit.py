@@ -16,7 +16,9 @@ from policy.rules.base import resource_rule
 )
 def enable_rate_limit(resource, ctx):
     for rule in as_list(get(resource.props, "rules")):
-        if get(rule, "action") in ("throttle", "rate_based_ban") and get(rule, "rateLimitOptions.rateLimitThreshold.count"):
-            if get(rule, "preview") is not True:
-                return
+        limited = get(rule, "action") in ("throttle", "rate_based_ban") and get(
+            rule, "rateLimitOptions.rateLimitThreshold.count"
+        )
+        if limited and get(rule, "preview") is not True:
+            return
     yield "no throttle or rate_based_ban rule with rateLimitOptions; expected a rate limit"

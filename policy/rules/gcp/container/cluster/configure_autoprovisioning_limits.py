@@ -17,7 +17,10 @@ from policy.rules.base import resource_rule
 def configure_autoprovisioning_limits(resource, ctx):
     if get(resource.props, "clusterAutoscaling.enabled") is not True:
         return
-    limits = {get(r, "resourceType"): get(r, "maximum") for r in as_list(get(resource.props, "clusterAutoscaling.resourceLimits"))}
+    limits = {
+        get(r, "resourceType"): get(r, "maximum")
+        for r in as_list(get(resource.props, "clusterAutoscaling.resourceLimits"))
+    }
     for kind in ("cpu", "memory"):
         if not limits.get(kind):
             yield f"clusterAutoscaling.resourceLimits has no maximum for {kind!r}; expected one"

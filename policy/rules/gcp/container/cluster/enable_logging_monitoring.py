@@ -19,5 +19,7 @@ def enable_logging_monitoring(resource, ctx):
     for key in ("loggingService", "monitoringService"):
         if get(props, key) == "none":
             yield f"{key} is 'none'; expected the Cloud Logging/Monitoring Kubernetes service"
-    if get(props, "loggingConfig") is not None and "SYSTEM_COMPONENTS" not in as_list(get(props, "loggingConfig.enableComponents")):
+    if get(props, "loggingConfig") is not None and "SYSTEM_COMPONENTS" not in as_list(
+        get(props, "loggingConfig.enableComponents")
+    ):
         yield "loggingConfig.enableComponents does not contain 'SYSTEM_COMPONENTS'; expected it"

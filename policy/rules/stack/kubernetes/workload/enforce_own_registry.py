@@ -12,12 +12,18 @@ def _registries(ctx) -> list[tuple[str, re.Pattern]]:
     out = []
     for repo in ctx.of_type("aws:ecr/repository:Repository"):
         name = get(repo.props, "name") or repo.name
-        out.append((f"ECR {name}", re.compile(rf"^\d{{12}}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/{re.escape(name)}[@:]")))
+        out.append(
+            (f"ECR {name}", re.compile(rf"^\d{{12}}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/{re.escape(name)}[@:]"))
+        )
     for repo in ctx.of_type("gcp:artifactregistry/repository:Repository"):
         repo_id = get(repo.props, "repositoryId") or repo.name
         location = get(repo.props, "location") or "[a-z0-9-]+"
-        out.append((f"Artifact Registry {repo_id}",
-                    re.compile(rf"^{location}-docker\.pkg\.dev/[a-z0-9-]+/{re.escape(repo_id)}/")))
+        out.append(
+            (
+                f"Artifact Registry {repo_id}",
+                re.compile(rf"^{location}-docker\.pkg\.dev/[a-z0-9-]+/{re.escape(repo_id)}/"),
+            )
+        )
     for target in ctx.settings.targets:
         if target.get("registry"):
             registry = str(target["registry"])

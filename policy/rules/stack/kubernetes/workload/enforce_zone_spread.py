@@ -4,7 +4,11 @@ from policy.props import as_list, get
 from policy.rules._helpers import workload_pods
 from policy.rules.base import Violation, stack_rule
 
-TYPES = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet")
+TYPES = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet",
+)
 ZONE = "topology.kubernetes.io/zone"
 HOST = "kubernetes.io/hostname"
 

@@ -22,7 +22,10 @@ def missing_log_group(ctx):
             continue  # EKS-03 reports the missing logging itself
         name = get(cluster.props, "name")
         if not name:
-            yield Violation("the cluster has no explicit name, so its log group /aws/eks/<name>/cluster cannot be "
-                            "declared; set name", cluster.urn)
+            yield Violation(
+                "the cluster has no explicit name, so its log group /aws/eks/<name>/cluster cannot be "
+                "declared; set name",
+                cluster.urn,
+            )
         elif f"/aws/eks/{name}/cluster" not in groups:
             yield Violation(f"no aws:cloudwatch/logGroup:LogGroup named '/aws/eks/{name}/cluster'", cluster.urn)

@@ -26,12 +26,18 @@ def missing_kms_encryption(ctx):
         if not found:
             yield Violation(f"no {SSE} for this bucket", bucket.urn)
             continue
-        defaults = [get(r, "applyServerSideEncryptionByDefault") or {} for c in found for r in as_list(get(c.props, "rules"))]
+        defaults = [
+            get(r, "applyServerSideEncryptionByDefault") or {} for c in found for r in as_list(get(c.props, "rules"))
+        ]
         if bucket.urn in log_targets:
             if not any(get(d, "sseAlgorithm") in ("AES256", "aws:kms", "aws:kms:dsse") for d in defaults):
-                yield Violation("access-log bucket has no default encryption; expected sseAlgorithm 'AES256'", bucket.urn)
+                yield Violation(
+                    "access-log bucket has no default encryption; expected sseAlgorithm 'AES256'", bucket.urn
+                )
             continue
-        if not any(get(d, "sseAlgorithm") in ("aws:kms", "aws:kms:dsse") and get(d, "kmsMasterKeyId") for d in defaults):
+        if not any(
+            get(d, "sseAlgorithm") in ("aws:kms", "aws:kms:dsse") and get(d, "kmsMasterKeyId") for d in defaults
+        ):
             algos = [get(d, "sseAlgorithm") for d in defaults]
             yield Violation(
                 f"default encryption is {algos!r} without a customer-managed key; expected sseAlgorithm 'aws:kms' "

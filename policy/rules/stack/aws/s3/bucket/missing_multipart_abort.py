@@ -21,5 +21,10 @@ def missing_multipart_abort(ctx):
     found = s3_companions(ctx, LIFECYCLE)
     for bucket in ctx.of_type(S3_BUCKET):
         rules = [r for c in found.get(bucket.urn, []) for r in as_list(get(c.props, "rules"))]
-        if not any(get(r, "status") == "Enabled" and get(r, "abortIncompleteMultipartUpload.daysAfterInitiation") for r in rules):
-            yield Violation("no enabled lifecycle rule with abortIncompleteMultipartUpload.daysAfterInitiation", bucket.urn)
+        if not any(
+            get(r, "status") == "Enabled" and get(r, "abortIncompleteMultipartUpload.daysAfterInitiation")
+            for r in rules
+        ):
+            yield Violation(
+                "no enabled lifecycle rule with abortIncompleteMultipartUpload.daysAfterInitiation", bucket.urn
+            )

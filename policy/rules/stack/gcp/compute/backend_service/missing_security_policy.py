@@ -25,14 +25,14 @@ def missing_security_policy(ctx):
     for backend in ctx.of_type(BACKEND):
         scheme = get(backend.props, "loadBalancingScheme", "EXTERNAL")
         if scheme in ("EXTERNAL", "EXTERNAL_MANAGED") and not get(backend.props, "securityPolicy"):
-            yield Violation("external backend service has no securityPolicy; expected a Cloud Armor policy", backend.urn)
-    protected = {
-        ctx.cluster_key(p) for p in ctx.of_type(BACKEND_POLICY) if get(p.props, "spec.default.securityPolicy")
-    }
+            yield Violation(
+                "external backend service has no securityPolicy; expected a Cloud Armor policy", backend.urn
+            )
+    protected = {ctx.cluster_key(p) for p in ctx.of_type(BACKEND_POLICY) if get(p.props, "spec.default.securityPolicy")}
     for gateway in ctx.of_type(GATEWAY):
-        if EXTERNAL_CLASS.match(str(get(gateway.props, "spec.gatewayClassName") or "")):
-            if ctx.cluster_key(gateway) not in protected:
-                yield Violation(
-                    "external GKE Gateway has no GCPBackendPolicy with spec.default.securityPolicy in its cluster",
-                    gateway.urn,
-                )
+        external = EXTERNAL_CLASS.match(str(get(gateway.props, "spec.gatewayClassName") or ""))
+        if external and ctx.cluster_key(gateway) not in protected:
+            yield Violation(
+                "external GKE Gateway has no GCPBackendPolicy with spec.default.securityPolicy in its cluster",
+                gateway.urn,
+            )

@@ -25,4 +25,6 @@ def enforce_https_redirect(ctx):
         if target is None:
             yield Violation(f"urlMap {ref!r} is not a URL map of this stack; expected an HTTPS-redirect map", proxy.urn)
         elif get(target.props, "defaultUrlRedirect.httpsRedirect") is not True or get(target.props, "pathMatchers"):
-            yield Violation(f"URL map '{target.name}' serves plain HTTP; expected defaultUrlRedirect.httpsRedirect true", proxy.urn)
+            yield Violation(
+                f"URL map '{target.name}' serves plain HTTP; expected defaultUrlRedirect.httpsRedirect true", proxy.urn
+            )

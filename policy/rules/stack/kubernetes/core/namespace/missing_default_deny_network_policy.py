@@ -35,4 +35,6 @@ def missing_default_deny_network_policy(ctx):
         policies = by_namespace.get((ctx.cluster_key(namespace), name), [])
         missing = [d for d in ("Ingress", "Egress") if not any(_denies(p, d) for p in policies)]
         if missing:
-            yield Violation(f"namespace {name!r} has no default-deny NetworkPolicy for {' and '.join(missing)}", namespace.urn)
+            yield Violation(
+                f"namespace {name!r} has no default-deny NetworkPolicy for {' and '.join(missing)}", namespace.urn
+            )

@@ -31,7 +31,8 @@ def enforce_tls(ctx):
             continue
         for route, section in routes_of(ctx, gateway):
             on_plain = any(
-                (section is None or section == get(x, "name")) and listener_admits(ctx, gateway, x, route) for x in plain
+                (section is None or section == get(x, "name")) and listener_admits(ctx, gateway, x, route)
+                for x in plain
             )
             if on_plain and not redirect_only(route):
                 yield Violation(
