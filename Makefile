@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help plan test lint venv tools checkov-venv vllm-venv test-vllm bench clean
+.PHONY: help plan test lint venv tools checkov-venv vllm-venv test-vllm golden image bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,13 @@ vllm-venv: .venv-vllm/bin/vllm ## Install vLLM (CPU) into .venv-vllm
 
 test-vllm: venv vllm-venv ## Check rendered vLLM argv against vLLM's real parser
 	LLMFLEET_VLLM_PYTHON=$(CURDIR)/.venv-vllm/bin/python $(BIN)/python -m pytest -q -m vllm tests/serving
+
+golden: venv ## Regenerate golden files (vLLM argv, serving README table, rendered manifests)
+	$(BIN)/python -m infra.configdoc > docs/configuration.md
+	LLMFLEET_REGEN_GOLDEN=1 $(BIN)/python -m pytest -q -p no:xdist -k "golden or readme"
+
+image: ## Build the serving image locally (needs Docker)
+	docker build -f serving/Dockerfile -t llm-fleet-serving:dev serving
 
 bench: venv ## Print benchmark figures (plan, policy)
 	$(BIN)/python bench/plan.py

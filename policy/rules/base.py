@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from policy.context import PlanContext, Resource
@@ -305,16 +305,3 @@ def value_rule(
 ) -> ValueRule:
     """A declarative rule; call it at module level (the module names it)."""
     return ValueRule(_meta(_caller_module(), **kwargs), tuple(expects), applies)
-
-
-@dataclass
-class Index:
-    """Helper for stack rules: resources grouped by a key."""
-
-    groups: dict[Any, list[Resource]] = field(default_factory=dict)
-
-    def add(self, key: Any, resource: Resource) -> None:
-        self.groups.setdefault(key, []).append(resource)
-
-    def get(self, key: Any) -> list[Resource]:
-        return self.groups.get(key, [])
