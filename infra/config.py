@@ -230,7 +230,7 @@ class AwsTarget(TargetBase):
     region: str = Field(..., pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", description="AWS region, e.g. us-east-1.")
     availability_zones: int = Field(3, ge=2, le=6, description="Number of AZs the VPC spans.")
     vpc_cidr: str = Field("10.40.0.0/16", description="VPC CIDR block.")
-    kubernetes_version: str = Field("1.33", pattern=r"^1\.\d{2}$", description="EKS Kubernetes version.")
+    kubernetes_version: str = Field("1.35", pattern=r"^1\.\d{2}$", description="EKS Kubernetes version.")
     endpoint_public_access_cidrs: list[str] = Field(
         default_factory=list,
         description="CIDRs allowed to reach the EKS API publicly; empty keeps the endpoint private.",

@@ -475,7 +475,9 @@ def _unpriced(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
         "aws:amp/workspace:Workspace": "samples ingested and queries (usage-based)",
         "aws:sqs/queue:Queue": "requests (usage-based)",
     }
-    for type_ in BILLABLE:
+    untaggable = {"gcp:compute/routerNat:RouterNat": "Cloud NAT gateway-hours and GB processed (not in the catalogue)"}
+    usage_based.update(untaggable)
+    for type_ in (*BILLABLE, *untaggable):
         for resource in ctx.of_type(type_):
             if resource.urn in priced:
                 continue

@@ -18,6 +18,7 @@ which the SDK turns into an advisory "can't run policy during preview" note.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -55,7 +56,15 @@ SettingsLoader = Callable[[], StackSettings]
 
 
 def settings_from_runtime() -> StackSettings:
-    """The stack config as the policy process sees it (``PULUMI_CONFIG`` set by the engine)."""
+    """The stack config as the policy process sees it (``PULUMI_CONFIG`` set by the engine).
+
+    Parsed once per distinct config: every policy asks for it on every resource.
+    """
+    return _settings_for(os.environ.get("PULUMI_CONFIG", ""), os.environ.get("PULUMI_STACK", "stack"))
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_for(raw_config: str, stack: str) -> StackSettings:
     import pulumi.runtime
 
     values: dict[str, Any] = {}
@@ -66,7 +75,6 @@ def settings_from_runtime() -> StackSettings:
             values[key.split(":", 1)[1]] = json.loads(raw)
         except (TypeError, ValueError):
             values[key.split(":", 1)[1]] = raw
-    stack = os.environ.get("PULUMI_STACK", "stack")
     return StackSettings(values, stack)
 
 

@@ -12,20 +12,25 @@ and the ClusterContext the model placements build on.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import secrets, versions
 from infra.config import OnPremTarget, StackConfig
 from infra.targets import image_reference, pool_scheduling
-from infra.workloads import meta
+from infra.workloads import system_namespaces
 from infra.workloads.context import ClusterContext, PoolScheduling, WeightStoreRef
 from infra.workloads.gateway import GATEWAY_KEY, GatewayEdge, GatewayOptions, build_gateway
-from infra.workloads.namespace import pod_security_labels
 from infra.workloads.sizing import server_shape
 
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
 LWS_NAMESPACE = "lws-system"
+GPU_OPERATOR_METRICS_PORTS = (8080, 9400)
+"""The operator's metrics and the DCGM exporter (GPU metrics)."""
+LWS_WEBHOOK_PORT = 9443
+LWS_METRICS_PORT = 8443
 WEIGHTS_CLAIM = "model-weights"
 """Name of the weights PVC in each model namespace (``weights.kind: pvc``)."""
 BUILT_IMAGE_PLACEHOLDER = "sha256:" + "0" * 64
@@ -80,12 +85,23 @@ class OnPremTargetComponent(pulumi.ComponentResource):
     def _child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(depends_on))
 
-    def _namespace(self, suffix: str, name: str, labels: dict[str, str]) -> k8s.core.v1.Namespace:
-        return k8s.core.v1.Namespace(
-            f"{self._name}-{suffix}",
-            metadata=meta.metadata(name, labels={**labels, "app.kubernetes.io/part-of": meta.PART_OF}),
-            opts=self._child(),
+    def _namespace(
+        self,
+        name: str,
+        *,
+        ingress: list[dict[str, Any]],
+        egress: list[dict[str, Any]],
+        pod_security: str = "restricted",
+        exception: str | None = None,
+    ) -> k8s.core.v1.Namespace:
+        """An add-on namespace with its default-deny NetworkPolicy and explicit allows."""
+        namespace = system_namespaces.create_system_namespace(
+            f"{self._name}-{name}-ns", name, self._child(), pod_security=pod_security, exception=exception
         )
+        system_namespaces.create_namespace_policies(
+            f"{self._name}-{name}", name, namespace, self._child(), ingress=ingress, egress=egress
+        )
+        return namespace
 
     # -- provider -------------------------------------------------------------------------
     def _create_provider(self) -> None:
@@ -104,8 +120,16 @@ class OnPremTargetComponent(pulumi.ComponentResource):
         if self._target.gpu_operator == "preinstalled":
             return
         chart = versions.GPU_OPERATOR
-        # The driver and toolkit daemonsets run privileged on the GPU nodes.
-        namespace = self._namespace("gpu-operator-ns", GPU_OPERATOR_NAMESPACE, pod_security_labels("privileged"))
+        scraper = system_namespaces.scraper("prometheus-operator")
+        namespace = self._namespace(
+            GPU_OPERATOR_NAMESPACE,
+            pod_security="privileged",
+            exception="the NVIDIA driver, container toolkit and device plugin daemonsets load kernel modules and "
+            "configure the container runtime on the GPU nodes: they need privileged host access",
+            ingress=[{"from": [scraper], "ports": system_namespaces.tcp(*GPU_OPERATOR_METRICS_PORTS)}],
+            # the API server; distribution mirrors for driver builds (HTTP and HTTPS)
+            egress=[{"to": system_namespaces.anywhere(), "ports": system_namespaces.tcp(80, 443, 6443)}],
+        )
         self.gpu_operator = k8s.helm.v3.Release(
             f"{self._name}-gpu-operator",
             name="gpu-operator",
@@ -153,7 +177,17 @@ class OnPremTargetComponent(pulumi.ComponentResource):
         if not self.needs_multi_node():
             return
         chart = versions.LEADER_WORKER_SET
-        namespace = self._namespace("lws-ns", LWS_NAMESPACE, pod_security_labels())
+        namespace = self._namespace(
+            LWS_NAMESPACE,
+            ingress=[
+                {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(LWS_WEBHOOK_PORT)},
+                {
+                    "from": [system_namespaces.scraper("prometheus-operator")],
+                    "ports": system_namespaces.tcp(LWS_METRICS_PORT),
+                },
+            ],
+            egress=[system_namespaces.api_server_egress()],
+        )
         self.leader_worker_set = k8s.helm.v3.Release(
             f"{self._name}-lws",
             name="lws",

@@ -129,6 +129,10 @@ def _configure(stack_file: StackFile, monitor: RecordingMonitor) -> None:
     )
     pulumi_settings.configure(settings)
     pulumi_settings.ROOT.set(None)
+    # MockSettings does not reset the set of outstanding Output tasks, and its default is shared
+    # by every context: a failed evaluation would leave tasks of its closed loop there for the
+    # next one to await ("Event loop is closed"). Give each evaluation its own.
+    pulumi_settings.SETTINGS.outputs = set()
 
 
 def _engine_config(stack_file: StackFile, secret_values: dict[str, str]) -> tuple[dict[str, str], list[str]]:

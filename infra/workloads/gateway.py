@@ -24,11 +24,10 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import versions
+from infra import naming, versions
 from infra.config import AwsTarget, GcpTarget, OnPremTarget, StackConfig
-from infra.workloads import meta
+from infra.workloads import meta, system_namespaces
 from infra.workloads.context import ClusterContext, GatewayRef
-from infra.workloads.namespace import pod_security_labels
 from serving.errors import LlmFleetError
 
 ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
@@ -40,6 +39,17 @@ GATEWAY_CLASS = "llm-fleet"
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
 HTTPS_LISTENER = "https"
 HTTP_LISTENER = "http"
+
+ENVOY_PROXY_PORTS = (10080, 10443, 19003)
+"""Envoy's listeners (Envoy Gateway maps ports 80 and 443 to 10080 and 10443) and readiness port."""
+ENVOY_CONTROLLER_PORTS = (18000, 18001, 18002)
+"""Envoy Gateway controller: xDS, rate limit, WASM module server."""
+ENVOY_WEBHOOK_PORT = 9443
+ENVOY_METRICS_PORT = 19001
+CERT_MANAGER_WEBHOOK_PORT = 10250
+CERT_MANAGER_METRICS_PORT = 9402
+ACME_SOLVER_PORT = 8089
+"""cert-manager's HTTP-01 solver pods listen here."""
 
 CLIENT_ID_HEADER = "x-llm-fleet-client"
 """Header the gateway sets to the authenticated API client's id (rate limits key on it)."""
@@ -90,6 +100,8 @@ class GatewayOptions:
     """Install cert-manager here (set False where the cluster already runs it)."""
     gateway_name: str = GATEWAY_NAME
     gateway_namespace: str = GATEWAY_NAMESPACE
+    metrics: Literal["prometheus-operator", "gmp"] = "prometheus-operator"
+    """Who scrapes the add-ons' metrics (NetworkPolicy allows)."""
 
     @classmethod
     def from_edge(
@@ -134,6 +146,7 @@ class GatewayOptions:
             "gateway_name": context.gateway.name,
             "gateway_namespace": context.gateway.namespace,
             "proxy_replicas": context.gateway.proxy_replicas,
+            "metrics": context.metrics,
         }
         if context.kind != "onprem":
             overrides.update(
@@ -293,24 +306,59 @@ class GatewayEdge(pulumi.ComponentResource):
 
     # -- namespaces -----------------------------------------------------------------------
     def _create_namespaces(self) -> None:
-        part_of = {"app.kubernetes.io/part-of": meta.PART_OF}
-        # The proxies and the controller are not verified against "restricted" (Envoy
-        # Gateway sets its own pod security): enforce baseline, warn and audit restricted.
-        baseline = {
-            "pod-security.kubernetes.io/enforce": "baseline",
-            "pod-security.kubernetes.io/enforce-version": "latest",
-            "pod-security.kubernetes.io/warn": "restricted",
-            "pod-security.kubernetes.io/audit": "restricted",
-        }
-        self.controller_namespace = k8s.core.v1.Namespace(
+        metrics = system_namespaces.scraper(self._options.metrics)
+        self.controller_namespace = system_namespaces.create_system_namespace(
             f"{self._name}-envoy-gateway-ns",
-            metadata=meta.metadata(ENVOY_GATEWAY_NAMESPACE, labels={**baseline, **part_of}),
-            opts=self._opts(),
+            ENVOY_GATEWAY_NAMESPACE,
+            self._opts(),
+            pod_security="baseline",
+            exception="Envoy Gateway sets the pod security of the proxies it creates and of its certgen job; "
+            "they are not verified against 'restricted' (warn and audit stay at restricted)",
         )
-        self.gateway_namespace = k8s.core.v1.Namespace(
-            f"{self._name}-gateway-ns",
-            metadata=meta.metadata(self.ref.namespace, labels={**pod_security_labels(), **part_of}),
-            opts=self._opts(),
+        controller_ports = system_namespaces.tcp(*ENVOY_CONTROLLER_PORTS)
+        system_namespaces.create_namespace_policies(
+            f"{self._name}-envoy-gateway",
+            ENVOY_GATEWAY_NAMESPACE,
+            self.controller_namespace,
+            self._opts(),
+            ingress=[
+                # clients through the load balancer, and its health checks
+                {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(*ENVOY_PROXY_PORTS)},
+                # the proxies fetch configuration (xDS), rate limits and WASM modules from the controller
+                {"from": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)], "ports": controller_ports},
+                # the API server calls the controller's admission webhook
+                {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(ENVOY_WEBHOOK_PORT)},
+                {"from": [metrics], "ports": system_namespaces.tcp(ENVOY_METRICS_PORT)},
+            ],
+            egress=[
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {meta.GATEWAY_ACCESS_LABEL: "true"}}}],
+                    "ports": system_namespaces.tcp(naming.SERVER_PORT),
+                },
+                {
+                    "to": [system_namespaces.namespace_peer(self.ref.namespace)],
+                    "ports": system_namespaces.tcp(ACME_SOLVER_PORT),
+                },
+                {"to": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)], "ports": controller_ports},
+                # the API server, and the registry serving the WAF's WASM module (HTTPS)
+                system_namespaces.api_server_egress(),
+            ],
+        )
+        self.gateway_namespace = system_namespaces.create_system_namespace(
+            f"{self._name}-gateway-ns", self.ref.namespace, self._opts()
+        )
+        system_namespaces.create_namespace_policies(
+            f"{self._name}-gateway",
+            self.ref.namespace,
+            self.gateway_namespace,
+            self._opts(),
+            # cert-manager's HTTP-01 solver pods answer the ACME challenge through the proxies
+            ingress=[
+                {
+                    "from": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)],
+                    "ports": system_namespaces.tcp(ACME_SOLVER_PORT),
+                }
+            ],
         )
 
     # -- Envoy Gateway ----------------------------------------------------------------------
@@ -335,12 +383,23 @@ class GatewayEdge(pulumi.ComponentResource):
         options = self._options
         if options.install_cert_manager:
             chart = versions.CERT_MANAGER
-            namespace = k8s.core.v1.Namespace(
-                f"{self._name}-cert-manager-ns",
-                metadata=meta.metadata(
-                    CERT_MANAGER_NAMESPACE, labels={**pod_security_labels(), "app.kubernetes.io/part-of": meta.PART_OF}
-                ),
-                opts=self._opts(),
+            namespace = system_namespaces.create_system_namespace(
+                f"{self._name}-cert-manager-ns", CERT_MANAGER_NAMESPACE, self._opts()
+            )
+            system_namespaces.create_namespace_policies(
+                f"{self._name}-cert-manager",
+                CERT_MANAGER_NAMESPACE,
+                namespace,
+                self._opts(),
+                ingress=[
+                    {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(CERT_MANAGER_WEBHOOK_PORT)},
+                    {
+                        "from": [system_namespaces.scraper(options.metrics)],
+                        "ports": system_namespaces.tcp(CERT_MANAGER_METRICS_PORT),
+                    },
+                ],
+                # the API server; the ACME directory (HTTPS); the HTTP-01 self-check (HTTP)
+                egress=[{"to": system_namespaces.anywhere(), "ports": system_namespaces.tcp(80, 443, 6443)}],
             )
             self.cert_manager = k8s.helm.v3.Release(
                 f"{self._name}-cert-manager",

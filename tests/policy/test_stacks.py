@@ -459,3 +459,24 @@ def test_dev_mutation_spot_and_scale_to_zero(dev):
             if target["kind"] == "aws":
                 pool["capacityType"] = "on-demand"
     assert _new_findings(plan, "COST-06", before)
+
+
+def test_cost_itemizes_every_billable_resource_of_prod(prod):
+    """`llmfleet cost prod`: each billable resource is an item with a price source, or is listed as
+    unpriced with the reason (usage-based, or not in the catalogue)."""
+    from policy.cost import estimate_cost
+    from policy.rules.stack.cost.missing_cost_allocation_tags import BILLABLE
+
+    report = estimate_cost(prod)
+    itemized = {i.urn for i in report.items}
+    unpriced = {u["urn"]: u["reason"] for u in report.unpriced}
+    assert all(i.price_source for i in report.items)
+    gpu_pools = {"kubernetes:karpenter.sh/v1:NodePool", "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"}
+    for r in prod["resources"]:
+        if r["type"] in BILLABLE and r["type"] not in gpu_pools:
+            assert r["urn"] in itemized or unpriced.get(r["urn"]), (
+                f"{r['type']} {r['name']} is neither priced nor listed"
+            )
+    targets = {t["name"] for t in prod["config"]["targets"]}
+    assert set(report.by_target) == targets
+    assert report.monthly.ceiling <= prod["config"]["budget"]["monthlyUsd"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from infra import naming
 from infra.workloads import gateway, meta
-from infra.workloads.network_policy import DNS_SOURCES, METRICS_SCRAPERS, POD_IDENTITY_ENDPOINTS
+from infra.workloads.peers import DNS_SOURCES, METRICS_SCRAPERS, POD_IDENTITY_ENDPOINTS
 from tests.workloads.conftest import PlacementView
 
 
