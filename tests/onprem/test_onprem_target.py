@@ -196,3 +196,35 @@ def test_pvc_weights_are_a_protected_shared_claim(rack2: OnPremView) -> None:
     (lws,) = rack2.kind("LeaderWorkerSet")
     leader = lws.props["spec"]["leaderWorkerTemplate"]["leaderTemplate"]["spec"]
     assert {"name": "weights", "persistentVolumeClaim": {"claimName": name, "readOnly": True}} in leader["volumes"]
+
+
+# -- add-on namespaces -----------------------------------------------------------------------------
+
+SERVING_LAYER_NAMESPACES = {"envoy-gateway-system", "llm-edge", "cert-manager", "gpu-operator", "lws-system"}
+
+
+def test_every_namespace_denies_by_default_and_explains_exceptions(onprem: OnPremView) -> None:
+    policies: dict[str, list[dict]] = {}
+    for policy in onprem.kind("NetworkPolicy"):
+        policies.setdefault(policy.props["metadata"]["namespace"], []).append(policy.props["spec"])
+    namespaces = [
+        n for n in onprem.kind("Namespace")
+        if n.props["metadata"]["name"] in SERVING_LAYER_NAMESPACES or n.props["metadata"]["name"].startswith("llm-")
+    ]
+    assert {"envoy-gateway-system", "llm-edge", "cert-manager"} <= {n.props["metadata"]["name"] for n in namespaces}
+    for namespace in namespaces:
+        name = namespace.props["metadata"]["name"]
+        assert {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]} in policies.get(name, []), name
+        level = namespace.props["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        if level != "restricted":
+            reason = namespace.props["metadata"]["annotations"]["llm-fleet.dev/pod-security-exception"]
+            assert len(reason) > 40, name
+
+
+def test_gateway_proxies_reach_only_the_model_servers_and_the_controller(onprem: OnPremView) -> None:
+    (allow,) = [p.props["spec"] for p in onprem.kind("NetworkPolicy", "allow-envoy-gateway-system")]
+    model_rule = allow["egress"][0]
+    assert model_rule["to"] == [{"namespaceSelector": {"matchLabels": {"llm-fleet.dev/gateway-access": "true"}}}]
+    assert model_rule["ports"] == [{"protocol": "TCP", "port": 8000}]
+    client_ports = {p["port"] for p in allow["ingress"][0]["ports"]}
+    assert client_ports == set(gateway.ENVOY_PROXY_PORTS)

@@ -57,6 +57,7 @@ class _Context:
         self.name = target
         self.gateway = type("Ref", (), {"name": "gw", "namespace": "edge", "proxy_replicas": 3})()
         self.extra = extra
+        self.metrics = "gmp" if self.kind == "gcp" else "prometheus-operator"
 
 
 def test_options_from_context(prod_plan: Plan) -> None:

@@ -36,6 +36,15 @@ from infra import versions
 from infra.workloads.context import GPU_TAINT, ClusterContext
 from infra.workloads.operations import alerts, dashboards
 from infra.workloads.operations.metrics import GATEWAY_METRICS, dcgm_counters_csv
+from infra.workloads.peers import POD_IDENTITY_ENDPOINTS
+from infra.workloads.system_namespaces import (
+    anywhere,
+    api_server_egress,
+    create_namespace_policies,
+    create_system_namespace,
+    namespace_peer,
+    tcp,
+)
 from serving.errors import LlmFleetError
 
 OPERATIONS_KEY = "operations"
@@ -46,6 +55,14 @@ KEDA_NAMESPACE = "keda"
 PROMETHEUS_RELEASE = "kps"
 """kube-prometheus-stack release and fullnameOverride: the Prometheus Service is ``kps-prometheus``."""
 PROMETHEUS_URL = f"http://{PROMETHEUS_RELEASE}-prometheus.{MONITORING_NAMESPACE}.svc:9090"
+
+MONITORING_WEBHOOK_PORTS = (10250,)
+"""prometheus-operator's admission webhook (kube-prometheus-stack default)."""
+KEDA_API_PORTS = (6443, 9443)
+"""KEDA's metrics API server and admission webhook, called by the API server."""
+SCRAPE_PORTS = (8000, 8080, 8081, 9090, 9100, 9400, 9443, 10250, 19001)
+"""Where Prometheus scrapes: vLLM, kube-state-metrics, Prometheus itself, node-exporter,
+DCGM exporter, KEDA, kubelets, Envoy's admin/stats port."""
 GMP_QUERY_URL = "https://monitoring.googleapis.com/v1/projects/{project}/location/global/prometheus"
 GMP_TRIGGER_AUTH = "google-managed-prometheus"
 KEDA_SERVICE_ACCOUNT = "keda-operator"
@@ -183,19 +200,58 @@ class ClusterOperations(pulumi.ComponentResource):
 
     # -- namespaces ------------------------------------------------------------------------
     def _create_namespaces(self) -> None:
-        # node-exporter (host network/PID, host paths) and the DCGM exporter (SYS_ADMIN) cannot run
-        # under "restricted"; nothing else is deployed in this namespace.
-        level = "restricted" if self._gmp else "privileged"
-        self.monitoring_namespace = k8s.core.v1.Namespace(
+        # Namespaces, default-deny NetworkPolicies and explicit allows come from the same
+        # helpers as every other add-on namespace (infra/workloads/system_namespaces.py).
+        monitoring_level = "restricted" if self._gmp else "privileged"
+        self.monitoring_namespace = create_system_namespace(
             f"{self._name}-monitoring-ns",
-            metadata={"name": MONITORING_NAMESPACE, "labels": {**self._labels(), **_pss(level)}},
-            opts=self._opts(),
+            MONITORING_NAMESPACE,
+            self._opts(),
+            pod_security=monitoring_level,
+            exception=(
+                "node-exporter needs the host network, PID namespace and host paths, and the DCGM "
+                "exporter SYS_ADMIN; nothing else runs in this namespace"
+            ),
         )
-        self.keda_namespace = k8s.core.v1.Namespace(
-            f"{self._name}-keda-ns",
-            metadata={"name": KEDA_NAMESPACE, "labels": {**self._labels(), **_pss("restricted")}},
-            opts=self._opts(),
-        )
+        self.keda_namespace = create_system_namespace(f"{self._name}-keda-ns", KEDA_NAMESPACE, self._opts())
+        identity = POD_IDENTITY_ENDPOINTS.get(self._context.kind, [])
+        self.namespace_policies = [
+            *create_namespace_policies(
+                f"{self._name}-monitoring",
+                MONITORING_NAMESPACE,
+                self.monitoring_namespace,
+                self._opts(),
+                ingress=[
+                    {"from": [namespace_peer(MONITORING_NAMESPACE)]},  # Grafana -> Prometheus, operator
+                    {"from": anywhere(), "ports": tcp(*MONITORING_WEBHOOK_PORTS)},  # API server -> webhook
+                    {"from": [namespace_peer(KEDA_NAMESPACE)], "ports": tcp(9090)},  # KEDA queries
+                ],
+                egress=[
+                    {"to": [namespace_peer(MONITORING_NAMESPACE)]},
+                    api_server_egress(),
+                    # Scrape targets include host-network exporters and kubelets: by port, any address.
+                    {"to": anywhere(), "ports": tcp(*SCRAPE_PORTS)},
+                ],
+            ),
+            *create_namespace_policies(
+                f"{self._name}-keda",
+                KEDA_NAMESPACE,
+                self.keda_namespace,
+                self._opts(),
+                ingress=[
+                    {"from": [namespace_peer(KEDA_NAMESPACE)]},  # operator <-> metrics server (gRPC)
+                    {"from": anywhere(), "ports": tcp(*KEDA_API_PORTS)},  # API server -> metrics API, webhook
+                ],
+                egress=[
+                    {"to": [namespace_peer(KEDA_NAMESPACE)]},
+                    api_server_egress(),
+                    {"to": [namespace_peer(MONITORING_NAMESPACE)], "ports": tcp(9090)},
+                    # Google Managed Prometheus' query API (monitoring.googleapis.com) on GKE.
+                    *([{"to": anywhere(), "ports": tcp(443)}] if self._gmp else []),
+                    *identity,
+                ],
+            ),
+        ]
 
     # -- metrics stack ---------------------------------------------------------------------
     def _create_prometheus_stack(self) -> None:
@@ -398,14 +454,6 @@ class ClusterOperations(pulumi.ComponentResource):
             data=dashboards.dashboard_configmap_data(board),
             opts=self._opts(self.monitoring_namespace),
         )
-
-
-def _pss(level: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for mode in ("enforce", "audit", "warn"):
-        out[f"pod-security.kubernetes.io/{mode}"] = level
-        out[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
-    return out
 
 
 # ---------------------------------------------------------------------------
