@@ -270,6 +270,12 @@ class OnPremTarget(TargetBase):
         pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+$",
         description="Image repository the serving image is mirrored to, e.g. harbor.lab.example/llm/serving.",
     )
+    registry_username: str | None = Field(
+        None, description="User that pushes the image built with image.build (default: the local docker login)."
+    )
+    registry_password: SecretRef | None = Field(
+        None, description="Password or token of registryUsername (a secret reference)."
+    )
 
     @field_validator("gpu_pools")
     @classmethod

@@ -11,7 +11,6 @@ this repository).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -19,11 +18,10 @@ import pulumi_docker_build as docker_build
 
 from infra.aws.common import AwsEnv
 from infra.aws.keys import Keys
+from infra.image_build import build_serving_image
 from infra.targets import image_reference
 from serving import versions as serving_versions
 
-SERVING_DIR = Path(__file__).resolve().parents[2] / "serving"
-"""Build context of the serving image (serving/Dockerfile builds from its own directory)."""
 UNTAGGED_EXPIRY_DAYS = 14
 
 
@@ -91,25 +89,15 @@ class Registry(pulumi.ComponentResource):
             registry_id=self.repository.registry_id,
             opts=pulumi.InvokeOutputOptions(parent=self, provider=env.provider),
         )
-        build_args = {"VLLM_IMAGE_TAG": serving_versions.VLLM_IMAGE_TAG}
-        if serving_versions.VLLM_IMAGE_DIGEST:
-            build_args["VLLM_IMAGE_DIGEST"] = serving_versions.VLLM_IMAGE_DIGEST
-        self.image = docker_build.Image(
+        self.image = build_serving_image(
             f"{self._name}-serving-image",
-            context=docker_build.BuildContextArgs(location=str(SERVING_DIR)),
-            dockerfile=docker_build.DockerfileArgs(location=str(SERVING_DIR / "Dockerfile")),
-            build_args=build_args,
-            platforms=[docker_build.Platform.LINUX_AMD64],
-            tags=[pulumi.Output.concat(self.repository.repository_url, ":", env.stack.image.tag)],
-            push=True,
-            build_on_preview=False,
-            registries=[
-                docker_build.RegistryArgs(
-                    address=self.repository.repository_url,
-                    username=auth.user_name,
-                    password=pulumi.Output.secret(auth.password),
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self),
+            self.repository.repository_url,
+            env.stack.image,
+            docker_build.RegistryArgs(
+                address=self.repository.repository_url,
+                username=auth.user_name,
+                password=pulumi.Output.secret(auth.password),
+            ),
+            pulumi.ResourceOptions(parent=self),
         )
         return self.image.digest

@@ -15,10 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_docker_build as docker_build
 import pulumi_kubernetes as k8s
 
 from infra import secrets, versions
 from infra.config import OnPremTarget, StackConfig
+from infra.image_build import build_serving_image
 from infra.targets import image_reference, pool_scheduling
 from infra.workloads import system_namespaces
 from infra.workloads.context import ClusterContext, PoolScheduling, WeightStoreRef
@@ -33,8 +35,6 @@ LWS_WEBHOOK_PORT = 9443
 LWS_METRICS_PORT = 8443
 WEIGHTS_CLAIM = "model-weights"
 """Name of the weights PVC in each model namespace (``weights.kind: pvc``)."""
-BUILT_IMAGE_PLACEHOLDER = "sha256:" + "0" * 64
-"""Digest used until the image build of this run reports one (``image.build: true``)."""
 
 
 class OnPremTargetComponent(pulumi.ComponentResource):
@@ -44,14 +44,13 @@ class OnPremTargetComponent(pulumi.ComponentResource):
     gpu_operator: k8s.helm.v3.Release | None
     leader_worker_set: k8s.helm.v3.Release | None
 
-    def __init__(
-        self, name: str, target: OnPremTarget, stack: StackConfig, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, target: OnPremTarget, stack: StackConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-fleet:onprem:Target", name, None, opts)
         self._name = name
         self._target = target
         self._stack = stack
         self._pools = {p.name: pool_scheduling(target, p) for p in target.gpu_pools}
+        self.image: docker_build.Image | None = None
         self._create_provider()
         self._create_gpu_operator()
         self._create_edge()
@@ -63,9 +62,7 @@ class OnPremTargetComponent(pulumi.ComponentResource):
             provider=self.provider,
             pools=self._pools,
             weights=self._weights(),
-            image=image_reference(
-                target.registry, stack.image, BUILT_IMAGE_PLACEHOLDER if stack.image.build else None
-            ),
+            image=image_reference(target.registry, stack.image, self._built_digest()),
             gateway=self.edge.ref,
             metrics="prometheus-operator",
             api_key_source="kubernetes",
@@ -104,6 +101,27 @@ class OnPremTargetComponent(pulumi.ComponentResource):
         return namespace
 
     # -- provider -------------------------------------------------------------------------
+    def _built_digest(self) -> pulumi.Output[str] | None:
+        """With ``image.build`` (dev), build serving/ and push it to this cluster's registry."""
+        if not self._stack.image.build:
+            return None
+        target = self._target
+        registry = None
+        if target.registry_username and target.registry_password:
+            registry = docker_build.RegistryArgs(
+                address=target.registry.split("/", 1)[0],
+                username=target.registry_username,
+                password=secrets.resolve(target.registry_password, f"targets.{self._name}.registryPassword"),
+            )
+        self.image = build_serving_image(
+            f"{self._name}-serving-image",
+            target.registry,
+            self._stack.image,
+            registry,
+            pulumi.ResourceOptions(parent=self),
+        )
+        return self.image.digest
+
     def _create_provider(self) -> None:
         kubeconfig = secrets.resolve(self._target.kubeconfig, f"targets.{self._name}.kubeconfig")
         self.provider = k8s.Provider(

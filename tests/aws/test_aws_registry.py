@@ -3,7 +3,7 @@ referenced by the promoted digest otherwise."""
 
 from __future__ import annotations
 
-from infra.aws.registry import SERVING_DIR
+from infra.image_build import SERVING_DIR
 from infra.plan.model import SECRET
 from tests.aws.conftest import VARIANT_DIGEST, AwsView, resolved
 

@@ -44,11 +44,9 @@ def test_plan_prod_out_writes_a_valid_plan(tmp_path: Path) -> None:
 
 def test_misspelled_key_exits_2_naming_it(project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
-    path.write_text(
-        path.read_text().replace(
-            "rateLimitPerMinute: 300\n        allowedCidrs", "rateLimitPerMinut: 300\n        allowedCidrs"
-        )
-    )
+    text = path.read_text()
+    assert text.count("rateLimitPerMinute: 300") == 2
+    path.write_text(text.replace("rateLimitPerMinute: 300", "rateLimitPerMinut: 300", 1))
     result = runner.invoke(app, ["plan", "dev", "-C", str(project)])
     assert result.exit_code == 2
     assert "targets[0].edge.rateLimitPerMinut: unknown key; did you mean 'rateLimitPerMinute'?" in result.output

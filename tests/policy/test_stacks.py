@@ -18,47 +18,6 @@ from policy.rules.base import ValueRule
 
 RULES = {r.meta.id: r for r in all_rules()}
 
-# Findings the real prod Plan still has because another area has not set something yet.
-# Each entry: (rule id, resource name) -> what is missing and whose it is. The rule is right;
-# the setting is missing. Remove an entry when its owner fixes it (test_prod_has_no_unexpected_findings
-# then keeps it fixed).
-KNOWN_PROD_GAPS: dict[tuple[str, str], str] = {
-    ("EKS-15", "aws-use1-cluster"): "Pulumi.prod.yaml targets[aws-use1].kubernetesVersion '1.33' is in EKS extended "
-    "support since 2026-07-29 (infra/config.py default too): use 1.34 or 1.35 (lead / AWS)",
-    **{
-        ("K8S-13", name): "Namespace enforces baseline/privileged Pod Security without the "
-        "llm-fleet.dev/pod-security-exception annotation giving the reason (workloads/operations/on-prem)"
-        for name in (
-            "aws-use1-ops-monitoring-ns",
-            "aws-use1-gateway-envoy-gateway-ns",
-            "gcp-usc1-gateway-envoy-gateway-ns",
-            "dc1-gpu-operator-ns",
-            "dc1-ops-monitoring-ns",
-            "dc1-gateway-envoy-gateway-ns",
-        )
-    },
-    **{
-        ("K8S-14", name): "system namespace has no default-deny NetworkPolicy (workloads/operations/on-prem)"
-        for name in (
-            "aws-use1-ops-keda-ns",
-            "aws-use1-ops-monitoring-ns",
-            "aws-use1-gateway-envoy-gateway-ns",
-            "aws-use1-gateway-gateway-ns",
-            "gcp-usc1-ops-keda-ns",
-            "gcp-usc1-ops-monitoring-ns",
-            "gcp-usc1-gateway-envoy-gateway-ns",
-            "gcp-usc1-gateway-gateway-ns",
-            "dc1-gpu-operator-ns",
-            "dc1-ops-keda-ns",
-            "dc1-ops-monitoring-ns",
-            "dc1-gateway-cert-manager-ns",
-            "dc1-gateway-envoy-gateway-ns",
-            "dc1-gateway-gateway-ns",
-        )
-    },
-}
-
-
 @pytest.fixture(scope="module")
 def prod(prod_plan) -> dict[str, Any]:
     return prod_plan.to_json()
@@ -75,18 +34,9 @@ def test_dev_passes_its_own_pack(dev):
     assert report.exit_code == 0, report.to_text()
 
 
-def test_prod_has_no_unexpected_findings(prod):
+def test_prod_passes_its_own_pack_with_no_findings(prod):
     report = evaluate_plan(prod)
     assert report.default_enforcement == "mandatory"
-    unexpected = [(f.rule, f.name, f.message) for f in report.findings if (f.rule, f.name) not in KNOWN_PROD_GAPS]
-    assert unexpected == []
-
-
-@pytest.mark.xfail(
-    reason="prod still has the KNOWN_PROD_GAPS findings (other areas' settings); see that table", strict=False
-)
-def test_prod_passes_its_own_pack(prod):
-    report = evaluate_plan(prod)
     assert report.exit_code == 0 and report.findings == [], report.to_text()
 
 

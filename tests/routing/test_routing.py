@@ -49,12 +49,12 @@ def assert_health_checks(plan: Plan, hostname: str, domains: dict[str, str], pat
 def test_dev_failover_lab_primary_aws_secondary(ops_dev: Plan) -> None:
     host = "api.llm-dev.example.com"
     # the model's unauthenticated health route (the stack sets no healthCheckPath)
-    domains = {"lab": "llm.lab.internal", "aws-dev": "llm-dev.example.com"}
+    domains = {"lab": "llm-lab.example.com", "aws-dev": "llm-dev.example.com"}
     checks = assert_health_checks(ops_dev, host, domains, "/llama-8b/health")
     records = route_children(ops_dev, host, RECORD)
     assert set(records) == {"lab", "aws-dev"}
     lab, aws = records["lab"].props, records["aws-dev"].props
-    for props, target, domain in ((lab, "lab", "llm.lab.internal"), (aws, "aws-dev", "llm-dev.example.com")):
+    for props, target, domain in ((lab, "lab", "llm-lab.example.com"), (aws, "aws-dev", "llm-dev.example.com")):
         assert (props["name"], props["type"], props["records"], props["ttl"]) == (host, "CNAME", [domain], 60)
         assert props["zoneId"] == zone_id("example.com")
         assert props["setIdentifier"] == target
