@@ -402,24 +402,24 @@ def _cost(plan: Plan) -> CostView | Missing:
 
 def _capacity(config: StackConfig, targets: tuple[TargetView, ...]) -> tuple[CapacityView, ...] | Missing:
     try:
-        from serving.capacity import plan_capacity
+        # The same sizing the reliability rule REL-01 judges (one place builds the planner call).
+        from policy.capacity import placement_plan
     except ImportError as exc:
         return Missing(f"the capacity planner is not available ({exc})")
     pools = {(t.name, p.name): p for t in targets for p in t.pools}
     views = []
     for model, placement in config.placements():
         pool = pools[(placement.target, placement.pool)]
-        plan = plan_capacity(
-            model.architecture,
-            pool.gpu,
-            tp=placement.tensor_parallel,
-            max_model_len=model.max_model_len,
-            kv_cache_dtype=model.kv_cache_dtype,
-            gpu_memory_utilization=model.gpu_memory_utilization,
-            quantization=model.quantization,
-            max_num_seqs=model.max_num_seqs,
-            strict=False,
+        target = config.target(placement.target)
+        pool_config = next(p for p in target.gpu_pools if p.name == placement.pool)
+        plan = placement_plan(
+            model.model_dump(by_alias=True),
+            placement.model_dump(by_alias=True),
+            target.model_dump(by_alias=True),
+            pool_config.model_dump(by_alias=True),
         )
+        if plan is None:
+            continue
         views.append(
             CapacityView(
                 target=placement.target,

@@ -8,45 +8,11 @@ balancers, storage and traffic are not in it (``llmfleet cost`` covers the whole
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass
-from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from infra.config import AwsTarget, GcpTarget, GpuPool, OnPremTarget
 from infra.targets import pool_gpu
-
-HOURS_PER_MONTH = 730
-PRICES_FILE = Path(__file__).with_name("prices.json")
-
-
-class _InstancePrice(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-
-    cloud: str
-    type: str
-    on_demand: float = Field(..., gt=0, alias="onDemand")
-    spot: float | None = Field(None, gt=0)
-    source: str = Field(..., pattern=r"^https://")
-    region: str
-    retrieved: str
-    note: str | None = None
-
-
-class _PriceFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-
-    about: str = Field(..., alias="_about")
-    currency: str
-    instances: list[_InstancePrice]
-
-
-@functools.cache
-def _prices() -> dict[tuple[str, str], _InstancePrice]:
-    data = _PriceFile.model_validate(json.loads(PRICES_FILE.read_text()))
-    return {(row.cloud, row.type): row for row in data.instances}
+from policy.catalog.prices import HOURS_PER_MONTH, catalogue, instance_price
 
 
 @dataclass(frozen=True)
@@ -68,15 +34,17 @@ def node_hourly_usd(target: AwsTarget | GcpTarget | OnPremTarget, pool: GpuPool)
             f"on-prem node: {hw.node_price_usd:.0f} USD over {hw.amortization_months} months "
             f"+ {hw.power_kw} kW at {hw.price_per_kwh_usd} USD/kWh"
         )
-    rows = [_prices().get((target.kind, t)) for t in pool.instance_types]
+    region = getattr(target, "region", None)
+    rows = [instance_price(target.kind, t, region) for t in pool.instance_types]
     if not rows or any(r is None for r in rows):
         return None
     spot = pool.capacity_type == "spot"
-    # A pool may mix instance types of one GPU shape: take the dearest (an upper bound).
-    priced = [(r.spot if spot and r.spot is not None else r.on_demand, r) for r in rows if r is not None]
+    # A pool may mix instance types of one GPU shape: take the dearest (an upper bound);
+    # spot at the top of its range, the same price the cost model uses for a ceiling.
+    priced = [(r.hourly(pool.capacity_type, "high"), r) for r in rows if r is not None]
     price, row = max(priced, key=lambda p: p[0])
-    kind = "spot (top of range)" if spot and row.spot is not None else "on-demand list"
-    return price, f"{row.type} {kind} price, {row.region} ({row.source})"
+    kind = "spot (top of range)" if spot and row.spot_high is not None else "on-demand list"
+    return price, f"{row.type} {kind} price, {row.region} ({catalogue().cite(row.source)})"
 
 
 def replica_cost(
