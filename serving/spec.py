@@ -6,8 +6,12 @@ execs vLLM). Its argv is rendered for the vLLM the image pins (``serving.version
 flags that version removed or renamed are refused with the replacement, whether they
 come from a field or from ``extra_flags``.
 
-Secrets never enter the spec: the API key is named by the environment variable that
-holds it (``apiKeyEnv``), and the launcher hands it to vLLM as ``VLLM_API_KEY``.
+Secrets never enter the spec: it names the file that holds the API key (``apiKeyFile``, a
+mounted Secret) or the environment variable (``apiKeyEnv``), and the launcher hands the key to
+vLLM as ``VLLM_API_KEY`` in vLLM's environment only.
+
+A server wider than one node runs as a LeaderWorkerSet group with
+``distributedExecutorBackend: ray``: the launcher forms one Ray cluster per group (serving.launch).
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ LOAD_FORMATS = ("auto", "safetensors", "runai_streamer", "runai_streamer_sharded
 RUNAI_FORMATS = ("runai_streamer", "runai_streamer_sharded")
 
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+_ABSOLUTE_PATH = r"^/[^\s]*[^/\s]$"
 _SHA = r"^[0-9a-f]{40}$"
 
 
@@ -126,6 +131,18 @@ class ServingSpec(WireModel):
     gpu: str | None = Field(None, description="Catalogue GPU type the server is planned for (L40S, H100-80GB, ...).")
     tensor_parallel_size: int = Field(1, ge=1, le=16, description="GPUs per pipeline stage.")
     pipeline_parallel_size: int = Field(1, ge=1, le=16, description="Pipeline stages.")
+    distributed_executor_backend: Literal["mp", "ray"] | None = Field(
+        None,
+        description="vLLM's executor across GPUs: ray for a server that spans nodes (the launcher forms one Ray "
+        "cluster per LeaderWorkerSet group); unset: vLLM picks (mp within one node).",
+    )
+    group_join_timeout: int = Field(
+        600,
+        ge=30,
+        le=7200,
+        description="Seconds the leader of a multi-node group waits for every pod to join its Ray head, and a "
+        "worker for the head to answer; unused by a one-pod server.",
+    )
     max_model_len: int | None = Field(None, ge=16, description="Longest sequence, tokens (default: the model's).")
     gpu_memory_utilization: float = Field(
         0.9, ge=0.1, le=0.98, description="Share of each GPU's memory vLLM may use (vLLM 0.32's own default is 0.92)."
@@ -153,6 +170,12 @@ class ServingSpec(WireModel):
     port: int = Field(8000, ge=1024, le=65535, description="HTTP port of the OpenAI API, /health and /metrics.")
     api_key_env: str | None = Field(
         None, pattern=_ENV_NAME, description="Name of the environment variable holding the API key (never the key)."
+    )
+    api_key_file: str | None = Field(
+        None,
+        pattern=_ABSOLUTE_PATH,
+        description="Absolute path of the file holding the API key (a mounted Secret; never the key). Preferred "
+        "over apiKeyEnv; set at most one.",
     )
     hf_hub_offline: bool = Field(True, description="Never reach the Hugging Face Hub at run time.")
     require_manifest: bool = Field(
@@ -198,6 +221,11 @@ class ServingSpec(WireModel):
             raise ValueError("modelLoaderExtraConfig is only read by loadFormat runai_streamer")
         if re.search(r"://[^/]*@|[?#]", self.model):
             raise ValueError("model must not carry credentials, a query or a fragment")
+        if self.api_key_env is not None and self.api_key_file is not None:
+            raise ValueError(
+                f"apiKeyEnv ({self.api_key_env}) and apiKeyFile ({self.api_key_file}) are mutually exclusive: set "
+                "apiKeyFile (the mounted Secret) or apiKeyEnv, not both"
+            )
         if self.max_num_batched_tokens and self.max_num_seqs and self.max_num_batched_tokens < self.max_num_seqs:
             raise ValueError(
                 f"maxNumBatchedTokens {self.max_num_batched_tokens} is below maxNumSeqs {self.max_num_seqs}"
@@ -230,6 +258,8 @@ class ServingSpec(WireModel):
         args += ["--tensor-parallel-size", str(self.tensor_parallel_size)]
         if self.pipeline_parallel_size > 1:
             args += ["--pipeline-parallel-size", str(self.pipeline_parallel_size)]
+        if self.distributed_executor_backend is not None:
+            args += ["--distributed-executor-backend", self.distributed_executor_backend]
         if self.max_model_len is not None:
             args += ["--max-model-len", str(self.max_model_len)]
         args += ["--gpu-memory-utilization", f"{self.gpu_memory_utilization:g}"]
@@ -298,6 +328,7 @@ OWNED_FLAGS: dict[str, str] = {
     "-tp": "tensorParallelSize",
     "--pipeline-parallel-size": "pipelineParallelSize",
     "-pp": "pipelineParallelSize",
+    "--distributed-executor-backend": "distributedExecutorBackend",
     "--max-model-len": "maxModelLen",
     "--gpu-memory-utilization": "gpuMemoryUtilization",
     "--max-num-seqs": "maxNumSeqs",
@@ -313,7 +344,7 @@ OWNED_FLAGS: dict[str, str] = {
     "--load-format": "loadFormat",
     "--model-loader-extra-config": "modelLoaderExtraConfig",
     "--shutdown-timeout": "shutdownTimeout",
-    "--api-key": "apiKeyEnv (the key stays out of argv: the launcher passes it as VLLM_API_KEY)",
+    "--api-key": "apiKeyFile or apiKeyEnv (the key stays out of argv: the launcher passes it as VLLM_API_KEY)",
 }
 
 

@@ -22,6 +22,13 @@ and set the same value in the Dockerfile's ``VLLM_IMAGE_DIGEST`` ARG."""
 TORCH_VERSION = "2.13.0"
 """torch that vLLM 0.32.0 is built against (requirements/vllm.txt)."""
 
+RAY_VERSION = "2.48.0"
+RAY_EXTRAS = "cgraph,default"
+"""Ray for multi-node servers (``--distributed-executor-backend ray``). The vLLM image no longer
+ships Ray (vllm-project/vllm#36170 removed the dependency), so serving/Dockerfile installs
+``ray[cgraph,default]==2.48.0``: the extras and the version vLLM's own CUDA tests pin
+(requirements/test/cuda.in and cuda.txt in vllm-project/vllm)."""
+
 SERVING_IMAGE_NAME = "llm-fleet-serving"
 """Name of the image built from serving/Dockerfile (the registry comes from the target)."""
 
@@ -36,6 +43,19 @@ CACHE_ROOT = "/var/cache/llm-fleet"
 
 SERVER_UID = 2000
 """UID of the image's ``vllm`` user (GID 0)."""
+
+GROUP_ROLE_ENV = "LLMFLEET_GROUP_ROLE"
+GROUP_SIZE_ENV = "LLMFLEET_GROUP_SIZE"
+"""In a LeaderWorkerSet group: ``leader`` or ``worker``, and the pods per group (the workloads set
+both). The LWS controller adds LWS_LEADER_ADDRESS, LWS_GROUP_SIZE and LWS_WORKER_INDEX."""
+LWS_LEADER_ADDRESS_ENV = "LWS_LEADER_ADDRESS"
+LWS_GROUP_SIZE_ENV = "LWS_GROUP_SIZE"
+
+RAY_PORT = 6379
+"""The leader's Ray head (GCS) port; workers join ``<LWS_LEADER_ADDRESS>:6379``."""
+RAY_NODE_MANAGER_PORT = 6380
+"""Fixed raylet port on every pod of a group (Ray picks a random one otherwise): the worker
+pods' probes check that their raylet listens there."""
 
 
 def vllm_base_image() -> str:
