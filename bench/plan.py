@@ -61,11 +61,18 @@ def main() -> None:
     seconds, count = timed(lambda: evaluate_stack("prod", ROOT))
     prod_placements = sum(len(m["placements"]) for m in load_stack_file("prod", ROOT).values["models"])
     print(f"{'prod':<22}{prod_placements:>11}{count:>11}{seconds:>10.2f}{1000 * seconds / prod_placements:>14.0f}")
+    previous: tuple[int, float] | None = None
+    marginal = []
     for n in (1, 10, 50):
         stack_file, config = generated_stack(n)
         seconds, count = timed(lambda sf=stack_file, c=config: evaluate_config(sf, c), repeat=1 if n == 50 else 3)
         print(f"{'generated':<22}{n:>11}{count:>11}{seconds:>10.2f}{1000 * seconds / n:>14.0f}")
-    print("goal: prod < 5 s; ms/placement roughly flat from 10 to 50 placements (linear growth)")
+        if previous is not None:
+            marginal.append((previous[0], n, 1000 * (seconds - previous[1]) / (n - previous[0])))
+        previous = (n, seconds)
+    for low, high, ms in marginal:
+        print(f"marginal cost {low:>2} -> {high:>2} placements: {ms:.0f} ms per added placement")
+    print("goal: prod < 5 s; the marginal cost per placement stays flat (linear growth)")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ Serving, in order:
 1. read and validate the spec (exit 2 with one line naming the key on a bad spec);
 2. set HOME and every cache variable to writable directories under ``$LLMFLEET_CACHE_ROOT``
    (default /var/cache/llm-fleet, an emptyDir or PVC), force offline/no-telemetry settings,
-   hand the API key from ``apiKeyEnv`` to vLLM as ``VLLM_API_KEY`` (never in argv), and drop
-   a ``VLLM_PORT`` that Kubernetes service links injected (vllm#34199);
+   read the API key from ``apiKeyFile`` (or ``apiKeyEnv``) and hand it to vLLM as
+   ``VLLM_API_KEY`` in vLLM's environment only (never in argv or a log line), and drop a
+   ``VLLM_PORT`` that Kubernetes service links injected (vllm#34199);
 3. check the staged weights against their sha256 manifest (``requireManifest``; exit 4);
 4. preflight the GPUs in a child process with torch: enough GPUs for tp x pp, each with
    ``gpuMemoryUtilization x total`` free, and the capacity plan for the measured memory
@@ -20,30 +21,59 @@ Serving, in order:
 5. ``os.execvpe("vllm", ["vllm", "serve", ...])``: vLLM replaces this process, so it is
    PID 1 and receives SIGTERM directly (``--shutdown-timeout`` drains in-flight requests).
 
-The GPU probe runs in a child process so that this process never creates a CUDA context
-that would outlive the exec. ``main`` takes the probe and the exec as arguments for tests.
+A server wider than one node runs as a LeaderWorkerSet group (``LLMFLEET_GROUP_ROLE`` leader or
+worker, ``LLMFLEET_GROUP_SIZE`` pods; the spec says ``distributedExecutorBackend: ray``), one Ray
+cluster per group, as in vLLM's "deploying with LWS" guide:
+
+* a worker preflights its own GPUs (tp x pp / group size), waits until the leader's Ray head
+  answers at ``$LWS_LEADER_ADDRESS:6379`` and execs ``ray start --address=... --block``: it
+  never runs vLLM, and needs neither the API key nor the weights check;
+* the leader does steps 1-4, starts the head (``ray start --head --port=6379``), waits until
+  all ``LLMFLEET_GROUP_SIZE`` nodes are alive (``groupJoinTimeout``; exit 5 naming how many of
+  how many joined), then execs ``vllm serve ... --distributed-executor-backend ray``.
+
+The GPU probe and the Ray node count run in child processes, so this process never creates a
+CUDA context or a Ray driver that would outlive the exec. ``main`` takes the probe, the exec and
+the Ray calls (``RayControl``) as arguments for tests.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from serving.catalog import GpuType
 from serving.errors import LlmFleetError
 from serving.spec import ServingSpec
-from serving.versions import CACHE_ROOT, SPEC_ENV, SPEC_PATH
+from serving.versions import (
+    CACHE_ROOT,
+    GROUP_ROLE_ENV,
+    GROUP_SIZE_ENV,
+    LWS_GROUP_SIZE_ENV,
+    LWS_LEADER_ADDRESS_ENV,
+    RAY_NODE_MANAGER_PORT,
+    RAY_PORT,
+    RAY_VERSION,
+    SPEC_ENV,
+    SPEC_PATH,
+)
 
 EXIT_BAD_SPEC = 2
 EXIT_PREFLIGHT = 3
 EXIT_WEIGHTS = 4
+EXIT_GROUP = 5
 EXIT_NO_VLLM = 127
+"""Also when ``ray`` is not on PATH (a group pod)."""
 
 CACHE_ROOT_ENV = "LLMFLEET_CACHE_ROOT"
 CACHE_DIRS: dict[str, str] = {
@@ -66,8 +96,15 @@ FORCED_ENV: dict[str, str] = {
     "DO_NOT_TRACK": "1",
     "VLLM_DO_NOT_TRACK": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
+    "RAY_USAGE_STATS_ENABLED": "0",
     "PYTHONUNBUFFERED": "1",
 }
+
+RAY_OBJECT_STORE_BYTES = 2 * 2**30
+"""Ray's object store per pod, in /dev/shm (a Memory emptyDir charged to the pod): vLLM passes
+only scheduler messages through it (tensors go over NCCL), and Ray's default (30% of the pod's
+memory) would crowd NCCL out of /dev/shm."""
+RAY_POLL_INTERVAL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +121,10 @@ class PreflightError(LlmFleetError):
 
 class WeightsError(LlmFleetError):
     exit_code = EXIT_WEIGHTS
+
+
+class GroupError(LlmFleetError):
+    exit_code = EXIT_GROUP
 
 
 GpuProbe = Callable[[], list[GpuInfo]]
@@ -132,12 +173,16 @@ def probe_gpus(python: str = sys.executable, timeout: float = 180.0) -> list[Gpu
     return [GpuInfo(g["index"], g["name"], int(g["total"]), int(g["free"])) for g in result["gpus"]]
 
 
-def preflight(spec: ServingSpec, gpus: list[GpuInfo], log: Callable[[str], None]) -> None:
-    """Enough GPUs, enough free memory on each, and a capacity plan that fits the measured memory."""
-    need = spec.gpus
+def preflight(spec: ServingSpec, gpus: list[GpuInfo], log: Callable[[str], None], *, group_size: int = 1) -> None:
+    """Enough GPUs, enough free memory on each, and a capacity plan that fits the measured memory.
+
+    In a group of ``group_size`` pods each pod checks its own share: tp x pp / group_size GPUs.
+    """
+    need = spec.gpus // group_size
     if len(gpus) < need:
+        share = "" if group_size == 1 else f", {need} on each of the group's {group_size} pods"
         raise PreflightError(
-            f"preflight: the spec needs tensorParallelSize x pipelineParallelSize = {need} GPUs, "
+            f"preflight: the spec needs tensorParallelSize x pipelineParallelSize = {spec.gpus} GPUs{share}, "
             f"{len(gpus)} visible ({', '.join(g.name for g in gpus) or 'none'}); request nvidia.com/gpu: {need}"
         )
     gib = 2**30
@@ -187,7 +232,9 @@ def preflight(spec: ServingSpec, gpus: list[GpuInfo], log: Callable[[str], None]
         f"{plan.max_model_len:,} tokens"
     )
     if not plan.fits:
-        raise PreflightError(f"preflight: {spec.architecture} on {need}x {smallest.name}: {'; '.join(plan.problems)}")
+        raise PreflightError(
+            f"preflight: {spec.architecture} on {spec.gpus}x {smallest.name}: {'; '.join(plan.problems)}"
+        )
 
 
 def _planned_quantization(spec: ServingSpec) -> str | None:
@@ -205,8 +252,11 @@ def _match_gpu(device_name: str, cards: Sequence[GpuType]) -> GpuType | None:
     return best
 
 
-def prepare_environment(spec: ServingSpec, environ: Mapping[str, str], log: Callable[[str], None]) -> dict[str, str]:
-    """The environment vLLM runs with: writable caches, offline hub, no telemetry, API key by env."""
+def prepare_environment(
+    spec: ServingSpec, environ: Mapping[str, str], log: Callable[[str], None], *, api_key: bool = True
+) -> dict[str, str]:
+    """The environment vLLM (or a group worker's Ray) runs with: writable caches, offline hub,
+    no telemetry, and the API key as VLLM_API_KEY (``api_key=False``: no key at all)."""
     env = dict(environ)
     root = _writable_root(env.get(CACHE_ROOT_ENV, CACHE_ROOT), log)
     for var, sub in CACHE_DIRS.items():
@@ -224,7 +274,14 @@ def prepare_environment(spec: ServingSpec, environ: Mapping[str, str], log: Call
     if port is not None and not port.isdigit():
         log("launch: dropping VLLM_PORT injected by a Kubernetes service link (set enableServiceLinks: false)")
         del env["VLLM_PORT"]
-    if spec.api_key_env:
+    if not api_key:
+        env.pop("VLLM_API_KEY", None)
+        if spec.api_key_env:
+            env.pop(spec.api_key_env, None)
+        return env
+    if spec.api_key_file:
+        env["VLLM_API_KEY"] = read_api_key(spec.api_key_file)
+    elif spec.api_key_env:
         key = env.get(spec.api_key_env, "")
         if not key:
             raise LlmFleetError(
@@ -235,6 +292,26 @@ def prepare_environment(spec: ServingSpec, environ: Mapping[str, str], log: Call
         if spec.api_key_env != "VLLM_API_KEY":
             del env[spec.api_key_env]
     return env
+
+
+def read_api_key(path: str) -> str:
+    """The key in ``path`` without its trailing newline; errors name the path, never the content."""
+    try:
+        key = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except FileNotFoundError:
+        raise LlmFleetError(
+            f"apiKeyFile: {path} does not exist; mount the API key Secret there (a secret volume, readOnly) or "
+            "drop apiKeyFile"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise LlmFleetError(
+            f"apiKeyFile: cannot read {path} ({reason}); the Secret volume must be readable by the server's "
+            "group (defaultMode 0440 with fsGroup 0)"
+        ) from None
+    if not key.strip():
+        raise LlmFleetError(f"apiKeyFile: {path} is empty; the API key Secret has no value under this key")
+    return key
 
 
 def _writable(path: Path) -> bool:
@@ -276,6 +353,203 @@ def check_weights(spec: ServingSpec, env: Mapping[str, str], log: Callable[[str]
     log(f"launch: weights verified against manifest: {len(manifest.files)} files, revision {manifest.revision}")
 
 
+# -- multi-node groups (LeaderWorkerSet + Ray) ------------------------------------------------
+
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Group:
+    """This pod's place in a LeaderWorkerSet group."""
+
+    role: Literal["leader", "worker"]
+    size: int
+    leader_address: str | None
+    """``LWS_LEADER_ADDRESS`` (the leader pod's DNS name); required on a worker."""
+
+    def gpus_per_pod(self, spec: ServingSpec) -> int:
+        return spec.gpus // self.size
+
+
+def group_from_env(environ: Mapping[str, str], spec: ServingSpec) -> Group | None:
+    """The group this pod belongs to, or None for a one-pod server. Errors (exit 2) name the variable."""
+    role = environ.get(GROUP_ROLE_ENV, "").strip()
+    lws_size = environ.get(LWS_GROUP_SIZE_ENV, "").strip()
+    if role in ("", "server"):
+        if lws_size not in ("", "1"):
+            raise LlmFleetError(
+                f"{GROUP_ROLE_ENV}: unset, but {LWS_GROUP_SIZE_ENV} is {lws_size}: every pod of a LeaderWorkerSet "
+                "group would start a whole server; set it to leader (leaderTemplate) or worker (workerTemplate)"
+            )
+        return None
+    if role not in ("leader", "worker"):
+        raise LlmFleetError(f"{GROUP_ROLE_ENV}: '{role}' is not allowed (allowed: leader, worker, server or unset)")
+    raw = environ.get(GROUP_SIZE_ENV, "").strip() or lws_size
+    if not raw.isdigit():
+        raise LlmFleetError(
+            f"{GROUP_SIZE_ENV}: '{raw}' is not a pod count; a {role} needs the group's size (the LeaderWorkerSet's "
+            f"leaderWorkerTemplate.size, also in {LWS_GROUP_SIZE_ENV})"
+        )
+    size = int(raw)
+    if lws_size and lws_size != raw:
+        raise LlmFleetError(
+            f"{GROUP_SIZE_ENV}: {raw} disagrees with {LWS_GROUP_SIZE_ENV} {lws_size} set by the LeaderWorkerSet "
+            "controller; render the workload and the spec from the same placement"
+        )
+    if size < 2:
+        raise LlmFleetError(
+            f"{GROUP_SIZE_ENV}: {size} is not a group (at least 2 pods); a one-pod server runs without "
+            f"{GROUP_ROLE_ENV}"
+        )
+    if spec.distributed_executor_backend != "ray":
+        raise LlmFleetError(
+            f"distributedExecutorBackend: a {size}-pod group runs vLLM on one Ray cluster, so it must be 'ray' "
+            f"(got {json.dumps(spec.distributed_executor_backend)})"
+        )
+    if spec.gpus % size:
+        raise LlmFleetError(
+            f"{GROUP_SIZE_ENV}: tensorParallelSize x pipelineParallelSize = {spec.gpus} GPUs do not split evenly "
+            f"over {size} pods"
+        )
+    leader = environ.get(LWS_LEADER_ADDRESS_ENV, "").strip() or None
+    if role == "worker":
+        if leader is None:
+            raise LlmFleetError(
+                f"{LWS_LEADER_ADDRESS_ENV}: unset; a worker joins the Ray head of its group's leader at this "
+                "address, which the LeaderWorkerSet controller sets in every pod of a group"
+            )
+        if not _HOSTNAME.match(leader):
+            raise LlmFleetError(
+                f"{LWS_LEADER_ADDRESS_ENV}: '{leader}' is not a host name or IPv4 address (no scheme, no port)"
+            )
+    return Group(role=role, size=size, leader_address=leader)
+
+
+def ray_head_argv(gpus: int) -> list[str]:
+    """``ray start --head``: returns once the head's processes run in the background."""
+    return [
+        "ray", "start", "--head",
+        f"--port={RAY_PORT}",
+        f"--node-manager-port={RAY_NODE_MANAGER_PORT}",
+        f"--num-gpus={gpus}",
+        f"--object-store-memory={RAY_OBJECT_STORE_BYTES}",
+        "--include-dashboard=false",
+        "--disable-usage-stats",
+    ]  # fmt: skip
+
+
+def ray_worker_argv(leader_address: str, gpus: int) -> list[str]:
+    """``ray start --address=<leader>:6379 --block``: the worker pod's main process from then on."""
+    return [
+        "ray", "start",
+        f"--address={leader_address}:{RAY_PORT}",
+        f"--node-manager-port={RAY_NODE_MANAGER_PORT}",
+        f"--num-gpus={gpus}",
+        f"--object-store-memory={RAY_OBJECT_STORE_BYTES}",
+        "--disable-usage-stats",
+        "--block",
+    ]  # fmt: skip
+
+
+_RAY_NODES = r"""
+import json, sys
+try:
+    import ray
+    ray.init(address="auto", logging_level="ERROR", log_to_driver=False)
+    print(json.dumps({"alive": sum(1 for node in ray.nodes() if node.get("Alive"))}))
+except Exception as exc:
+    print(json.dumps({"error": repr(exc)[:300]}))
+"""
+
+
+class RayControl:
+    """The Ray and process calls of a group pod; tests pass a subclass that fakes them."""
+
+    def __init__(self, python: str = sys.executable, ray: str = "ray", poll_timeout: float = 60.0) -> None:
+        self.python = python
+        self.ray = ray
+        self.poll_timeout = poll_timeout
+
+    def start_head(self, argv: list[str], env: Mapping[str, str]) -> None:
+        """Run ``ray start --head``; its output goes to the pod's log. FileNotFoundError: no ray."""
+        done = subprocess.run(
+            [self.ray, *argv[1:]], env=dict(env), stdout=sys.stderr, stderr=sys.stderr, timeout=300, check=False
+        )
+        if done.returncode != 0:
+            raise GroupError(f"group: `{' '.join(argv)}` failed (exit {done.returncode}); its output is above")
+
+    def alive_nodes(self, env: Mapping[str, str]) -> int:
+        """Alive nodes of the local Ray cluster, counted by a short-lived driver in a child process."""
+        try:
+            done = subprocess.run(
+                [self.python, "-c", _RAY_NODES],
+                env=dict(env), capture_output=True, text=True, timeout=self.poll_timeout, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise GroupError(f"group: counting the Ray nodes failed: {exc}") from None
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        result = json.loads(lines[-1]) if lines else {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+        if "alive" not in result:
+            raise GroupError(f"group: counting the Ray nodes failed: {result['error']}")
+        return int(result["alive"])
+
+    def reachable(self, host: str, port: int) -> bool:
+        """Whether ``host:port`` accepts a TCP connection (False while its DNS name does not resolve)."""
+        try:
+            with socket.create_connection((host, port), timeout=3):
+                return True
+        except OSError:
+            return False
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def clock(self) -> float:
+        return time.monotonic()
+
+
+def wait_for_nodes(ray: RayControl, want: int, timeout: float, env: Mapping[str, str], log: Callable[[str], None]) -> None:
+    """Poll the head until ``want`` nodes are alive; GroupError naming how many joined after ``timeout``."""
+    deadline = ray.clock() + timeout
+    alive, last_error, reported = 0, "", -1
+    while True:
+        try:
+            alive, last_error = ray.alive_nodes(env), ""
+        except GroupError as exc:
+            last_error = str(exc)
+        if alive >= want:
+            log(f"group: {alive} of {want} nodes joined the Ray head")
+            return
+        if alive != reported:
+            log(f"group: {alive} of {want} nodes joined the Ray head; waiting up to {timeout:g} s")
+            reported = alive
+        if ray.clock() >= deadline:
+            detail = f" (last poll: {last_error})" if last_error else ""
+            raise GroupError(
+                f"group: only {alive} of {want} nodes joined the Ray head within groupJoinTimeout {timeout:g} s"
+                f"{detail}; check the worker pods' logs, that each has its GPUs, and that the group's pods reach "
+                f"each other (NetworkPolicy)"
+            )
+        ray.sleep(RAY_POLL_INTERVAL_S)
+
+
+def wait_for_head(ray: RayControl, host: str, timeout: float, log: Callable[[str], None]) -> None:
+    """Wait until the leader's Ray head accepts connections; GroupError after ``timeout``."""
+    deadline = ray.clock() + timeout
+    log(f"group: waiting up to {timeout:g} s for the leader's Ray head at {host}:{RAY_PORT}")
+    while not ray.reachable(host, RAY_PORT):
+        if ray.clock() >= deadline:
+            raise GroupError(
+                f"group: the leader's Ray head at {host}:{RAY_PORT} did not answer within groupJoinTimeout "
+                f"{timeout:g} s; check the leader pod's log (it starts the head after its weights check and "
+                "GPU preflight)"
+            )
+        ray.sleep(RAY_POLL_INTERVAL_S)
+
+
+# -- serving ------------------------------------------------------------------------------------
+
+
 def serve(
     spec_path: str,
     *,
@@ -283,21 +557,65 @@ def serve(
     gpu_probe: GpuProbe = probe_gpus,
     exec_fn: Exec = os.execvpe,
     log: Callable[[str], None] | None = None,
+    ray: RayControl | None = None,
 ) -> int:
     out = log or _log
     environ = os.environ if environ is None else environ
     spec = ServingSpec.from_file(spec_path)
+    group = group_from_env(environ, spec)
+    if group is not None and group.role == "worker":
+        return _serve_worker(spec, group, environ, gpu_probe, exec_fn, out, ray or RayControl())
     env = prepare_environment(spec, environ, out)
     check_weights(spec, env, out)
-    preflight(spec, gpu_probe(), out)
+    if group is None:
+        preflight(spec, gpu_probe(), out)
+    else:
+        ray = ray or RayControl()
+        gpus = group.gpus_per_pod(spec)
+        preflight(spec, gpu_probe(), out, group_size=group.size)
+        head = ray_head_argv(gpus)
+        out(f"launch: group leader ({group.size} pods, {gpus} GPUs each): {' '.join(head)}")
+        try:
+            ray.start_head(head, env)
+        except FileNotFoundError:
+            return _missing("ray", out)
+        wait_for_nodes(ray, group.size, spec.group_join_timeout, env, out)
     argv = spec.to_vllm_argv()
     out(f"launch: exec {' '.join(argv)}")
     try:
         exec_fn(argv[0], argv, env)
     except FileNotFoundError:
-        out("error: launch: 'vllm' is not on PATH; the launcher runs inside the serving image")
-        return EXIT_NO_VLLM
+        return _missing("vllm", out)
     return 0
+
+
+def _serve_worker(
+    spec: ServingSpec,
+    group: Group,
+    environ: Mapping[str, str],
+    gpu_probe: GpuProbe,
+    exec_fn: Exec,
+    out: Callable[[str], None],
+    ray: RayControl,
+) -> int:
+    """A group worker: its own GPUs, then ``ray start --block`` as PID 1; never vLLM, never the key."""
+    env = prepare_environment(spec, environ, out, api_key=False)
+    preflight(spec, gpu_probe(), out, group_size=group.size)
+    assert group.leader_address is not None  # group_from_env requires it of a worker
+    wait_for_head(ray, group.leader_address, spec.group_join_timeout, out)
+    argv = ray_worker_argv(group.leader_address, group.gpus_per_pod(spec))
+    out(f"launch: group worker ({group.size} pods): exec {' '.join(argv)}")
+    try:
+        exec_fn(argv[0], argv, env)
+    except FileNotFoundError:
+        return _missing("ray", out)
+    return 0
+
+
+def _missing(binary: str, out: Callable[[str], None]) -> int:
+    installs = {"vllm": "", "ray": f" (serving/Dockerfile installs ray=={RAY_VERSION})"}
+    out(f"error: launch: '{binary}' is not on PATH; the launcher runs inside the serving image{installs[binary]}")
+    return EXIT_NO_VLLM
 
 
 def _log(line: str) -> None:
@@ -311,6 +629,7 @@ def main(
     gpu_probe: GpuProbe = probe_gpus,
     exec_fn: Exec = os.execvpe,
     log: Callable[[str], None] | None = None,
+    ray: RayControl | None = None,
 ) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["stage"]:
@@ -342,7 +661,7 @@ def main(
         if print_only:
             print(json.dumps(ServingSpec.from_file(spec_path).to_vllm_argv()))
             return 0
-        return serve(spec_path, environ=environ, gpu_probe=gpu_probe, exec_fn=exec_fn, log=log)
+        return serve(spec_path, environ=environ, gpu_probe=gpu_probe, exec_fn=exec_fn, log=log, ray=ray)
     except LlmFleetError as exc:
         (log or _log)(f"error: {exc}")
         return exc.exit_code
