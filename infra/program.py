@@ -12,6 +12,7 @@ import pulumi
 
 from infra import naming
 from infra.config import PROJECT, StackConfig, parse_stack_config
+from infra.routing import build_routing
 from infra.workloads.operations import ClusterOperations, ClusterOperationsArgs
 from infra.workloads.placement import ModelPlacement, PlacementArgs
 
@@ -54,12 +55,12 @@ def build_fleet(config: StackConfig) -> dict[str, Any]:
             opts=pulumi.ResourceOptions(parent=component),
         )
 
-    from infra.routing import build_routing
-
     build_routing(config, targets)
 
     pulumi.export("environment", config.environment)
-    pulumi.export("targets", {name: t.kind for name, t in ((t.name, t) for t in config.targets)})
+    pulumi.export("targets", {t.name: t.kind for t in config.targets})
+    pulumi.export("edgeDomains", {t.name: t.edge.domain for t in config.targets})
+    pulumi.export("hostnames", {r.hostname: r.mode for r in config.routing})
     pulumi.export(
         "placements",
         sorted(naming.placement_name(p.target, m.name) for m, p in config.placements()),

@@ -119,3 +119,14 @@ def test_plan_file_round_trips(tmp_path: Path, dev_plan: Plan) -> None:
     path = tmp_path / "plan.json"
     path.write_text(dev_plan.dumps())
     assert Plan.load(path).dumps() == dev_plan.dumps()
+
+
+def test_stack_outputs_describe_the_fleet(prod_plan: Plan) -> None:
+    config = prod_plan.config
+    assert prod_plan.outputs["environment"] == "prod"
+    assert prod_plan.outputs["targets"] == {t["name"]: t["kind"] for t in config["targets"]}
+    assert prod_plan.outputs["edgeDomains"] == {t["name"]: t["edge"]["domain"] for t in config["targets"]}
+    assert prod_plan.outputs["hostnames"] == {"api.llm.example.com": "weighted", "large.llm.example.com": "failover"}
+    assert prod_plan.outputs["placements"] == sorted(
+        f"{p['target']}-{m['name']}" for m in config["models"] for p in m["placements"]
+    )
