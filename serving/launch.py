@@ -378,8 +378,9 @@ def group_from_env(environ: Mapping[str, str], spec: ServingSpec) -> Group | Non
     if role in ("", "server"):
         if lws_size not in ("", "1"):
             raise LlmFleetError(
-                f"{GROUP_ROLE_ENV}: unset, but {LWS_GROUP_SIZE_ENV} is {lws_size}: every pod of a LeaderWorkerSet "
-                "group would start a whole server; set it to leader (leaderTemplate) or worker (workerTemplate)"
+                f"{GROUP_ROLE_ENV}: {repr(role) if role else 'unset'}, but {LWS_GROUP_SIZE_ENV} is {lws_size}: every "
+                "pod of a LeaderWorkerSet group would start a whole server; set it to leader (leaderTemplate) or "
+                "worker (workerTemplate)"
             )
         return None
     if role not in ("leader", "worker"):
@@ -425,12 +426,30 @@ def group_from_env(environ: Mapping[str, str], spec: ServingSpec) -> Group | Non
     return Group(role=role, size=size, leader_address=leader)
 
 
-def ray_head_argv(gpus: int) -> list[str]:
+RAY_NON_CARRY_OVER_FILE = "ray_non_carry_over_env_vars.json"
+"""vLLM copies its registered variables (VLLM_API_KEY among them) from the driver to every Ray
+actor unless ``$VLLM_CONFIG_ROOT/ray_non_carry_over_env_vars.json`` lists them (vllm/ray/ray_env.py)."""
+
+
+def keep_key_off_ray_workers(env: MutableMapping[str, str]) -> None:
+    """List VLLM_API_KEY in vLLM's non-carry-over file: only the leader's API server needs the key."""
+    root = Path(env.get("VLLM_CONFIG_ROOT") or Path(env["XDG_CONFIG_HOME"]) / "vllm")
+    env["VLLM_CONFIG_ROOT"] = str(root)
+    path = root / RAY_NON_CARRY_OVER_FILE
+    try:
+        names = set(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else set()
+    except (OSError, ValueError, TypeError):
+        names = set()
+    root.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(sorted(names | {"VLLM_API_KEY"})), encoding="utf-8")
+
+
+def ray_head_argv(gpus: int, *, port: int = RAY_PORT, node_manager_port: int = RAY_NODE_MANAGER_PORT) -> list[str]:
     """``ray start --head``: returns once the head's processes run in the background."""
     return [
         "ray", "start", "--head",
-        f"--port={RAY_PORT}",
-        f"--node-manager-port={RAY_NODE_MANAGER_PORT}",
+        f"--port={port}",
+        f"--node-manager-port={node_manager_port}",
         f"--num-gpus={gpus}",
         f"--object-store-memory={RAY_OBJECT_STORE_BYTES}",
         "--include-dashboard=false",
@@ -438,12 +457,14 @@ def ray_head_argv(gpus: int) -> list[str]:
     ]  # fmt: skip
 
 
-def ray_worker_argv(leader_address: str, gpus: int) -> list[str]:
+def ray_worker_argv(
+    leader_address: str, gpus: int, *, port: int = RAY_PORT, node_manager_port: int = RAY_NODE_MANAGER_PORT
+) -> list[str]:
     """``ray start --address=<leader>:6379 --block``: the worker pod's main process from then on."""
     return [
         "ray", "start",
-        f"--address={leader_address}:{RAY_PORT}",
-        f"--node-manager-port={RAY_NODE_MANAGER_PORT}",
+        f"--address={leader_address}:{port}",
+        f"--node-manager-port={node_manager_port}",
         f"--num-gpus={gpus}",
         f"--object-store-memory={RAY_OBJECT_STORE_BYTES}",
         "--disable-usage-stats",
@@ -533,14 +554,16 @@ def wait_for_nodes(ray: RayControl, want: int, timeout: float, env: Mapping[str,
         ray.sleep(RAY_POLL_INTERVAL_S)
 
 
-def wait_for_head(ray: RayControl, host: str, timeout: float, log: Callable[[str], None]) -> None:
+def wait_for_head(
+    ray: RayControl, host: str, timeout: float, log: Callable[[str], None], *, port: int = RAY_PORT
+) -> None:
     """Wait until the leader's Ray head accepts connections; GroupError after ``timeout``."""
     deadline = ray.clock() + timeout
-    log(f"group: waiting up to {timeout:g} s for the leader's Ray head at {host}:{RAY_PORT}")
-    while not ray.reachable(host, RAY_PORT):
+    log(f"group: waiting up to {timeout:g} s for the leader's Ray head at {host}:{port}")
+    while not ray.reachable(host, port):
         if ray.clock() >= deadline:
             raise GroupError(
-                f"group: the leader's Ray head at {host}:{RAY_PORT} did not answer within groupJoinTimeout "
+                f"group: the leader's Ray head at {host}:{port} did not answer within groupJoinTimeout "
                 f"{timeout:g} s; check the leader pod's log (it starts the head after its weights check and "
                 "GPU preflight)"
             )
@@ -574,12 +597,15 @@ def serve(
         gpus = group.gpus_per_pod(spec)
         preflight(spec, gpu_probe(), out, group_size=group.size)
         head = ray_head_argv(gpus)
+        # Ray's daemons and the node-count driver never see the key; vLLM's driver keeps it to itself.
+        ray_env = {k: v for k, v in env.items() if k != "VLLM_API_KEY"}
+        keep_key_off_ray_workers(env)
         out(f"launch: group leader ({group.size} pods, {gpus} GPUs each): {' '.join(head)}")
         try:
-            ray.start_head(head, env)
+            ray.start_head(head, ray_env)
         except FileNotFoundError:
             return _missing("ray", out)
-        wait_for_nodes(ray, group.size, spec.group_join_timeout, env, out)
+        wait_for_nodes(ray, group.size, spec.group_join_timeout, ray_env, out)
     argv = spec.to_vllm_argv()
     out(f"launch: exec {' '.join(argv)}")
     try:

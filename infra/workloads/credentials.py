@@ -4,14 +4,15 @@ Values only ever travel as secret Outputs: the Plan and rendered manifests show 
 
 * API key: generated (pulumi_random, kept in the Secret and the encrypted state) unless the
   target reads it from the cloud's secret store (``ClusterContext.api_key``). The Secret's
-  keys are client ids (Envoy Gateway's apiKeyAuth format); the server reads the same key.
+  keys are client ids (Envoy Gateway's apiKeyAuth format); the server mounts the first one.
 * Source token (Hugging Face): only the stager mounts it, as a file (``HF_TOKEN_PATH``).
 * Weight-store keys (on-prem S3-compatible endpoints): the target's JSON
   ``{accessKeyId, secretAccessKey}`` rewritten as an AWS shared-credentials file, mounted
   where ``AWS_SHARED_CREDENTIALS_FILE`` points (boto3 and the Run:ai streamer read it).
 
-Secrets are mounted as files, never passed as environment variables, except the API key:
-vLLM reads it only from its environment (the launcher moves it to VLLM_API_KEY).
+Secrets are mounted as files, never passed as environment variables; the API key too: the
+servers mount it read-only at image.API_KEY_PATH (the spec's ``apiKeyFile``) and the launcher
+hands it to vLLM as VLLM_API_KEY in vLLM's own environment.
 """
 
 from __future__ import annotations

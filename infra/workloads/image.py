@@ -26,8 +26,18 @@ SHM_DIR = "/dev/shm"  # noqa: S108 - a Memory emptyDir (NCCL, PyTorch shared mem
 WEIGHTS_DIR = "/models"
 SECRETS_DIR = "/var/run/secrets/llm-fleet"
 
-API_KEY_ENV = "LLMFLEET_API_KEY"
-"""Named in the spec's ``apiKeyEnv``; the launcher hands it to vLLM as VLLM_API_KEY."""
+API_KEY_DIR = f"{SECRETS_DIR}/api-key"
+API_KEY_FILE = "api-key"
+API_KEY_PATH = f"{API_KEY_DIR}/{API_KEY_FILE}"
+"""The API key Secret, mounted read-only; the spec's ``apiKeyFile``. The launcher reads it and
+hands the key to vLLM as VLLM_API_KEY in vLLM's environment only."""
+
+GROUP_ROLE_ENV = versions.GROUP_ROLE_ENV
+GROUP_SIZE_ENV = versions.GROUP_SIZE_ENV
+"""serving.launch reads them in a LeaderWorkerSet group (``leader`` / ``worker``, pods per group)."""
+RAY_PORT = versions.RAY_PORT
+RAY_NODE_MANAGER_PORT = versions.RAY_NODE_MANAGER_PORT
+"""The leader's Ray head port, and the raylet port of every pod of a group (the workers' probes)."""
 
 LAUNCH = ["python3", "-m", "serving.launch"]
 """The image's ENTRYPOINT; ``stage`` runs serving.stage through it."""

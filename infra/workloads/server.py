@@ -4,6 +4,11 @@ Service and its PodDisruptionBudget.
 Rollouts never drop below serving capacity: a new server starts (maxSurge 1) and must pass
 its probes before an old one stops (maxUnavailable 0). Stopping drains: preStop sleep, then
 vLLM's --shutdown-timeout, inside terminationGracePeriodSeconds.
+
+The API key Secret is mounted read-only as a file (the spec's ``apiKeyFile``), never mapped
+into the environment. In a group, the leader runs the Ray head and vLLM (HTTP probes on
+/health); a worker runs only ``ray start --block`` (serving.launch) and is probed on its
+raylet's fixed TCP port; it gets no API key.
 """
 
 from __future__ import annotations
@@ -36,22 +41,17 @@ WAIT_RESOURCES = pod.resources("250m", "512Mi")
 """The init container only lists a bucket prefix."""
 ROLLOUT_MARGIN_S = 300
 
-GROUP_ROLE_ENV = "LLMFLEET_GROUP_ROLE"
-GROUP_SIZE_ENV = "LLMFLEET_GROUP_SIZE"
+GROUP_ROLE_ENV = image.GROUP_ROLE_ENV
+GROUP_SIZE_ENV = image.GROUP_SIZE_ENV
 """In a LeaderWorkerSet group: ``leader`` or ``worker``, and the pods per group. The LWS
 controller adds LWS_LEADER_ADDRESS, LWS_GROUP_SIZE and LWS_WORKER_INDEX to every container."""
-
-WORKER_CHECKOV_SKIPS = {
-    "CKV_K8S_8": "a headless vLLM worker serves no HTTP; the leader's liveness probe covers the engine and "
-    "the group is recreated as a whole when any of its pods restarts (RecreateGroupOnPodRestart)",
-    "CKV_K8S_9": "a headless vLLM worker receives no traffic; only the leader is behind the Service",
-}
+RAY_GCS_PORT_NAME = "ray-gcs"
+RAYLET_PORT_NAME = "raylet"
+API_KEY_VOLUME = "api-key"
 
 SERVER_CHECKOV_SKIPS = {
     "CKV_K8S_40": "the vLLM image's user is UID 2000 (GID 0) and owns HOME and the caches; "
     "runAsNonRoot is enforced and no host paths are mounted",
-    "CKV_K8S_35": "vLLM reads its API key only from the environment; the launcher moves it from "
-    "LLMFLEET_API_KEY to VLLM_API_KEY and never into argv; every other secret is mounted as a file",
 }
 
 
@@ -170,17 +170,23 @@ def pod_template(
     pool = scope.pool
     labels = {**scope.labels(meta.SERVER), ROLE_LABEL: role}
     store_volumes, store_mounts = pod.weight_store_volumes(scope, keys, writable=False)
+    serves = role != "worker"  # the server and a group's leader run vLLM; a worker runs only Ray
     env = [
         {"name": image.SPEC_ENV, "value": image.SPEC_PATH},
         {"name": image.CACHE_ROOT_ENV, "value": image.CACHE_ROOT},
-        {"name": image.API_KEY_ENV, "valueFrom": {"secretKeyRef": {"name": keys.api_key_name, "key": keys.api_key_clients[0]}}},
         *pod.weight_store_env(scope, keys),
     ]
+    ports: list[dict[str, Any]] = []
+    if serves:
+        ports.append({"name": PORT_NAME, "containerPort": naming.SERVER_PORT, "protocol": "TCP"})
     if role in ("leader", "worker"):
         env += [
             {"name": GROUP_ROLE_ENV, "value": role},
             {"name": GROUP_SIZE_ENV, "value": str(shape.nodes)},
         ]
+        if role == "leader":
+            ports.append({"name": RAY_GCS_PORT_NAME, "containerPort": image.RAY_PORT, "protocol": "TCP"})
+        ports.append({"name": RAYLET_PORT_NAME, "containerPort": image.RAY_NODE_MANAGER_PORT, "protocol": "TCP"})
     mounts = [
         {"name": "serving-spec", "mountPath": image.SPEC_DIR, "readOnly": True},
         {"name": "cache", "mountPath": image.CACHE_ROOT},
@@ -188,19 +194,25 @@ def pod_template(
         {"name": "shm", "mountPath": image.SHM_DIR},
         *store_mounts,
     ]
+    key_volumes: list[dict[str, Any]] = []
+    if serves:
+        mounts.append({"name": API_KEY_VOLUME, "mountPath": image.API_KEY_DIR, "readOnly": True})
+        key_volumes.append(api_key_volume(keys))
     container: dict[str, Any] = {
         "name": "server",
         "image": scope.cluster.image,
         "imagePullPolicy": "IfNotPresent",
         "env": env,
-        "ports": [{"name": PORT_NAME, "containerPort": naming.SERVER_PORT, "protocol": "TCP"}],
+        "ports": ports,
         "resources": pod.resources(shape.cpu_per_pod, f"{shape.memory_gib_per_pod}Gi", shape.gpus_per_pod),
         "securityContext": pod.container_security_context(),
         "lifecycle": {"preStop": {"sleep": {"seconds": shape.drain.pre_stop_sleep_s}}},
         "volumeMounts": mounts,
     }
-    if role != "worker":
+    if serves:
         container.update(probes(shape.startup_failure_threshold))
+    else:
+        container.update(probes(shape.startup_failure_threshold, tcp_port=RAYLET_PORT_NAME))
     wait = {
         "name": "wait-for-weights",
         "image": scope.cluster.image,
@@ -238,19 +250,36 @@ def pod_template(
             pod.empty_dir("tmp", pod.TMP_SIZE_LIMIT),
             pod.empty_dir("shm", f"{shape.shm_gib}Gi", medium="Memory"),
             *store_volumes,
+            *key_volumes,
         ],
     }
     annotations = {meta.SPEC_HASH_ANNOTATION: spec_hash, "kubectl.kubernetes.io/default-container": "server"}
     if role in ("leader", "worker"):
         # Checkov cannot see into custom resources; the tests check these templates as Pods.
-        skips = {**SERVER_CHECKOV_SKIPS, **(WORKER_CHECKOV_SKIPS if role == "worker" else {})}
-        annotations.update(meta.checkov_skips(skips))
+        annotations.update(meta.checkov_skips(SERVER_CHECKOV_SKIPS))
     return {"metadata": {"labels": labels, "annotations": annotations}, "spec": spec}
 
 
-def probes(startup_failure_threshold: int) -> dict[str, Any]:
-    """Startup (budget for loading), readiness (every 5 s) and liveness on /health; no initial delay."""
-    get = {"httpGet": {"path": HEALTH_PATH, "port": PORT_NAME}}
+def api_key_volume(keys: PlacementSecrets) -> dict[str, Any]:
+    """The API key Secret as one read-only file, ``image.API_KEY_FILE`` (group 0 reads it: fsGroup 0)."""
+    return {
+        "name": API_KEY_VOLUME,
+        "secret": {
+            "secretName": keys.api_key_name,
+            "items": [{"key": keys.api_key_clients[0], "path": image.API_KEY_FILE}],
+            "defaultMode": pod.SECRET_FILE_MODE,
+        },
+    }
+
+
+def probes(startup_failure_threshold: int, *, tcp_port: str | None = None) -> dict[str, Any]:
+    """Startup (budget for loading), readiness (every 5 s) and liveness; no initial delay.
+
+    On vLLM's /health, or (``tcp_port``) a TCP check of a named port: a group worker's raylet.
+    """
+    get: dict[str, Any] = (
+        {"tcpSocket": {"port": tcp_port}} if tcp_port else {"httpGet": {"path": HEALTH_PATH, "port": PORT_NAME}}
+    )
     return {
         "startupProbe": {
             **get,

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 from infra import naming
 from infra.workloads import image, meta
 from infra.workloads.scope import PlacementScope
+from infra.workloads.sizing import GROUP_JOIN_TIMEOUT_S
 from serving.spec import RunaiStreamerConfig, ServingSpec
 
 RUNAI_CONCURRENCY = 16
@@ -34,6 +35,9 @@ def build_spec(scope: PlacementScope) -> ServingSpec:
         gpu=scope.pool.gpu,
         tensor_parallel_size=shape.tp,
         pipeline_parallel_size=shape.pp,
+        # A server wider than a node is a LeaderWorkerSet group: one Ray cluster per group.
+        distributed_executor_backend="ray" if shape.multi_node else None,
+        group_join_timeout=GROUP_JOIN_TIMEOUT_S,
         max_model_len=shape.plan.max_model_len,
         gpu_memory_utilization=model.gpu_memory_utilization,
         max_num_seqs=model.max_num_seqs,
@@ -45,7 +49,7 @@ def build_spec(scope: PlacementScope) -> ServingSpec:
         ),
         shutdown_timeout=shape.drain.shutdown_timeout_s,
         port=naming.SERVER_PORT,
-        api_key_env=image.API_KEY_ENV,
+        api_key_file=image.API_KEY_PATH,
         hf_hub_offline=True,
         require_manifest=True,
     )

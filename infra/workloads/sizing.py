@@ -13,7 +13,8 @@ The numbers and where they come from (../shared/reference/vllm.md):
 * ``/dev/shm``: a Memory emptyDir of 2 GiB for one GPU, 8 GiB with TP (NCCL buffers). It is
   charged to the pod's memory, so the memory limit covers it.
 * Startup probe budget: at least 10 minutes (vLLM binds its port only after loading weights,
-  profiling and capturing CUDA graphs), plus time per GiB of weights the pod loads.
+  profiling and capturing CUDA graphs), plus time per GiB of weights the pod loads; a
+  LeaderWorkerSet group adds the time its leader waits for the workers to join its Ray head.
 * Drain: preStop sleep (endpoints and the gateway stop sending) + vLLM ``--shutdown-timeout``
   (in-flight requests finish) + a margin <= terminationGracePeriodSeconds.
 """
@@ -57,6 +58,10 @@ STARTUP_BASE_S = 300
 STARTUP_S_PER_GIB = 5
 """Seconds of startup budget per GiB of weights the pod loads (bucket streaming, profiling,
 CUDA-graph capture grow with the shard)."""
+GROUP_JOIN_TIMEOUT_S = 900
+"""Seconds a group's leader waits for its workers to join its Ray head (the spec's
+groupJoinTimeout): a worker on a fresh node pulls the ~12 GB image and waits for the weights
+first. Added to a group's startup budget."""
 READINESS_PERIOD_S = 5
 READINESS_TIMEOUT_S = 3
 READINESS_FAILURE_THRESHOLD = 3
@@ -167,6 +172,8 @@ def server_shape(
         )
     weights_per_pod = plan.weights_gib_per_gpu * gpus_per_pod
     startup = max(STARTUP_FLOOR_S, STARTUP_BASE_S + math.ceil(STARTUP_S_PER_GIB * weights_per_pod))
+    if nodes > 1:
+        startup += GROUP_JOIN_TIMEOUT_S
     startup = math.ceil(startup / STARTUP_PERIOD_S) * STARTUP_PERIOD_S
     staging = STAGING_FLOOR_S + math.ceil(STAGING_S_PER_GIB * plan.weights_gib_per_gpu * gpus)
     return ServerShape(

@@ -9,6 +9,7 @@ from serving.spec import ServingSpec
 
 LLAMA_8B_REV = "0e9e39f249a16976918f6564b8830bc894c89659"
 LLAMA_70B_REV = "1605565b47bb9346c5515c34102e054115b4f98b"
+API_KEY_FILE = "/var/run/secrets/llm-fleet/api-key/api-key"
 
 
 def cases() -> dict[str, ServingSpec]:
@@ -24,7 +25,7 @@ def cases() -> dict[str, ServingSpec]:
             max_num_seqs=16,
             load_format="runai_streamer",
             model_loader_extra_config={"concurrency": 16},
-            api_key_env="LLMFLEET_API_KEY",
+            api_key_file=API_KEY_FILE,
         ),
         # prod: llama-3.1-70b on 4x H100 (p5.48xlarge / a3-highgpu-8g / dc1), distributed streaming.
         "prod-llama-70b-h100-tp4": ServingSpec(
@@ -39,6 +40,26 @@ def cases() -> dict[str, ServingSpec]:
             load_format="runai_streamer",
             model_loader_extra_config={"concurrency": 16, "distributed": True},
             shutdown_timeout=45,
+            api_key_file=API_KEY_FILE,
+        ),
+        # lwsvariant: llama-3.1-70b at TP 4 over two 2-GPU nodes (a LeaderWorkerSet group on Ray),
+        # weights on a PVC.
+        "lwsvariant-llama-70b-2x2-ray": ServingSpec(
+            model=f"/models/llama-70b/{LLAMA_70B_REV}",
+            served_model_name="llama-3.1-70b-instruct",
+            revision=LLAMA_70B_REV,
+            architecture="llama-3.1-70b",
+            gpu="H100-80GB",
+            tensor_parallel_size=4,
+            distributed_executor_backend="ray",
+            group_join_timeout=900,
+            max_model_len=32768,
+            api_key_file=API_KEY_FILE,
+        ),
+        # a one-node server that keeps the API key in an environment variable (apiKeyEnv).
+        "legacy-api-key-env": ServingSpec(
+            model="/models/llama-3.1-8b",
+            served_model_name="llama-3.1-8b-instruct",
             api_key_env="LLMFLEET_API_KEY",
         ),
         # fp8 KV cache and online fp8 weights on an L40S, from GCS, prefix caching off.

@@ -65,3 +65,12 @@ def test_copies_only_the_serving_package_and_no_secrets():
 def test_requirements_pin_the_same_vllm():
     text = (DOCKERFILE.parents[1] / "requirements" / "vllm.txt").read_text()
     assert f"vllm=={versions.VLLM_VERSION}" in text and f"torch=={versions.TORCH_VERSION}" in text
+
+
+def test_ray_is_installed_pinned_like_versions_py():
+    """vLLM 0.32's image has no Ray; multi-node groups need it (serving.launch runs `ray start`)."""
+    assert _arg("RAY_VERSION") == versions.RAY_VERSION
+    assert f'"ray[{versions.RAY_EXTRAS}]==${{RAY_VERSION}}"' in TEXT
+    install = TEXT.index("ray[")
+    assert install < TEXT.index("\nUSER 2000"), "installed as root, before the image drops to the server user"
+    assert re.search(r'python3 -c "import [^"]*\bray\b', TEXT), "the build fails if Ray does not import"

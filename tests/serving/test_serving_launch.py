@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -12,7 +13,20 @@ from pathlib import Path
 import pytest
 
 from serving import launch
-from serving.launch import EXIT_BAD_SPEC, EXIT_PREFLIGHT, EXIT_WEIGHTS, GpuInfo, main, probe_gpus
+from serving.launch import (
+    EXIT_BAD_SPEC,
+    EXIT_GROUP,
+    EXIT_NO_VLLM,
+    EXIT_PREFLIGHT,
+    EXIT_WEIGHTS,
+    GpuInfo,
+    GroupError,
+    RayControl,
+    main,
+    probe_gpus,
+    ray_head_argv,
+    ray_worker_argv,
+)
 from serving.spec import ServingSpec
 from serving.stage import MANIFEST_NAME, StageOptions, stage
 from tests.serving.serving_cases import cases
@@ -160,7 +174,7 @@ def test_preflight_failures_exit_3_with_the_numbers(tmp_path, probe, fields, pat
     rec = Recorder()
     code = main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=probe, exec_fn=rec.exec, log=rec.log)
     assert code == EXIT_PREFLIGHT and not rec.execs, rec.text
-    assert any(__import__("re").search(pattern, line) for line in rec.lines), rec.text
+    assert any(re.search(pattern, line) for line in rec.lines), rec.text
 
 
 def test_preflight_without_torch_or_gpu_fails_clearly(tmp_path, monkeypatch):
@@ -250,3 +264,315 @@ def test_missing_vllm_binary_is_reported(tmp_path):
         == launch.EXIT_NO_VLLM
     )
     assert "'vllm' is not on PATH" in rec.text
+
+
+# -- the API key as a file -------------------------------------------------------------------
+
+
+def _key_file(tmp_path: Path, content: str) -> Path:
+    path = tmp_path / "secrets" / "api-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    return path
+
+
+def test_api_key_file_reaches_vllm_only_through_its_environment(tmp_path):
+    key_file = _key_file(tmp_path, API_KEY + "\n")
+    spec_path = _write_spec(tmp_path, api_key_file=str(key_file))
+    rec = Recorder()
+    env = _env(tmp_path, VLLM_API_KEY="stale-value-from-the-pod")
+    assert main(["--spec", str(spec_path)], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log) == 0
+    ((_, argv, child_env),) = rec.execs
+    assert child_env["VLLM_API_KEY"] == API_KEY  # trailing newline stripped, the file wins
+    assert API_KEY not in " ".join(argv) and str(key_file) not in " ".join(argv)
+    assert API_KEY not in rec.text
+    assert env["VLLM_API_KEY"] == "stale-value-from-the-pod", "the launcher's own environment is left alone"
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        (None, r"apiKeyFile: .*/secrets/api-key does not exist; mount the API key Secret there"),
+        ("\n", r"apiKeyFile: .*/secrets/api-key is empty"),
+        ("   \r\n", r"apiKeyFile: .*/secrets/api-key is empty"),
+        ("dir", r"apiKeyFile: cannot read .*/secrets/api-key \(Is a directory\)"),
+        (b"\xff\xfe-not-utf8", r"apiKeyFile: cannot read .*/secrets/api-key \(UnicodeDecodeError\)"),
+    ],
+)
+def test_missing_empty_or_unreadable_api_key_file_exits_2(tmp_path, content, pattern):
+    path = tmp_path / "secrets" / "api-key"
+    path.parent.mkdir(parents=True)
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    spec_path = _write_spec(tmp_path, api_key_file=str(path))
+    rec = Recorder()
+    code = main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+    assert code == EXIT_BAD_SPEC and not rec.execs
+    assert len(rec.lines) == 1 and re.search(pattern, rec.lines[0]), rec.text
+
+
+# -- multi-node groups -----------------------------------------------------------------------
+
+LEADER = "llama-70b-server-0.llama-70b-server.llm-llama-70b"
+
+
+class FakeRay(RayControl):
+    """Records the Ray calls; a fake clock that sleeps advance."""
+
+    def __init__(self, alive=(2,), reachable_after: float = 0.0, head_error: Exception | None = None):
+        super().__init__()
+        self.now = 0.0
+        self.alive = list(alive)
+        self.reachable_after = reachable_after
+        self.head_error = head_error
+        self.heads: list[tuple[list[str], dict[str, str]]] = []
+        self.polls: list[dict[str, str]] = []
+        self.probes: list[tuple[str, int]] = []
+
+    def start_head(self, argv, env):
+        self.heads.append((list(argv), dict(env)))
+        if self.head_error is not None:
+            raise self.head_error
+
+    def alive_nodes(self, env):
+        self.polls.append(dict(env))
+        value = self.alive.pop(0) if len(self.alive) > 1 else self.alive[0]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    def reachable(self, host, port):
+        self.probes.append((host, port))
+        return self.now >= self.reachable_after
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+    def clock(self):
+        return self.now
+
+
+def _group_env(tmp_path: Path, role: str, **extra: str) -> dict[str, str]:
+    base = {"LLMFLEET_GROUP_ROLE": role, "LLMFLEET_GROUP_SIZE": "2", "LWS_GROUP_SIZE": "2", "LWS_LEADER_ADDRESS": LEADER}
+    return _env(tmp_path, **{**base, **extra})
+
+
+def _group_spec(tmp_path: Path, **fields) -> Path:
+    key_file = _key_file(tmp_path, API_KEY + "\n")
+    base = {
+        "tensor_parallel_size": 4,
+        "distributed_executor_backend": "ray",
+        "architecture": "llama-3.1-70b",
+        "gpu": "H100-80GB",
+        "max_model_len": 32768,
+        "group_join_timeout": 60,
+        "api_key_file": str(key_file),
+    }
+    return _write_spec(tmp_path, **{**base, **fields})
+
+
+H100 = {"name": "NVIDIA H100 80GB HBM3", "total_gib": 79.19}
+
+
+def test_leader_starts_the_head_waits_for_the_group_then_execs_vllm_on_ray(tmp_path):
+    spec_path = _group_spec(tmp_path)
+    ray = FakeRay(alive=(1, 1, 2))
+    rec = Recorder()
+    code = main(
+        ["--spec", str(spec_path)],
+        environ=_group_env(tmp_path, "leader"),
+        gpu_probe=_gpus(2, **H100),
+        exec_fn=rec.exec,
+        log=rec.log,
+        ray=ray,
+    )
+    assert code == 0, rec.text
+    ((head, head_env),) = ray.heads
+    assert head == ray_head_argv(2)
+    assert {"--head", "--port=6379", "--num-gpus=2", "--disable-usage-stats"} <= set(head)
+    assert "VLLM_API_KEY" not in head_env and all("VLLM_API_KEY" not in env for env in ray.polls)
+    assert len(ray.polls) == 3 and ray.now == 2 * launch.RAY_POLL_INTERVAL_S
+    ((file, argv, child_env),) = rec.execs
+    spec = ServingSpec.from_file(spec_path)
+    assert file == "vllm" and argv == spec.to_vllm_argv()
+    assert argv[argv.index("--distributed-executor-backend") + 1] == "ray"
+    assert argv[argv.index("--tensor-parallel-size") + 1] == "4"
+    assert child_env["VLLM_API_KEY"] == API_KEY and API_KEY not in rec.text
+    carry = Path(child_env["VLLM_CONFIG_ROOT"]) / launch.RAY_NON_CARRY_OVER_FILE
+    assert json.loads(carry.read_text()) == ["VLLM_API_KEY"], "vLLM must not copy the key to the Ray workers"
+    assert "weights verified against manifest" in rec.text
+    assert "group: 1 of 2 nodes joined the Ray head" in rec.text and "group: 2 of 2 nodes joined" in rec.text
+
+
+def test_leader_gives_up_naming_how_many_nodes_joined(tmp_path):
+    spec_path = _group_spec(tmp_path)
+    ray = FakeRay(alive=(GroupError("group: counting the Ray nodes failed: ConnectionError('x')"), 1))
+    rec = Recorder()
+    code = main(
+        ["--spec", str(spec_path)],
+        environ=_group_env(tmp_path, "leader"),
+        gpu_probe=_gpus(2, **H100),
+        exec_fn=rec.exec,
+        log=rec.log,
+        ray=ray,
+    )
+    assert code == EXIT_GROUP and not rec.execs
+    assert "error: group: only 1 of 2 nodes joined the Ray head within groupJoinTimeout 60 s" in rec.lines[-1]
+    assert ray.now >= 60 and len(ray.polls) == 60 / launch.RAY_POLL_INTERVAL_S + 1
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "message"),
+    [
+        (GroupError("group: `ray start --head ...` failed (exit 1); its output is above"), EXIT_GROUP, "failed (exit 1)"),
+        (FileNotFoundError("ray"), EXIT_NO_VLLM, "'ray' is not on PATH; the launcher runs inside the serving image"),
+    ],
+)
+def test_leader_reports_a_head_that_does_not_start(tmp_path, error, code, message):
+    spec_path = _group_spec(tmp_path)
+    ray = FakeRay(head_error=error)
+    rec = Recorder()
+    assert (
+        main(
+            ["--spec", str(spec_path)],
+            environ=_group_env(tmp_path, "leader"),
+            gpu_probe=_gpus(2, **H100),
+            exec_fn=rec.exec,
+            log=rec.log,
+            ray=ray,
+        )
+        == code
+    )
+    assert not rec.execs and not ray.polls and message in rec.text
+
+
+def test_worker_joins_the_leaders_head_and_never_runs_vllm(tmp_path):
+    spec_path = _group_spec(tmp_path)
+    (tmp_path / "secrets" / "api-key").unlink()  # a worker pod has no API key mounted
+    model = Path(ServingSpec.from_file(spec_path).model)
+    (model / MANIFEST_NAME).unlink()  # nor does it check the weights: the leader does
+    ray = FakeRay(reachable_after=20)
+    rec = Recorder()
+    env = _group_env(tmp_path, "worker", VLLM_API_KEY="must-not-pass")
+    code = main(
+        ["--spec", str(spec_path)], environ=env, gpu_probe=_gpus(2, **H100), exec_fn=rec.exec, log=rec.log, ray=ray
+    )
+    assert code == 0, rec.text
+    ((file, argv, child_env),) = rec.execs
+    assert file == "ray" and argv == ray_worker_argv(LEADER, 2)
+    assert argv[:3] == ["ray", "start", f"--address={LEADER}:6379"] and argv[-1] == "--block"
+    assert "--num-gpus=2" in argv and "vllm" not in argv
+    assert not ray.heads and not ray.polls
+    assert set(ray.probes) == {(LEADER, 6379)} and ray.now == 20
+    assert "VLLM_API_KEY" not in child_env and child_env["HF_HUB_OFFLINE"] == "1"
+    assert child_env["RAY_USAGE_STATS_ENABLED"] == "0" and Path(child_env["HOME"]).is_dir()
+
+
+def test_worker_gives_up_when_the_head_never_answers(tmp_path):
+    spec_path = _group_spec(tmp_path)
+    ray = FakeRay(reachable_after=10_000)
+    rec = Recorder()
+    code = main(
+        ["--spec", str(spec_path)],
+        environ=_group_env(tmp_path, "worker"),
+        gpu_probe=_gpus(2, **H100),
+        exec_fn=rec.exec,
+        log=rec.log,
+        ray=ray,
+    )
+    assert code == EXIT_GROUP and not rec.execs
+    assert f"the leader's Ray head at {LEADER}:6379 did not answer within groupJoinTimeout 60 s" in rec.lines[-1]
+
+
+def test_worker_preflights_its_own_share_of_the_gpus(tmp_path):
+    spec_path = _group_spec(tmp_path)
+    ray = FakeRay()
+    rec = Recorder()
+    code = main(
+        ["--spec", str(spec_path)],
+        environ=_group_env(tmp_path, "worker"),
+        gpu_probe=_gpus(1, **H100),
+        exec_fn=rec.exec,
+        log=rec.log,
+        ray=ray,
+    )
+    assert code == EXIT_PREFLIGHT and not rec.execs and not ray.probes
+    assert "= 4 GPUs, 2 on each of the group's 2 pods, 1 visible" in rec.lines[-1]
+
+
+def test_missing_ray_binary_on_a_worker_exits_127(tmp_path):
+    spec_path = _group_spec(tmp_path)
+    rec = Recorder()
+
+    def no_ray(file, argv, env):
+        raise FileNotFoundError(file)
+
+    code = main(
+        ["--spec", str(spec_path)],
+        environ=_group_env(tmp_path, "worker"),
+        gpu_probe=_gpus(2, **H100),
+        exec_fn=no_ray,
+        log=rec.log,
+        ray=FakeRay(),
+    )
+    assert code == EXIT_NO_VLLM and "'ray' is not on PATH" in rec.text and "ray==2.48.0" in rec.text
+
+
+@pytest.mark.parametrize(
+    ("role", "env", "fields", "pattern"),
+    [
+        ("worker", {"LWS_LEADER_ADDRESS": ""}, {}, r"LWS_LEADER_ADDRESS: unset; a worker joins the Ray head"),
+        ("worker", {"LWS_LEADER_ADDRESS": "http://leader:6379"}, {}, r"LWS_LEADER_ADDRESS: 'http://leader:6379' is not"),
+        ("leader", {"LLMFLEET_GROUP_SIZE": "1", "LWS_GROUP_SIZE": ""}, {}, r"LLMFLEET_GROUP_SIZE: 1 is not a group"),
+        ("worker", {"LLMFLEET_GROUP_SIZE": "two", "LWS_GROUP_SIZE": ""}, {}, r"'two' is not a pod count"),
+        ("leader", {"LWS_GROUP_SIZE": "3"}, {}, r"LLMFLEET_GROUP_SIZE: 2 disagrees with LWS_GROUP_SIZE 3"),
+        ("boss", {}, {}, r"LLMFLEET_GROUP_ROLE: 'boss' is not allowed \(allowed: leader, worker"),
+        ("", {}, {}, r"LLMFLEET_GROUP_ROLE: unset, but LWS_GROUP_SIZE is 2"),
+        (
+            "leader",
+            {},
+            {"distributed_executor_backend": None},
+            r"distributedExecutorBackend: a 2-pod group runs vLLM on one Ray cluster, so it must be 'ray' \(got null\)",
+        ),
+        (
+            "worker",
+            {"LLMFLEET_GROUP_SIZE": "3", "LWS_GROUP_SIZE": "3"},
+            {},
+            r"= 4 GPUs do not split evenly over 3 pods",
+        ),
+    ],
+)
+def test_bad_group_environment_exits_2_before_any_work(tmp_path, role, env, fields, pattern):
+    spec_path = _group_spec(tmp_path, **fields)
+    ray = FakeRay()
+    rec = Recorder()
+    probed = []
+
+    def probe():
+        probed.append(1)
+        return _gpus(2, **H100)()
+
+    code = main(
+        ["--spec", str(spec_path)],
+        environ=_group_env(tmp_path, role, **env),
+        gpu_probe=probe,
+        exec_fn=rec.exec,
+        log=rec.log,
+        ray=ray,
+    )
+    assert code == EXIT_BAD_SPEC, rec.text
+    assert len(rec.lines) == 1 and re.search(pattern, rec.lines[0]), rec.text
+    assert not rec.execs and not probed and not ray.heads and not ray.probes
+
+
+def test_a_one_pod_server_ignores_the_ray_hooks(tmp_path):
+    spec_path = _write_spec(tmp_path)
+    ray = FakeRay()
+    rec = Recorder()
+    env = _env(tmp_path, LLMFLEET_GROUP_ROLE="server", LWS_GROUP_SIZE="1")
+    assert main(["--spec", str(spec_path)], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log, ray=ray) == 0
+    assert rec.execs[0][0] == "vllm" and not ray.heads and not ray.probes

@@ -81,7 +81,8 @@ def test_online_fp8_was_renamed(spec):
     ("extra", "pattern"),
     [
         (["--tensor-parallel-size", "2"], r"'--tensor-parallel-size' is set by the spec field tensorParallelSize"),
-        (["--api-key", "abc"], r"'--api-key' is set by the spec field apiKeyEnv"),
+        (["--api-key", "abc"], r"'--api-key' is set by the spec field apiKeyFile or apiKeyEnv"),
+        (["--distributed-executor-backend=ray"], r"set by the spec field distributedExecutorBackend"),
         (["--hf-token=abc"], r"'--hf-token' would put a secret in argv"),
         (["--tensor-parallel", "2"], r"'--tensor-parallel' abbreviates --tensor-parallel-size"),
         (["--api-k=abc"], r"'--api-k' abbreviates --api-key"),
@@ -102,6 +103,15 @@ def test_extra_flags_cannot_fight_fields_or_carry_secrets(extra, pattern):
         ({"kv_cache_dtype": "int8"}, r"kvCacheDtype: Input should be 'auto', 'bfloat16'"),
         ({"quantization": "bitsandbytes"}, r"quantization: 'bitsandbytes' is not allowed \(allowed: fp8_per_tensor"),
         ({"api_key_env": "my-key"}, r"apiKeyEnv: String should match pattern"),
+        ({"api_key_file": "secrets/api-key"}, r"apiKeyFile: String should match pattern"),
+        ({"api_key_file": "/var/run/secrets/api-key/"}, r"apiKeyFile: String should match pattern"),
+        (
+            {"api_key_env": "LLMFLEET_API_KEY", "api_key_file": "/var/run/secrets/llm-fleet/api-key/api-key"},
+            r"apiKeyEnv \(LLMFLEET_API_KEY\) and apiKeyFile \(/var/run/secrets/llm-fleet/api-key/api-key\) are "
+            r"mutually exclusive",
+        ),
+        ({"distributed_executor_backend": "uni"}, r"distributedExecutorBackend: Input should be 'mp' or 'ray'"),
+        ({"group_join_timeout": 5}, r"groupJoinTimeout: Input should be greater than or equal to 30"),
         ({"revision": "main"}, r"revision: String should match pattern"),
         ({"max_num_seqs": 64, "max_num_batched_tokens": 32}, r"maxNumBatchedTokens 32 is below maxNumSeqs 64"),
         ({"swap_space": 4}, r"swapSpace: Extra inputs are not permitted"),
@@ -133,3 +143,17 @@ def test_hub_ids_render_their_revision():
     )
     argv = spec.to_vllm_argv()
     assert argv[argv.index("--revision") + 1] == "0e9e39f249a16976918f6564b8830bc894c89659"
+
+
+def test_ray_backend_renders_once_and_only_when_set():
+    ray = cases()["lwsvariant-llama-70b-2x2-ray"].to_vllm_argv()
+    assert ray[ray.index("--distributed-executor-backend") + 1] == "ray"
+    assert ray.count("--distributed-executor-backend") == 1
+    assert ray[ray.index("--tensor-parallel-size") + 1] == "4"
+    assert "--distributed-executor-backend" not in cases()["prod-llama-70b-h100-tp4"].to_vllm_argv()
+
+
+def test_api_key_file_never_reaches_argv():
+    spec = ServingSpec(**BASE, api_key_file="/var/run/secrets/llm-fleet/api-key/api-key")
+    assert not any("api-key" in arg or "api_key" in arg for arg in spec.to_vllm_argv())
+    assert json.loads(spec.to_json())["apiKeyFile"] == "/var/run/secrets/llm-fleet/api-key/api-key"

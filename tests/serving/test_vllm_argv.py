@@ -35,7 +35,7 @@ fields = ("model_tag", "served_model_name", "host", "port", "tensor_parallel_siz
           "max_model_len", "gpu_memory_utilization", "max_num_seqs", "max_num_batched_tokens",
           "max_num_queued_reqs", "kv_cache_dtype", "dtype", "quantization", "enable_prefix_caching",
           "enforce_eager", "load_format", "model_loader_extra_config", "shutdown_timeout", "revision",
-          "enable_log_requests", "disable_uvicorn_access_log", "api_key")
+          "enable_log_requests", "disable_uvicorn_access_log", "api_key", "distributed_executor_backend")
 for name, args in request["cases"].items():
     ns = parser.parse_args(args)
     out["parsed"][name] = {f: getattr(ns, f, "<missing>") for f in fields}
@@ -103,6 +103,7 @@ def test_real_parser_reads_every_field_as_rendered(vllm_parse, name):
     assert got["model_loader_extra_config"] == (extra.model_dump(exclude_none=True) if extra else {})
     assert got["shutdown_timeout"] == spec.shutdown_timeout
     assert got["api_key"] is None  # the key travels as VLLM_API_KEY, never in argv
+    assert got["distributed_executor_backend"] == spec.distributed_executor_backend
 
 
 def test_extra_flags_reach_the_parser(vllm_parse):
