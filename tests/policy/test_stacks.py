@@ -356,6 +356,7 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
     "REL-04": _remove("kubernetes:policy/v1:PodDisruptionBudget"),
     "REL-05": _pod(lambda s: (s.pop("topologySpreadConstraints", None), s.pop("affinity", None))),
     "REL-06": _on(_first(BUCKET), lambda r: r.__setitem__("protect", False)),
+    "REL-07": _config(lambda c: c["models"][1]["placements"][0]["replicas"].__setitem__("min", 9)),
     "SUPPLY-01": _container(lambda c: c.__setitem__("image", "docker.io/vllm/vllm-openai@sha256:" + "0" * 64)),
     "SUPPLY-02": _container(
         lambda c: c.setdefault("env", []).append({"name": "VLLM_API_KEY", "value": "plain-text-key"})

@@ -20,6 +20,7 @@ from infra.workloads import meta
 from infra.workloads.operations import alerts, autoscaling, dashboards
 from infra.workloads.operations.cluster import OPERATIONS_KEY, MetricsPlumbing, metrics_plumbing
 from infra.workloads.operations.prices import replica_cost
+from infra.workloads.server import ROLE_LABEL
 from infra.workloads.sizing import ServerShape, server_shape
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ class PlacementOperations(pulumi.ComponentResource):
                 kind="PodMonitoring",
                 metadata=self._metadata(server.name),
                 spec={
-                    "selector": {"matchLabels": dict(server.selector)},
+                    "selector": _serving_pods(server),
                     "endpoints": [{"port": server.port, "path": server.metrics_path, "interval": SCRAPE_INTERVAL}],
                 },
                 opts=self._opts(),
@@ -207,7 +208,7 @@ class PlacementOperations(pulumi.ComponentResource):
                 kind="PodMonitor",
                 metadata=self._metadata(server.name),
                 spec={
-                    "selector": {"matchLabels": dict(server.selector)},
+                    "selector": _serving_pods(server),
                     "podMetricsEndpoints": [
                         {"portNumber": server.port, "path": server.metrics_path, "interval": SCRAPE_INTERVAL}
                     ],
@@ -257,3 +258,11 @@ class PlacementOperations(pulumi.ComponentResource):
             spec=spec,
             opts=self._opts(*self.server.depends_on),
         )
+
+
+def _serving_pods(server: ServerRef) -> dict[str, Any]:
+    """The server pods that answer on the metrics port: a group's Ray workers do not run vLLM."""
+    return {
+        "matchLabels": dict(server.selector),
+        "matchExpressions": [{"key": ROLE_LABEL, "operator": "NotIn", "values": ["worker"]}],
+    }

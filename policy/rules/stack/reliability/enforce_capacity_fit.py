@@ -41,4 +41,15 @@ def enforce_capacity_fit(ctx):
             )
         per_node = pool_gpus_per_node(target, pool)
         if per_node and plan.gpus > per_node:
-            yield Violation(f"{where}: one server needs {plan.gpus} GPUs (tp={plan.tp}) but a node has {per_node}")
+            # Wider than a node: a LeaderWorkerSet group of whole nodes (infra/workloads/sizing.py).
+            nodes = plan.gpus // per_node
+            max_nodes = int((pool.get("nodes") or {}).get("max") or 0)
+            if plan.gpus % per_node:
+                yield Violation(
+                    f"{where}: one server needs {plan.gpus} GPUs (tp={plan.tp}), which do not split evenly over "
+                    f"nodes of {per_node}"
+                )
+            elif nodes > max_nodes:
+                yield Violation(
+                    f"{where}: one server spans {nodes} nodes of {per_node} GPUs but the pool has at most {max_nodes}"
+                )

@@ -462,9 +462,22 @@ CASES = {
             },
         ),
         Case(
-            "tp-beyond-node",
+            "group-of-whole-nodes",
             chain(config("targets.2.gpuPools.0.gpusPerNode", 4), config("models.0.placements.0.tensorParallel", 8)),
-            {STACK: ["models.llama-8b on dc1/h100: one server needs 8 GPUs (tp=8) but a node has 4"]},
+        ),
+        Case(
+            "group-not-whole-nodes",
+            chain(config("targets.2.gpuPools.0.gpusPerNode", 3), config("models.0.placements.0.tensorParallel", 4)),
+            {STACK: ["models.llama-8b on dc1/h100: one server needs 4 GPUs (tp=4), which do not split evenly over nodes of 3"]},
+        ),
+        Case(
+            "group-wider-than-pool",
+            chain(
+                config("targets.2.gpuPools.0.gpusPerNode", 2),
+                config("targets.2.gpuPools.0.nodes", {"min": 2, "max": 3}),
+                config("models.0.placements.0.tensorParallel", 8),
+            ),
+            {STACK: ["models.llama-8b on dc1/h100: one server spans 4 nodes of 2 GPUs but the pool has at most 3"]},
         ),
         Case(
             "invalid-tp",
@@ -475,6 +488,24 @@ CASES = {
                     "heads, 8 KV heads; allowed: 1, 2, 4, 8)"
                 ]
             },
+        ),
+    ],
+    "REL-07": [
+        Case("baseline"),
+        Case("minimum-exactly-fills-the-pool", chain(config("models.0.placements.0.tensorParallel", 8))),
+        Case(
+            "minimum-beyond-the-pool",
+            chain(config("models.0.placements.0.tensorParallel", 8), config("models.0.placements.0.replicas.min", 3)),
+            {STACK: ["pool dc1/h100: the minimum replicas of llama-8b (3 x 8 GPU) need at least 3 nodes but nodes.max is 2"]},
+        ),
+        Case(
+            "groups-take-whole-nodes",
+            chain(
+                config("targets.2.gpuPools.0.gpusPerNode", 4),
+                config("targets.2.gpuPools.0.nodes", {"min": 2, "max": 3}),
+                config("models.0.placements.0.tensorParallel", 8),
+            ),
+            {STACK: ["pool dc1/h100: the minimum replicas of llama-8b (2 x 8 GPU) need at least 4 nodes but nodes.max is 3"]},
         ),
     ],
     "REL-04": [
