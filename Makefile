@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help plan test lint venv tools checkov-venv vllm-venv test-vllm golden image bench clean
+.PHONY: help plan test lint venv tools checkov-venv vllm-venv test-vllm ray-venv test-ray golden image bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,17 @@ vllm-venv: .venv-vllm/bin/vllm ## Install vLLM (CPU) into .venv-vllm
 
 test-vllm: venv vllm-venv ## Check rendered vLLM argv against vLLM's real parser
 	LLMFLEET_VLLM_PYTHON=$(CURDIR)/.venv-vllm/bin/python $(BIN)/python -m pytest -q -m vllm tests/serving
+
+# Ray (the version the image pins) for the launcher's multi-node join test on loopback.
+.venv-ray/bin/ray: requirements/ray.txt
+	$(PYTHON) -m venv .venv-ray
+	.venv-ray/bin/pip install --quiet --disable-pip-version-check -r requirements/ray.txt
+	touch $@
+
+ray-venv: .venv-ray/bin/ray ## Install Ray into .venv-ray
+
+test-ray: venv ray-venv ## Start a real Ray head and worker with the launcher's argv (loopback)
+	LLMFLEET_RAY_PYTHON=$(CURDIR)/.venv-ray/bin/python $(BIN)/python -m pytest -q -p no:xdist tests/serving/test_serving_ray.py
 
 golden: venv ## Regenerate golden files (vLLM argv, serving README table, rendered manifests)
 	$(BIN)/python -m infra.configdoc > docs/configuration.md
