@@ -186,3 +186,17 @@ def test_configuration_reference_is_up_to_date() -> None:
 
     committed = (ROOT / "docs" / "configuration.md").read_text()
     assert committed == render(), "regenerate: .venv/bin/python -m infra.configdoc > docs/configuration.md"
+
+
+def test_pulumi_project_declares_the_scalar_keys_like_the_schema() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "llm-fleet"
+    assert project["main"] == "infra/"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+    fields = {(f.alias or n): f for n, f in StackConfig.model_fields.items()}
+    for key, declared in project["config"].items():
+        assert ":" not in key, "project keys are declared without the namespace"
+        assert key in fields and declared["type"] == "string"
+        assert declared["description"]
+        if "default" in declared:
+            assert declared["default"] == fields[key].default
