@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help plan test lint venv tools checkov-venv vllm-venv test-vllm ray-venv test-ray golden image bench clean
+.PHONY: help plan test lint venv tools checkov-venv sarif-multitool vllm-venv test-vllm ray-venv test-ray golden image bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,8 +32,19 @@ plan: venv ## Offline plan of the dev stack (STACK=prod for prod)
 
 checkov-venv: .venv-checkov/bin/checkov ## Install Checkov into .venv-checkov
 
+# Microsoft's SARIF Multitool (npm) validates our SARIF; its package also carries the official
+# SARIF 2.1.0 JSON schema.
+SARIF_MULTITOOL := .tools/sarif-multitool/package/Sarif.Multitool
+$(SARIF_MULTITOOL):
+	rm -rf .tools/sarif-multitool && mkdir -p .tools/sarif-multitool
+	cd .tools/sarif-multitool && npm pack --silent @microsoft/sarif-multitool-linux@5.7.0 >/dev/null \
+	  && tar xzf microsoft-sarif-multitool-linux-5.7.0.tgz && rm microsoft-sarif-multitool-linux-5.7.0.tgz
+	chmod +x $@
+
+sarif-multitool: $(SARIF_MULTITOOL) ## Install the SARIF Multitool into .tools/
+
 APT_PACKAGES := prometheus chromium graphviz fonts-dejavu-core
-tools: venv checkov-venv ## Install the outside validators (apt needs root)
+tools: venv checkov-venv sarif-multitool ## Install the outside validators (apt needs root)
 	@missing=""; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \

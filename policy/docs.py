@@ -24,7 +24,8 @@ def rule_table() -> str:
             types += f" (+{len(meta.resource_types) - 3})"
         name = meta.name if meta.module.startswith("policy.rules") else "(engine)"
         rows.append(
-            f"| {meta.id} | {meta.title} | {meta.severity} | {meta.category} | {types} | "
+            # The anchor is where a rule's doc link lands (policy.rules.base.DOCS + "#<id>").
+            f"| <a id=\"{meta.id.lower()}\"></a>{meta.id} | {meta.title} | {meta.severity} | {meta.category} | {types} | "
             f"{', '.join(meta.references)} | `{name}` |"
         )
     return "\n".join(rows)

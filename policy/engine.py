@@ -27,7 +27,7 @@ from policy.rules.base import ResourceRule, RuleMeta, StackRule
 SCHEMA_VERSION = 1
 TOOL_NAME = "llm-fleet-policy"
 TOOL_VERSION = "1.0.0"
-INFORMATION_URI = "https://github.com/llm-fleet/llm-fleet/blob/main/docs/policy.md"
+INFORMATION_URI = "https://github.com/llm-fleet/llm-fleet/blob/main/policy/README.md"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -189,7 +189,11 @@ class PolicyReport:
                 "message": {"text": f"{f.name}: {f.message}"},
                 "locations": [
                     {
-                        "physicalLocation": {"artifactLocation": {"uri": f"Pulumi.{self.stack}.yaml"}},
+                        # Resources are declared by the stack file as a whole; code scanning needs a region.
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f"Pulumi.{self.stack}.yaml"},
+                            "region": {"startLine": 1},
+                        },
                         "logicalLocations": [{"name": f.name, "fullyQualifiedName": f.urn, "kind": "resource"}],
                     }
                 ],
@@ -237,9 +241,10 @@ def _sarif_rule(meta: RuleMeta, enforcement: str) -> dict[str, Any]:
     tags = [meta.category, *meta.references]
     return {
         "id": meta.id,
+        # SARIF wants a readable name that differs from the opaque id (SARIF1001).
         "name": "".join(part.capitalize() for part in meta.name.split("-"))
         if meta.module.startswith("policy.rules")
-        else meta.id,
+        else "".join(part.capitalize() for part in meta.module.rsplit(".", 1)[-1].split("_")),
         "shortDescription": {"text": meta.title},
         "fullDescription": {"text": f"{meta.title}. Applies to: {', '.join(meta.resource_types) or 'the stack'}."},
         "help": {"text": meta.remediation, "markdown": f"**Remediation:** {meta.remediation}"},
@@ -335,16 +340,7 @@ def evaluate_context(ctx: PlanContext, rules: Iterable[Rule] | None = None) -> P
             if resource is not None:
                 raw.append(_finding(rule.meta, resource, violation.message, enforcement[rule.meta.id]))
             else:
-                raw.append(
-                    Finding(
-                        rule.meta,
-                        violation.urn or ctx.stack_urn,
-                        "pulumi:pulumi:Stack",
-                        f"{ctx.project}-{ctx.stack}",
-                        violation.message,
-                        enforcement[rule.meta.id],
-                    )
-                )
+                raw.append(_stack_finding(rule.meta, ctx, violation.message, enforcement[rule.meta.id], violation.urn))
 
     findings = _apply_suppressions(ctx, raw, enforcement)
     findings.sort(
@@ -366,15 +362,22 @@ def _finding(meta: RuleMeta, resource: Resource, message: str, enforcement: str)
     return Finding(meta, resource.urn, resource.type, resource.name, message, enforcement)
 
 
+def _stack_finding(meta: RuleMeta, ctx: PlanContext, message: str, enforcement: str, urn: str | None = None) -> Finding:
+    """A finding on the stack itself: no resource in the Plan carries it (``urn`` or the stack's)."""
+    return Finding(
+        meta, urn or ctx.stack_urn, "pulumi:pulumi:Stack", f"{ctx.project}-{ctx.stack}", message, enforcement
+    )
+
+
 def _error(
     rule: Rule, resource: Resource | None, exc: Exception, enforcement: dict[str, str], ctx: PlanContext | None = None
 ) -> Finding:
     message = f"{rule.meta.id} raised {type(exc).__name__}: {exc}"
     level = "mandatory" if "mandatory" in (enforcement.get(rule.meta.id), enforcement.get(POL_ERROR.id)) else "advisory"
     if resource is not None:
-        return Finding(POL_ERROR, resource.urn, resource.type, resource.name, message, level)
+        return _finding(POL_ERROR, resource, message, level)
     assert ctx is not None
-    return Finding(POL_ERROR, ctx.stack_urn, "pulumi:pulumi:Stack", f"{ctx.project}-{ctx.stack}", message, level)
+    return _stack_finding(POL_ERROR, ctx, message, level)
 
 
 def suppression_matches(pattern: str, finding_name: str, finding_urn: str) -> bool:
@@ -397,27 +400,10 @@ def _apply_suppressions(ctx: PlanContext, findings: list[Finding], enforcement: 
     for s in suppressions:
         where = f"policy.suppressions[{s.index}] ({s.rule} on {s.resource!r})"
         if s.expired(ctx.today) and enforcement[POL_EXPIRED.id] != "disabled":
-            out.append(
-                Finding(
-                    POL_EXPIRED,
-                    ctx.stack_urn,
-                    "pulumi:pulumi:Stack",
-                    f"{ctx.project}-{ctx.stack}",
-                    f"{where} expired on {s.expires.isoformat()} (owner {s.owner})",
-                    enforcement[POL_EXPIRED.id],
-                )
-            )
+            message = f"{where} expired on {s.expires.isoformat()} (owner {s.owner})"
+            out.append(_stack_finding(POL_EXPIRED, ctx, message, enforcement[POL_EXPIRED.id]))
         if s.index not in used and enforcement[POL_UNMATCHED.id] != "disabled":
-            out.append(
-                Finding(
-                    POL_UNMATCHED,
-                    ctx.stack_urn,
-                    "pulumi:pulumi:Stack",
-                    f"{ctx.project}-{ctx.stack}",
-                    f"{where} matches no finding",
-                    enforcement[POL_UNMATCHED.id],
-                )
-            )
+            out.append(_stack_finding(POL_UNMATCHED, ctx, f"{where} matches no finding", enforcement[POL_UNMATCHED.id]))
     return out
 
 

@@ -30,7 +30,7 @@ ID_PREFIXES = (
 Severity = Literal["low", "medium", "high", "critical"]
 Category = Literal["security", "cost", "reliability"]
 RULES_PACKAGE = "policy.rules"
-DOCS = "https://github.com/llm-fleet/llm-fleet/blob/main/docs/policy.md"
+DOCS = "https://github.com/llm-fleet/llm-fleet/blob/main/policy/README.md"
 
 
 def snake(name: str) -> str:
