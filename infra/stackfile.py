@@ -43,10 +43,6 @@ def find_project_dir(start: Path | None = None) -> Path:
     raise LlmFleetError(f"no Pulumi.yaml in {here} or any parent directory; run llmfleet inside the project")
 
 
-def stack_path(stack: str, project_dir: Path | None = None) -> Path:
-    return find_project_dir(project_dir) / f"Pulumi.{stack}.yaml"
-
-
 def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 

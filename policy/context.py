@@ -88,9 +88,6 @@ class PlanContext:
             return self._by_type.get(types[0], [])
         return [r for t in types for r in self._by_type.get(t, [])]
 
-    def of_type_prefix(self, prefix: str) -> list[Resource]:
-        return [r for t, rs in self._by_type.items() if t.startswith(prefix) for r in rs]
-
     def get(self, urn: str | None) -> Resource | None:
         return self._by_urn.get(urn) if urn else None
 

@@ -68,15 +68,6 @@ def as_map(value: Any) -> Mapping[str, Any]:
     return value if is_map(value) else {}
 
 
-def truthy(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def falsy(value: Any) -> bool:
-    """Explicitly false (missing is not false)."""
-    return value is False or (isinstance(value, str) and value.lower() == "false")
-
-
 def number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
@@ -148,10 +139,6 @@ def is_custom_resource(type_: str) -> bool:
     return is_kubernetes(type_) and not _BUILTIN_GROUPS.match(type_)
 
 
-def may_hold_pods(type_: str) -> bool:
-    return type_ in WORKLOAD_TEMPLATE_PATHS or is_custom_resource(type_)
-
-
 def pod_specs(type_: str, props: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     """(path, pod spec) of every pod template in a workload or custom resource."""
     paths = WORKLOAD_TEMPLATE_PATHS.get(type_)
@@ -213,11 +200,6 @@ def gpu_request(container: Mapping[str, Any]) -> float:
         if value:
             return value
     return 0.0
-
-
-def namespace_of(props: Mapping[str, Any]) -> str | None:
-    value = get(props, "metadata.namespace")
-    return str(value) if value else None
 
 
 def labels_of(props: Mapping[str, Any]) -> Mapping[str, Any]:

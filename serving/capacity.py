@@ -511,6 +511,19 @@ def _explain(plan: CapacityPlan, arch: ModelArch, card: GpuType) -> str:
         "max_num_batched_tokens": plan.max_num_batched_tokens,
         "usable_memory_gib": plan.usable_memory_gib_per_gpu,
     }
+
+    def variant(tp: int, **changes: object) -> CapacityPlan:
+        """This plan again at ``tp`` with ``changes`` (CUDA graphs on and counted)."""
+        return _plan(
+            arch,
+            card,
+            tp=tp,
+            max_model_len=plan.max_model_len,
+            enforce_eager=False,
+            count_cuda_graphs=True,
+            **{**same, **changes},
+        )
+
     if plan.kv_tokens > 0:
         longest = _longest_fitting_len(arch, plan)
         if longest >= BLOCK_SIZE:
@@ -518,50 +531,24 @@ def _explain(plan: CapacityPlan, arch: ModelArch, card: GpuType) -> str:
     for tp in valid_tp_sizes(arch):
         if tp <= plan.tp:
             continue
-        bigger = _plan(
-            arch, card, tp=tp, max_model_len=plan.max_model_len, enforce_eager=False, count_cuda_graphs=True, **same
-        )
+        bigger = variant(tp)
         if bigger.fits:
             hints.append(f"tp={tp} ({tp * plan.pp}x {card.id}, {bigger.max_concurrency:.2f}x concurrency)")
             break
     if plan.kv_cache_dtype in ("auto", "bfloat16", "float16"):
-        fp8 = _plan(
-            arch,
-            card,
-            tp=plan.tp,
-            max_model_len=plan.max_model_len,
-            enforce_eager=False,
-            count_cuda_graphs=True,
-            **{**same, "kv_cache_dtype": "fp8"},
-        )
+        fp8 = variant(plan.tp, kv_cache_dtype="fp8")
         if fp8.fits:
             hints.append(f"kv_cache_dtype=fp8 ({fp8.max_concurrency:.2f}x concurrency)")
     if plan.quantization is None and arch.weight_dtype != "fp8":
         for tp in valid_tp_sizes(arch):
             if tp < plan.tp:
                 continue
-            quantized = _plan(
-                arch,
-                card,
-                tp=tp,
-                max_model_len=plan.max_model_len,
-                enforce_eager=False,
-                count_cuda_graphs=True,
-                **{**same, "quantization": "fp8_per_tensor"},
-            )
+            quantized = variant(tp, quantization="fp8_per_tensor")
             if quantized.fits:
                 hints.append(f"quantization=fp8_per_tensor at tp={tp} ({quantized.max_concurrency:.2f}x concurrency)")
                 break
     if plan.tp * plan.pp == 8 and not hints:
-        staged = _plan(
-            arch,
-            card,
-            tp=plan.tp,
-            max_model_len=plan.max_model_len,
-            enforce_eager=False,
-            count_cuda_graphs=True,
-            **{**same, "pp": 2 * plan.pp},
-        )
+        staged = variant(plan.tp, pp=2 * plan.pp)
         if staged.fits:
             hints.append(f"pp={2 * plan.pp} across nodes ({staged.gpus}x {card.id})")
     hint = "; would fit with " + " or ".join(hints) if hints else "; nothing up to 8 GPUs of this type fits"

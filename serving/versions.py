@@ -56,9 +56,3 @@ RAY_PORT = 6379
 RAY_NODE_MANAGER_PORT = 6380
 """Fixed raylet port on every pod of a group (Ray picks a random one otherwise): the worker
 pods' probes check that their raylet listens there."""
-
-
-def vllm_base_image() -> str:
-    """``repository:tag`` plus ``@digest`` once the digest is pinned."""
-    ref = f"{VLLM_IMAGE_REPOSITORY}:{VLLM_IMAGE_TAG}"
-    return f"{ref}@{VLLM_IMAGE_DIGEST}" if VLLM_IMAGE_DIGEST else ref

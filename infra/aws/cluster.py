@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra.aws.common import AwsEnv, assume_role_policy, policy_document, statement
+from infra.aws.common import AwsEnv, assume_role_policy, log_group, policy_document, statement
 from infra.aws.keys import Keys
 from infra.aws.network import Network
 
@@ -77,10 +77,6 @@ class Cluster(pulumi.ComponentResource):
     def _child(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
-    @property
-    def name_output(self) -> pulumi.Output[str]:
-        return self.cluster.name
-
     # -- control plane ------------------------------------------------------------------
     def _create_control_plane(self) -> None:
         env = self._env
@@ -112,13 +108,12 @@ class Cluster(pulumi.ComponentResource):
             opts=self._child(),
         )
         # EKS writes to /aws/eks/<name>/cluster; creating it first sets its key and retention.
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{self._name}-control-plane-logs",
-            name=f"/aws/eks/{env.cluster_name}/cluster",
-            retention_in_days=env.log_retention_days,
-            kms_key_id=self._keys.arn("logs"),
-            tags=env.tagged(),
-            opts=self._child(),
+            f"/aws/eks/{env.cluster_name}/cluster",
+            env,
+            self._keys.arn("logs"),
+            self._child(),
         )
         public_cidrs = list(env.target.endpoint_public_access_cidrs)
         vpc_config = aws.eks.ClusterVpcConfigArgs(

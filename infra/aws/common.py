@@ -83,6 +83,21 @@ class AwsEnv:
         return hashlib.sha256(f"{PROJECT}/{self.stack_name}/{self.name}/{self.region}".encode()).hexdigest()[:8]
 
 
+def log_group(
+    name: str, log_name: str, env: AwsEnv, kms_key_arn: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> aws.cloudwatch.LogGroup:
+    """A CloudWatch log group named ``log_name``, kept for the environment's retention and
+    encrypted with ``kms_key_arn`` (the target's ``logs`` key)."""
+    return aws.cloudwatch.LogGroup(
+        name,
+        name=log_name,
+        retention_in_days=env.log_retention_days,
+        kms_key_id=kms_key_arn,
+        tags=env.tagged(),
+        opts=opts,
+    )
+
+
 def make_env(name: str, target: AwsTarget, stack: StackConfig, parent: pulumi.Resource) -> AwsEnv:
     """The provider (with default tags) and the account facts of one AWS target."""
     tags = naming.cost_tags(stack.environment, stack.owner, stack.cost_center, target=name)

@@ -26,7 +26,7 @@ import pulumi_kubernetes as k8s
 
 from infra import versions
 from infra.aws.cluster import SYSTEM_NODE_LABEL, Cluster
-from infra.aws.common import AwsEnv, statement
+from infra.aws.common import AwsEnv, log_group, statement
 from infra.aws.identity import pod_identity_role
 from infra.aws.keys import Keys
 from infra.aws.network import Network
@@ -423,13 +423,8 @@ class Edge(pulumi.ComponentResource):
         env = self._env
         assert self.web_acl is not None
         # WAF delivers only to log groups whose name starts with aws-waf-logs-.
-        group = aws.cloudwatch.LogGroup(
-            f"{self._name}-waf-logs",
-            name=f"aws-waf-logs-{env.cluster_name}",
-            retention_in_days=env.log_retention_days,
-            kms_key_id=self._keys.arn("logs"),
-            tags=env.tagged(),
-            opts=self._child(),
+        group = log_group(
+            f"{self._name}-waf-logs", f"aws-waf-logs-{env.cluster_name}", env, self._keys.arn("logs"), self._child()
         )
         policy = aws.cloudwatch.LogResourcePolicy(
             f"{self._name}-waf-logs",

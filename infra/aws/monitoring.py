@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aws.cluster import Cluster
-from infra.aws.common import AwsEnv, statement
+from infra.aws.common import AwsEnv, log_group, statement
 from infra.aws.identity import pod_identity_role
 from infra.aws.keys import Keys
 from infra.workloads.operations.cluster import MONITORING_NAMESPACE, PROMETHEUS_RELEASE
@@ -45,13 +45,12 @@ class ManagedPrometheus(pulumi.ComponentResource):
 
     def _create_workspace(self) -> None:
         env = self._env
-        group = aws.cloudwatch.LogGroup(
+        group = log_group(
             f"{self._name}-logs",
-            name=f"/aws/vendedlogs/prometheus/{env.cluster_name}",
-            retention_in_days=env.log_retention_days,
-            kms_key_id=self._keys.arn("logs"),
-            tags=env.tagged(),
-            opts=pulumi.ResourceOptions(parent=self),
+            f"/aws/vendedlogs/prometheus/{env.cluster_name}",
+            env,
+            self._keys.arn("logs"),
+            pulumi.ResourceOptions(parent=self),
         )
         self.workspace = aws.amp.Workspace(
             f"{self._name}",

@@ -14,7 +14,7 @@ import ipaddress
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws.common import AwsEnv, assume_role_policy, policy_document, statement
+from infra.aws.common import AwsEnv, assume_role_policy, log_group, policy_document, statement
 from infra.aws.keys import Keys
 from serving.errors import LlmFleetError
 
@@ -219,13 +219,8 @@ class Network(pulumi.ComponentResource):
 
     def _create_flow_logs(self) -> None:
         env = self._env
-        self.flow_log_group = aws.cloudwatch.LogGroup(
-            f"{self._name}-flow-logs",
-            name=f"/{env.cluster_name}/vpc-flow-logs",
-            retention_in_days=env.log_retention_days,
-            kms_key_id=self._keys.arn("logs"),
-            tags=env.tagged(),
-            opts=self._child(),
+        self.flow_log_group = log_group(
+            f"{self._name}-flow-logs", f"/{env.cluster_name}/vpc-flow-logs", env, self._keys.arn("logs"), self._child()
         )
         role = aws.iam.Role(
             f"{self._name}-flow-logs",

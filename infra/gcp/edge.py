@@ -70,11 +70,6 @@ MAX_ALLOWED_CIDRS = 5
 DEFAULT_RULE_PRIORITY = 2147483647
 
 
-def waf_rule_names() -> list[str]:
-    """Preconfigured WAF rule sets the security policy evaluates, e.g. ``sqli-v422-stable``."""
-    return [f"{rule}-{CLOUD_ARMOR_CRS}-stable" for rule in WAF_RULES] + [LOG4J_RULE]
-
-
 def neg_name(edge_name: str) -> str:
     """Name of the gateway's zonal NEGs for the Edge component ``edge_name``."""
     return fit_name(f"{edge_name}-gateway", 63)
@@ -327,18 +322,7 @@ class Edge(pulumi.ComponentResource):
             ssl_policy=self.ssl_policy.self_link,
             opts=scope.opts(self),
         )
-        gcp.compute.GlobalForwardingRule(
-            f"{name}-https",
-            name=f"{name}-https",
-            project=scope.project,
-            load_balancing_scheme="EXTERNAL_MANAGED",
-            ip_protocol="TCP",
-            port_range="443",
-            ip_address=self.address.address,
-            target=proxy.id,
-            labels=scope.labels,
-            opts=scope.opts(self),
-        )
+        self._forwarding_rule(f"{name}-https", "443", proxy)
 
     def _create_http_redirect(self, name: str) -> None:
         # Port 80 answers with a redirect to HTTPS and nothing else: no backend behind it.
@@ -361,13 +345,18 @@ class Edge(pulumi.ComponentResource):
             url_map=url_map.id,
             opts=scope.opts(self),
         )
+        self._forwarding_rule(f"{name}-http", "80", proxy)
+
+    def _forwarding_rule(self, name: str, port: str, proxy: pulumi.CustomResource) -> None:
+        """The load balancer's address on one port, sent to ``proxy``."""
+        scope = self._scope
         gcp.compute.GlobalForwardingRule(
-            f"{name}-http",
-            name=f"{name}-http",
+            name,
+            name=name,
             project=scope.project,
             load_balancing_scheme="EXTERNAL_MANAGED",
             ip_protocol="TCP",
-            port_range="80",
+            port_range=port,
             ip_address=self.address.address,
             target=proxy.id,
             labels=scope.labels,

@@ -12,8 +12,6 @@ and the ClusterContext the model placements build on.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi_docker_build as docker_build
 import pulumi_kubernetes as k8s
@@ -82,24 +80,6 @@ class OnPremTargetComponent(pulumi.ComponentResource):
     def _child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(depends_on))
 
-    def _namespace(
-        self,
-        name: str,
-        *,
-        ingress: list[dict[str, Any]],
-        egress: list[dict[str, Any]],
-        pod_security: str = "restricted",
-        exception: str | None = None,
-    ) -> k8s.core.v1.Namespace:
-        """An add-on namespace with its default-deny NetworkPolicy and explicit allows."""
-        namespace = system_namespaces.create_system_namespace(
-            f"{self._name}-{name}-ns", name, self._child(), pod_security=pod_security, exception=exception
-        )
-        system_namespaces.create_namespace_policies(
-            f"{self._name}-{name}", name, namespace, self._child(), ingress=ingress, egress=egress
-        )
-        return namespace
-
     # -- provider -------------------------------------------------------------------------
     def _built_digest(self) -> pulumi.Output[str] | None:
         """With ``image.build`` (dev), build serving/ and push it to this cluster's registry."""
@@ -139,8 +119,10 @@ class OnPremTargetComponent(pulumi.ComponentResource):
             return
         chart = versions.GPU_OPERATOR
         scraper = system_namespaces.scraper("prometheus-operator")
-        namespace = self._namespace(
+        namespace = system_namespaces.create_addon_namespace(
+            f"{self._name}-{GPU_OPERATOR_NAMESPACE}",
             GPU_OPERATOR_NAMESPACE,
+            self._child(),
             pod_security="privileged",
             exception="the NVIDIA driver, container toolkit and device plugin daemonsets load kernel modules and "
             "configure the container runtime on the GPU nodes: they need privileged host access",
@@ -195,8 +177,10 @@ class OnPremTargetComponent(pulumi.ComponentResource):
         if not self.needs_multi_node():
             return
         chart = versions.LEADER_WORKER_SET
-        namespace = self._namespace(
+        namespace = system_namespaces.create_addon_namespace(
+            f"{self._name}-{LWS_NAMESPACE}",
             LWS_NAMESPACE,
+            self._child(),
             ingress=[
                 {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(LWS_WEBHOOK_PORT)},
                 {

@@ -307,20 +307,14 @@ class GatewayEdge(pulumi.ComponentResource):
     # -- namespaces -----------------------------------------------------------------------
     def _create_namespaces(self) -> None:
         metrics = system_namespaces.scraper(self._options.metrics)
-        self.controller_namespace = system_namespaces.create_system_namespace(
-            f"{self._name}-envoy-gateway-ns",
+        controller_ports = system_namespaces.tcp(*ENVOY_CONTROLLER_PORTS)
+        self.controller_namespace = system_namespaces.create_addon_namespace(
+            f"{self._name}-envoy-gateway",
             ENVOY_GATEWAY_NAMESPACE,
             self._opts(),
             pod_security="baseline",
             exception="Envoy Gateway sets the pod security of the proxies it creates and of its certgen job; "
             "they are not verified against 'restricted' (warn and audit stay at restricted)",
-        )
-        controller_ports = system_namespaces.tcp(*ENVOY_CONTROLLER_PORTS)
-        system_namespaces.create_namespace_policies(
-            f"{self._name}-envoy-gateway",
-            ENVOY_GATEWAY_NAMESPACE,
-            self.controller_namespace,
-            self._opts(),
             ingress=[
                 # clients through the load balancer, and its health checks
                 {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(*ENVOY_PROXY_PORTS)},
@@ -344,13 +338,9 @@ class GatewayEdge(pulumi.ComponentResource):
                 system_namespaces.api_server_egress(),
             ],
         )
-        self.gateway_namespace = system_namespaces.create_system_namespace(
-            f"{self._name}-gateway-ns", self.ref.namespace, self._opts()
-        )
-        system_namespaces.create_namespace_policies(
+        self.gateway_namespace = system_namespaces.create_addon_namespace(
             f"{self._name}-gateway",
             self.ref.namespace,
-            self.gateway_namespace,
             self._opts(),
             # cert-manager's HTTP-01 solver pods answer the ACME challenge through the proxies
             ingress=[
@@ -383,13 +373,9 @@ class GatewayEdge(pulumi.ComponentResource):
         options = self._options
         if options.install_cert_manager:
             chart = versions.CERT_MANAGER
-            namespace = system_namespaces.create_system_namespace(
-                f"{self._name}-cert-manager-ns", CERT_MANAGER_NAMESPACE, self._opts()
-            )
-            system_namespaces.create_namespace_policies(
+            namespace = system_namespaces.create_addon_namespace(
                 f"{self._name}-cert-manager",
                 CERT_MANAGER_NAMESPACE,
-                namespace,
                 self._opts(),
                 ingress=[
                     {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(CERT_MANAGER_WEBHOOK_PORT)},

@@ -11,6 +11,8 @@ from typing import Any
 
 PART_OF = "llm-fleet"
 DOMAIN = "llm-fleet.dev"
+OWNERSHIP_LABELS = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+"""Who owns an object: llm-fleet, through Pulumi."""
 
 SERVER = "server"
 STAGER = "stager"
@@ -38,8 +40,7 @@ def labels(model: str, component: str, target: str) -> dict[str, str]:
     """Selector labels plus ownership labels (every object of a placement carries them)."""
     return {
         **selector_labels(model, component),
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/managed-by": "pulumi",
+        **OWNERSHIP_LABELS,
         f"{DOMAIN}/target": target,
     }
 

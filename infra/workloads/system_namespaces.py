@@ -63,6 +63,23 @@ def create_system_namespace(
     return k8s.core.v1.Namespace(resource_name, metadata=meta.metadata(name, labels=labels, annotations=annotations), opts=opts)
 
 
+def create_addon_namespace(
+    prefix: str,
+    name: str,
+    opts: pulumi.ResourceOptions,
+    *,
+    pod_security: str = "restricted",
+    exception: str | None = None,
+    ingress: Sequence[dict[str, Any]] = (),
+    egress: Sequence[dict[str, Any]] = (),
+) -> k8s.core.v1.Namespace:
+    """:func:`create_system_namespace` (resource ``<prefix>-ns``) and its
+    :func:`create_namespace_policies` (resources ``<prefix>-*``)."""
+    namespace = create_system_namespace(f"{prefix}-ns", name, opts, pod_security=pod_security, exception=exception)
+    create_namespace_policies(prefix, name, namespace, opts, ingress=ingress, egress=egress)
+    return namespace
+
+
 def create_namespace_policies(
     prefix: str,
     namespace: str,

@@ -61,8 +61,3 @@ def kubernetes_support(platform: str, version: str, today: dt.date) -> SupportSt
             return SupportStatus(version, "extended", end_standard, standard)
         return SupportStatus(version, "unsupported", end_extended, standard)
     return SupportStatus(version, "unknown", None, standard)
-
-
-def kubernetes_versions_source() -> tuple[str, str]:
-    data = _versions()
-    return str(data["source"]), str(data["retrieved"])

@@ -113,10 +113,6 @@ class ModelArch(_Sourced):
         """Parameters read per decoded token (all of them for a dense model)."""
         return self.moe.active_params if self.moe else self.params
 
-    @property
-    def full_attention_layers(self) -> int:
-        return self.layers - (self.sliding_window.layers if self.sliding_window else 0)
-
 
 class GpuType(_Sourced):
     """One GPU type. ``usable_memory_gib`` is what vLLM multiplies by ``gpu_memory_utilization``."""

@@ -3,6 +3,7 @@ Microsoft's SARIF Multitool (`make sarif-multitool` puts both under .tools/)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -27,7 +28,7 @@ pytestmark = [
 
 def _sarif_with_findings(plan: Plan) -> dict:
     """The real prod Plan with one finding of each kind: open, suppressed and an expired suppression."""
-    data = plan.to_json()
+    data = copy.deepcopy(plan.to_json())  # the session's prod Plan stays as it is for the other tests
     bucket = next(r for r in data["resources"] if r["type"] == "aws:s3/bucketVersioning:BucketVersioning")
     bucket["props"]["versioningConfiguration"]["status"] = "Suspended"
     cluster = next(r for r in data["resources"] if r["type"] == "aws:eks/cluster:Cluster")

@@ -14,6 +14,7 @@ from infra.cli import app
 from infra.config import parse_stack_config
 from infra.plan import Plan
 from infra.report import build_report, fleetmap
+from policy import cost, engine
 from serving.errors import LlmFleetError
 from tests.report.conftest import TODAY, clone, fleet_map, require_dot
 
@@ -98,7 +99,6 @@ def test_map_edges_show_tls_and_waf(prod_html: str) -> None:
 
 
 def test_every_finding_appears_with_its_remediation(stack_report: tuple[Plan, str]) -> None:
-    engine = pytest.importorskip("policy.engine", reason="policy engine not written yet")
     plan, html = stack_report
     report = engine.evaluate_plan(plan.to_json(), today=TODAY)
     text = visible_text(html)
@@ -111,7 +111,6 @@ def test_every_finding_appears_with_its_remediation(stack_report: tuple[Plan, st
 
 
 def test_findings_are_grouped_by_severity_in_order(dev_plan: Plan) -> None:
-    engine = pytest.importorskip("policy.engine", reason="policy engine not written yet")
     require_dot()
     plan = clone(dev_plan)
     # an expired suppression and one that matches nothing: two engine findings of different severity
@@ -136,7 +135,6 @@ def test_findings_are_grouped_by_severity_in_order(dev_plan: Plan) -> None:
 
 
 def test_cost_totals_match_the_cost_model(stack_report: tuple[Plan, str]) -> None:
-    cost = pytest.importorskip("policy.cost", reason="cost model not written yet")
     from infra.report.charts import money
 
     plan, html = stack_report
@@ -149,20 +147,18 @@ def test_cost_totals_match_the_cost_model(stack_report: tuple[Plan, str]) -> Non
 
 
 def test_cost_categories_cover_every_item(prod_plan: Plan) -> None:
-    pytest.importorskip("policy.cost", reason="cost model not written yet")
     from infra.report.data import CostView, gather
 
-    cost = gather(prod_plan, TODAY).cost
-    assert isinstance(cost, CostView)
-    assert "other" not in cost.by_category, "a cost item type has no report category (infra/report/data.py)"
+    view = gather(prod_plan, TODAY).cost
+    assert isinstance(view, CostView)
+    assert "other" not in view.by_category, "a cost item type has no report category (infra/report/data.py)"
     for key in ("floor", "expected", "ceiling"):
-        total = sum(getattr(r, key) for r in cost.by_category.values())
-        assert total == pytest.approx(getattr(cost.monthly, key), abs=1.0)
-    assert {"GPU nodes", "control plane", "load balancer", "WAF / Cloud Armor", "KMS"} <= set(cost.by_category)
+        total = sum(getattr(r, key) for r in view.by_category.values())
+        assert total == pytest.approx(getattr(view.monthly, key), abs=1.0)
+    assert {"GPU nodes", "control plane", "load balancer", "WAF / Cloud Armor", "KMS"} <= set(view.by_category)
 
 
 def test_token_price_of_every_placement_appears(prod_plan: Plan, prod_html: str) -> None:
-    cost = pytest.importorskip("policy.cost", reason="cost model not written yet")
     data = cost.estimate_cost(prod_plan.to_json()).to_json()
     text = visible_text(prod_html)
     assert data["placements"]

@@ -78,6 +78,13 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "LLMFLEET_CACHE_ROOT": str(tmp_path / "cache"), "HOME": "/nonexistent/ro", **extra}
 
 
+def _serve(spec_path: Path, rec: Recorder, environ: dict[str, str], gpu_probe=None, **kwargs) -> int:
+    """main() on one spec file (one L40S unless gpu_probe is given), its log and execs recorded in rec."""
+    kwargs.setdefault("exec_fn", rec.exec)
+    probe = _gpus(1) if gpu_probe is None else gpu_probe
+    return main(["--spec", str(spec_path)], environ=environ, gpu_probe=probe, log=rec.log, **kwargs)
+
+
 def test_serve_sets_the_environment_and_execs_vllm(tmp_path):
     spec_path = _write_spec(
         tmp_path, api_key_env="LLMFLEET_API_KEY", architecture="llama-3.1-8b", gpu="L40S", max_model_len=16384
@@ -105,14 +112,7 @@ def test_existing_writable_cache_variables_are_kept(tmp_path):
     mine = tmp_path / "pvc-vllm-cache"
     mine.mkdir()
     rec = Recorder()
-    code = main(
-        ["--spec", str(spec_path)],
-        environ=_env(tmp_path, VLLM_CACHE_ROOT=str(mine)),
-        gpu_probe=_gpus(1),
-        exec_fn=rec.exec,
-        log=rec.log,
-    )
-    assert code == 0
+    assert _serve(spec_path, rec, _env(tmp_path, VLLM_CACHE_ROOT=str(mine))) == 0
     assert rec.execs[0][2]["VLLM_CACHE_ROOT"] == str(mine)
 
 
@@ -121,7 +121,7 @@ def test_unwritable_cache_root_falls_back_to_tmp(tmp_path):
     rec = Recorder()
     env = _env(tmp_path)
     env["LLMFLEET_CACHE_ROOT"] = "/proc/llm-fleet-cannot-write-here"
-    assert main(["--spec", str(spec_path)], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log) == 0
+    assert _serve(spec_path, rec, env) == 0
     assert "is not writable; caches go to" in rec.text
     assert Path(rec.execs[0][2]["HOME"]).is_dir()
 
@@ -129,7 +129,7 @@ def test_unwritable_cache_root_falls_back_to_tmp(tmp_path):
 def test_missing_api_key_is_a_clear_error(tmp_path):
     spec_path = _write_spec(tmp_path, api_key_env="LLMFLEET_API_KEY")
     rec = Recorder()
-    code = main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+    code = _serve(spec_path, rec, _env(tmp_path))
     assert code == EXIT_BAD_SPEC and not rec.execs
     assert "apiKeyEnv: environment variable LLMFLEET_API_KEY is empty or unset" in rec.text
 
@@ -172,7 +172,7 @@ def test_bad_spec_exits_2_with_one_line(tmp_path):
 def test_preflight_failures_exit_3_with_the_numbers(tmp_path, probe, fields, pattern):
     spec_path = _write_spec(tmp_path, **fields)
     rec = Recorder()
-    code = main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=probe, exec_fn=rec.exec, log=rec.log)
+    code = _serve(spec_path, rec, _env(tmp_path), probe)
     assert code == EXIT_PREFLIGHT and not rec.execs, rec.text
     assert any(re.search(pattern, line) for line in rec.lines), rec.text
 
@@ -209,16 +209,10 @@ def test_unstaged_or_changed_weights_exit_4(tmp_path):
     model = Path(ServingSpec.from_file(spec_path).model)
     (model / "model.safetensors").write_bytes(b"\0" * 10)
     rec = Recorder()
-    assert (
-        main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
-        == EXIT_WEIGHTS
-    )
+    assert _serve(spec_path, rec, _env(tmp_path)) == EXIT_WEIGHTS
     assert "does not match its manifest: model.safetensors is 10 bytes, manifest 1,024" in rec.text
     (model / MANIFEST_NAME).unlink()
-    assert (
-        main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
-        == EXIT_WEIGHTS
-    )
+    assert _serve(spec_path, rec, _env(tmp_path)) == EXIT_WEIGHTS
     assert "has no manifest.json: it was never staged or its staging did not finish" in rec.text
     assert not rec.execs
 
@@ -226,10 +220,7 @@ def test_unstaged_or_changed_weights_exit_4(tmp_path):
 def test_wrong_revision_is_refused(tmp_path):
     spec_path = _write_spec(tmp_path, revision="0e9e39f249a16976918f6564b8830bc894c89659")
     rec = Recorder()
-    assert (
-        main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
-        == EXIT_WEIGHTS
-    )
+    assert _serve(spec_path, rec, _env(tmp_path)) == EXIT_WEIGHTS
     assert "holds revision r1, expected 0e9e39f2" in rec.text
 
 
@@ -259,10 +250,7 @@ def test_missing_vllm_binary_is_reported(tmp_path):
     def no_vllm(file, argv, env):
         raise FileNotFoundError(file)
 
-    assert (
-        main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=no_vllm, log=rec.log)
-        == launch.EXIT_NO_VLLM
-    )
+    assert _serve(spec_path, rec, _env(tmp_path), exec_fn=no_vllm) == launch.EXIT_NO_VLLM
     assert "'vllm' is not on PATH" in rec.text
 
 
@@ -281,7 +269,7 @@ def test_api_key_file_reaches_vllm_only_through_its_environment(tmp_path):
     spec_path = _write_spec(tmp_path, api_key_file=str(key_file))
     rec = Recorder()
     env = _env(tmp_path, VLLM_API_KEY="stale-value-from-the-pod")
-    assert main(["--spec", str(spec_path)], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log) == 0
+    assert _serve(spec_path, rec, env) == 0
     ((_, argv, child_env),) = rec.execs
     assert child_env["VLLM_API_KEY"] == API_KEY  # trailing newline stripped, the file wins
     assert API_KEY not in " ".join(argv) and str(key_file) not in " ".join(argv)
@@ -310,7 +298,7 @@ def test_missing_empty_or_unreadable_api_key_file_exits_2(tmp_path, content, pat
         path.write_text(content)
     spec_path = _write_spec(tmp_path, api_key_file=str(path))
     rec = Recorder()
-    code = main(["--spec", str(spec_path)], environ=_env(tmp_path), gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+    code = _serve(spec_path, rec, _env(tmp_path))
     assert code == EXIT_BAD_SPEC and not rec.execs
     assert len(rec.lines) == 1 and re.search(pattern, rec.lines[0]), rec.text
 
@@ -382,14 +370,7 @@ def test_leader_starts_the_head_waits_for_the_group_then_execs_vllm_on_ray(tmp_p
     spec_path = _group_spec(tmp_path)
     ray = FakeRay(alive=(1, 1, 2))
     rec = Recorder()
-    code = main(
-        ["--spec", str(spec_path)],
-        environ=_group_env(tmp_path, "leader"),
-        gpu_probe=_gpus(2, **H100),
-        exec_fn=rec.exec,
-        log=rec.log,
-        ray=ray,
-    )
+    code = _serve(spec_path, rec, _group_env(tmp_path, "leader"), _gpus(2, **H100), ray=ray)
     assert code == 0, rec.text
     ((head, head_env),) = ray.heads
     assert head == ray_head_argv(2)
@@ -412,14 +393,7 @@ def test_leader_gives_up_naming_how_many_nodes_joined(tmp_path):
     spec_path = _group_spec(tmp_path)
     ray = FakeRay(alive=(GroupError("group: counting the Ray nodes failed: ConnectionError('x')"), 1))
     rec = Recorder()
-    code = main(
-        ["--spec", str(spec_path)],
-        environ=_group_env(tmp_path, "leader"),
-        gpu_probe=_gpus(2, **H100),
-        exec_fn=rec.exec,
-        log=rec.log,
-        ray=ray,
-    )
+    code = _serve(spec_path, rec, _group_env(tmp_path, "leader"), _gpus(2, **H100), ray=ray)
     assert code == EXIT_GROUP and not rec.execs
     assert "error: group: only 1 of 2 nodes joined the Ray head within groupJoinTimeout 60 s" in rec.lines[-1]
     assert ray.now >= 60 and len(ray.polls) == 60 / launch.RAY_POLL_INTERVAL_S + 1
@@ -436,17 +410,7 @@ def test_leader_reports_a_head_that_does_not_start(tmp_path, error, code, messag
     spec_path = _group_spec(tmp_path)
     ray = FakeRay(head_error=error)
     rec = Recorder()
-    assert (
-        main(
-            ["--spec", str(spec_path)],
-            environ=_group_env(tmp_path, "leader"),
-            gpu_probe=_gpus(2, **H100),
-            exec_fn=rec.exec,
-            log=rec.log,
-            ray=ray,
-        )
-        == code
-    )
+    assert _serve(spec_path, rec, _group_env(tmp_path, "leader"), _gpus(2, **H100), ray=ray) == code
     assert not rec.execs and not ray.polls and message in rec.text
 
 
@@ -458,9 +422,7 @@ def test_worker_joins_the_leaders_head_and_never_runs_vllm(tmp_path):
     ray = FakeRay(reachable_after=20)
     rec = Recorder()
     env = _group_env(tmp_path, "worker", VLLM_API_KEY="must-not-pass")
-    code = main(
-        ["--spec", str(spec_path)], environ=env, gpu_probe=_gpus(2, **H100), exec_fn=rec.exec, log=rec.log, ray=ray
-    )
+    code = _serve(spec_path, rec, env, _gpus(2, **H100), ray=ray)
     assert code == 0, rec.text
     ((file, argv, child_env),) = rec.execs
     assert file == "ray" and argv == ray_worker_argv(LEADER, 2)
@@ -476,14 +438,7 @@ def test_worker_gives_up_when_the_head_never_answers(tmp_path):
     spec_path = _group_spec(tmp_path)
     ray = FakeRay(reachable_after=10_000)
     rec = Recorder()
-    code = main(
-        ["--spec", str(spec_path)],
-        environ=_group_env(tmp_path, "worker"),
-        gpu_probe=_gpus(2, **H100),
-        exec_fn=rec.exec,
-        log=rec.log,
-        ray=ray,
-    )
+    code = _serve(spec_path, rec, _group_env(tmp_path, "worker"), _gpus(2, **H100), ray=ray)
     assert code == EXIT_GROUP and not rec.execs
     assert f"the leader's Ray head at {LEADER}:6379 did not answer within groupJoinTimeout 60 s" in rec.lines[-1]
 
@@ -492,14 +447,7 @@ def test_worker_preflights_its_own_share_of_the_gpus(tmp_path):
     spec_path = _group_spec(tmp_path)
     ray = FakeRay()
     rec = Recorder()
-    code = main(
-        ["--spec", str(spec_path)],
-        environ=_group_env(tmp_path, "worker"),
-        gpu_probe=_gpus(1, **H100),
-        exec_fn=rec.exec,
-        log=rec.log,
-        ray=ray,
-    )
+    code = _serve(spec_path, rec, _group_env(tmp_path, "worker"), _gpus(1, **H100), ray=ray)
     assert code == EXIT_PREFLIGHT and not rec.execs and not ray.probes
     assert "= 4 GPUs, 2 on each of the group's 2 pods, 1 visible" in rec.lines[-1]
 
@@ -511,14 +459,7 @@ def test_missing_ray_binary_on_a_worker_exits_127(tmp_path):
     def no_ray(file, argv, env):
         raise FileNotFoundError(file)
 
-    code = main(
-        ["--spec", str(spec_path)],
-        environ=_group_env(tmp_path, "worker"),
-        gpu_probe=_gpus(2, **H100),
-        exec_fn=no_ray,
-        log=rec.log,
-        ray=FakeRay(),
-    )
+    code = _serve(spec_path, rec, _group_env(tmp_path, "worker"), _gpus(2, **H100), exec_fn=no_ray, ray=FakeRay())
     assert code == EXIT_NO_VLLM and "'ray' is not on PATH" in rec.text and "ray==2.48.0" in rec.text
 
 
@@ -556,14 +497,7 @@ def test_bad_group_environment_exits_2_before_any_work(tmp_path, role, env, fiel
         probed.append(1)
         return _gpus(2, **H100)()
 
-    code = main(
-        ["--spec", str(spec_path)],
-        environ=_group_env(tmp_path, role, **env),
-        gpu_probe=probe,
-        exec_fn=rec.exec,
-        log=rec.log,
-        ray=ray,
-    )
+    code = _serve(spec_path, rec, _group_env(tmp_path, role, **env), probe, ray=ray)
     assert code == EXIT_BAD_SPEC, rec.text
     assert len(rec.lines) == 1 and re.search(pattern, rec.lines[0]), rec.text
     assert not rec.execs and not probed and not ray.heads and not ray.probes
@@ -574,5 +508,5 @@ def test_a_one_pod_server_ignores_the_ray_hooks(tmp_path):
     ray = FakeRay()
     rec = Recorder()
     env = _env(tmp_path, LLMFLEET_GROUP_ROLE="server", LWS_GROUP_SIZE="1")
-    assert main(["--spec", str(spec_path)], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log, ray=ray) == 0
+    assert _serve(spec_path, rec, env, ray=ray) == 0
     assert rec.execs[0][0] == "vllm" and not ray.heads and not ray.probes

@@ -255,54 +255,16 @@ def test_bucket_to_bucket_uses_the_source_manifest(world):
 
 def test_cli_keeps_credentials_out_of_output(world, tmp_path):
     env = {**os.environ, "AWS_SECRET_ACCESS_KEY": "do-not-print-this-secret", "HF_TOKEN": "hf_do_not_print"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "serving.stage",
-            "--source",
-            str(world.src),
-            "--dest",
-            world.dest,
-            "--revision",
-            REV,
-            "--allow-source",
-            str(world.src),
-            "--dest-endpoint-url",
-            world.endpoint,
-            "--part-size-mib",
-            "5",
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "serving.stage", "--source", str(world.src), "--dest", world.dest]
+        argv += ["--revision", REV, "--dest-endpoint-url", world.endpoint, *args]
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    done = cli("--allow-source", str(world.src), "--part-size-mib", "5", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "copied"
     for secret in ("do-not-print-this-secret", "hf_do_not_print"):
         assert secret not in done.stdout + done.stderr
-    verify = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "serving.stage",
-            "--source",
-            str(world.src),
-            "--dest",
-            world.dest,
-            "--revision",
-            REV,
-            "--dest-endpoint-url",
-            world.endpoint,
-            "--verify-only",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    verify = cli("--verify-only")
     assert verify.returncode == 0 and json.loads(verify.stdout)["status"] == "verified"

@@ -501,9 +501,5 @@ def alert_names(groups: Iterable[dict[str, Any]]) -> list[str]:
     return [r["alert"] for g in groups for r in g["rules"] if "alert" in r]
 
 
-def recorded_names(groups: Iterable[dict[str, Any]]) -> set[str]:
-    return {r["record"] for g in groups for r in g["rules"] if "record" in r}
-
-
 def expressions(groups: Iterable[dict[str, Any]]) -> list[str]:
     return [r["expr"] for g in groups for r in g["rules"]]

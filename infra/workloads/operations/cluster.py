@@ -34,6 +34,7 @@ import pulumi_kubernetes as k8s
 
 from infra import versions
 from infra.workloads.context import GPU_TAINT, ClusterContext
+from infra.workloads.meta import OWNERSHIP_LABELS
 from infra.workloads.operations import alerts, dashboards
 from infra.workloads.operations.metrics import GATEWAY_METRICS, dcgm_counters_csv
 from infra.workloads.peers import POD_IDENTITY_ENDPOINTS
@@ -192,7 +193,7 @@ class ClusterOperations(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self._context.provider, depends_on=deps)
 
     def _labels(self) -> dict[str, str]:
-        return {"app.kubernetes.io/part-of": "llm-fleet", "app.kubernetes.io/managed-by": "pulumi"}
+        return dict(OWNERSHIP_LABELS)
 
     @property
     def _gmp(self) -> bool:

@@ -112,14 +112,15 @@ def _dashboard(uid: str, title: str, tags: list[str], panels: list[Panel]) -> di
     }
 
 
-def _quantiles(metric: str, sel: str, unit_label: str) -> tuple[Query, ...]:
-    return tuple(
-        Query(
-            f"histogram_quantile({q}, sum by (le) (rate({metric}_bucket{sel}[{RATE}])))",
-            f"p{int(q * 100)} {unit_label}".strip(),
-        )
+def _latency_panel(title: str, metric: str, sel: str, p95_target_s: float | None = None) -> Panel:
+    """p50/p95/p99 of one latency histogram in seconds, with the SLO's p95 target line when it has one."""
+    queries = tuple(
+        Query(f"histogram_quantile({q}, sum by (le) (rate({metric}_bucket{sel}[{RATE}])))", f"p{int(q * 100)}")
         for q in (0.5, 0.95, 0.99)
     )
+    if p95_target_s is not None:
+        queries += (Query(f"vector({p95_target_s!r})", "p95 target"),)
+    return Panel(title, queries, "s")
 
 
 def placement_dashboard(scope: DashboardScope) -> dict[str, Any]:
@@ -154,23 +155,9 @@ def placement_dashboard(scope: DashboardScope) -> dict[str, Any]:
             ),
             "short",
         ),
-        Panel(
-            "Time to first token",
-            (
-                *_quantiles("vllm:time_to_first_token_seconds", ns, ""),
-                Query(f"vector({scope.ttft_target_s!r})", "p95 target"),
-            ),
-            "s",
-        ),
-        Panel(
-            "Inter-token latency",
-            (
-                *_quantiles("vllm:inter_token_latency_seconds", ns, ""),
-                Query(f"vector({scope.itl_target_s!r})", "p95 target"),
-            ),
-            "s",
-        ),
-        Panel("End-to-end request latency", _quantiles("vllm:e2e_request_latency_seconds", ns, ""), "s"),
+        _latency_panel("Time to first token", "vllm:time_to_first_token_seconds", ns, scope.ttft_target_s),
+        _latency_panel("Inter-token latency", "vllm:inter_token_latency_seconds", ns, scope.itl_target_s),
+        _latency_panel("End-to-end request latency", "vllm:e2e_request_latency_seconds", ns),
         Panel(
             "Queue: running and waiting",
             (
@@ -352,10 +339,6 @@ def fleet_dashboard(target: str) -> dict[str, Any]:
         ),
     ]
     return _dashboard(uid=f"llmfleet-fleet-{target}"[:40], title=f"LLM fleet / {target} overview", tags=[target], panels=panels)
-
-
-def dashboard_queries(dashboard: dict[str, Any]) -> list[str]:
-    return [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
 
 
 def dashboard_configmap_data(dashboard: dict[str, Any]) -> dict[str, str]:

@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from infra import naming
 from infra.workloads import meta
+from infra.workloads.meta import OWNERSHIP_LABELS
 from infra.workloads.operations import alerts, autoscaling, dashboards
 from infra.workloads.operations.cluster import OPERATIONS_KEY, MetricsPlumbing, metrics_plumbing
 from infra.workloads.operations.prices import replica_cost
@@ -174,8 +175,7 @@ class PlacementOperations(pulumi.ComponentResource):
         meta: dict[str, Any] = {
             "name": name,
             "labels": {
-                "app.kubernetes.io/part-of": "llm-fleet",
-                "app.kubernetes.io/managed-by": "pulumi",
+                **OWNERSHIP_LABELS,
                 "llm-fleet.dev/model": self._args.model.name,
                 "llm-fleet.dev/target": self._args.cluster.name,
                 **more.pop("labels", {}),
