@@ -39,6 +39,7 @@ class Registry(pulumi.ComponentResource):
         self._env = env
         self._keys = keys
         self._create_repository()
+        self._create_perimeter()
         self.image = None
         built_digest = self._create_image() if env.stack.image.build else None
         self.image_ref = image_reference(self.repository.repository_url, env.stack.image, built_digest)
@@ -77,6 +78,31 @@ class Registry(pulumi.ComponentResource):
                         }
                     ]
                 }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _create_perimeter(self) -> None:
+        """Nobody outside this account may use the repository, whatever an IAM policy elsewhere says."""
+        env = self._env
+        aws.ecr.RepositoryPolicy(
+            f"{self._name}-serving-perimeter",
+            repository=self.repository.name,
+            policy=env.account_id.apply(
+                lambda account: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "DenyOutsideAccount",
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "ecr:*",
+                                "Condition": {"StringNotEquals": {"aws:PrincipalAccount": account}},
+                            }
+                        ],
+                    }
+                )
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -49,3 +49,20 @@ def test_model_servers_run_the_image_by_digest(any_aws: AwsView) -> None:
     for deployment in servers:
         containers = deployment.props["spec"]["template"]["spec"]["containers"]
         assert image in {c["image"] for c in containers}
+
+
+def test_repository_policy_denies_every_principal_outside_the_account() -> None:
+    import json
+
+    from infra.plan import evaluate_stack
+    from infra.plan.mocks import ACCOUNT_ID
+
+    for stack in ("dev", "prod"):
+        plan = evaluate_stack(stack)
+        repositories = plan.of_type("aws:ecr/repository:Repository")
+        policies = plan.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy")
+        assert len(policies) == len(repositories) == 1
+        assert policies[0].props["repository"] == repositories[0].props["name"]
+        [statement] = json.loads(policies[0].props["policy"])["Statement"]
+        assert statement["Effect"] == "Deny" and statement["Action"] == "ecr:*"
+        assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT_ID}}
