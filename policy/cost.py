@@ -14,8 +14,10 @@ floor / expected / ceiling (at on-demand where the catalogue has no spot price).
 several instance types is priced at its cheapest type for floor and expected and at its
 dearest for the ceiling. On-prem pools cost the amortized purchase price of every owned node
 (``nodes.max``) plus power for the running ones. Platform items (control planes, load
-balancers, NAT, WAF / Cloud Armor, KMS) are priced at their fixed rates; usage-based parts
-(LCUs, GB processed, requests) are named but not added. Billable resources the catalogue has
+balancers, NAT, WAF / Cloud Armor, KMS, public IPv4 addresses, Route 53 health checks) are
+priced at their fixed rates; usage-based parts (LCUs, GB processed, requests) are named but not
+added. System (CPU) node groups / pools are priced at on-demand between their scaling minimum
+(floor) and maximum (ceiling); Cloud NAT per VM of its target, capped at the gateway maximum. Billable resources the catalogue has
 no price for are listed under ``unpriced``.
 """
 
@@ -28,7 +30,14 @@ from typing import Any
 
 from policy.capacity import placement_plan, replica_bounds
 from policy.catalog import kubernetes_support
-from policy.catalog.prices import HOURS_PER_MONTH, InstancePrice, catalogue, instance_price, platform_price
+from policy.catalog.prices import (
+    HOURS_PER_MONTH,
+    InstancePrice,
+    catalogue,
+    instance_price,
+    node_price,
+    platform_price,
+)
 from policy.context import PlanContext, Resource
 from policy.props import as_list, get, quantity
 from serving.errors import LlmFleetError
@@ -55,6 +64,8 @@ class CostItem:
     monthly: Monthly
     price_source: str
     target: str | None = None
+    category: str | None = None
+    """Report category where the resource type alone would mislead (a GKE system pool is not GPU nodes)."""
 
     @property
     def hourly(self) -> float:
@@ -72,7 +83,7 @@ class CostItem:
             "monthlyCeiling": round(self.monthly.ceiling, 2),
             "priceSource": self.price_source,
             "target": self.target,
-        }
+        } | ({"category": self.category} if self.category else {})
 
 
 @dataclass
@@ -111,6 +122,8 @@ class CostReport:
     placements: list[PlacementCost] = field(default_factory=list)
     unpriced: list[dict[str, str]] = field(default_factory=list)
     budget_usd: float | None = None
+    nodes_by_target: dict[str, Monthly] = field(default_factory=dict, repr=False)
+    """Node (VM) counts per target as floor / expected / ceiling: what Cloud NAT bills per VM."""
 
     @property
     def monthly(self) -> Monthly:
@@ -194,6 +207,7 @@ def estimate_context(ctx: PlanContext) -> CostReport:
     report = CostReport(stack=ctx.stack, budget_usd=ctx.settings.budget_usd)
     priced: set[str] = set()
     _gpu_pools(ctx, report, priced)
+    _system_pools(ctx, report, priced)
     _platform(ctx, report, priced)
     _unpriced(ctx, report, priced)
     return report
@@ -266,6 +280,7 @@ def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
             per_node = max(r.gpus for r in rows)
             resource = _pool_resource(ctx, tname, pname)
             floor_nodes, expected_nodes, ceiling_nodes = _node_counts(pool, placements, target, per_node, resource)
+            _count_nodes(report, tname, Monthly(floor_nodes, expected_nodes, ceiling_nodes))
             capacity = str(pool.get("capacityType") or "on-demand")
             hourly = (cheap.hourly(capacity, "low"), cheap.hourly(capacity, "mid"), dear.hourly(capacity, "high"))
             monthly = Monthly(
@@ -289,6 +304,53 @@ def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
             )
             for model, placement in placements:
                 _placement_cost(report, model, placement, target, pool, per_node, hourly[1])
+
+
+def _count_nodes(report: CostReport, target: str | None, nodes: Monthly) -> None:
+    key = target or "(stack)"
+    report.nodes_by_target[key] = report.nodes_by_target.get(key, Monthly()) + nodes
+
+
+def _system_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
+    """EKS node groups and GKE node pools of CPU (system) types: on-demand between min and max."""
+    for resource in ctx.of_type("aws:eks/nodeGroup:NodeGroup", "gcp:container/nodePool:NodePool"):
+        if resource.urn in priced:
+            continue
+        props, target = resource.props, ctx.target_of(resource)
+        region = next((t.get("region") for t in ctx.settings.targets if t.get("name") == target), None)
+        if resource.type == "aws:eks/nodeGroup:NodeGroup":
+            cloud, types = "aws", [str(t) for t in as_list(get(props, "instanceTypes"))]
+            low = quantity(get(props, "scalingConfig.minSize")) or 0
+            mid = quantity(get(props, "scalingConfig.desiredSize")) or low
+            high = quantity(get(props, "scalingConfig.maxSize")) or mid
+        else:
+            cloud, types = "gcp", [str(get(props, "nodeConfig.machineType") or "")]
+            zones = len(as_list(get(props, "nodeLocations"))) or 1
+            low = quantity(get(props, "autoscaling.totalMinNodeCount"))
+            if low is None:
+                per_zone = quantity(get(props, "autoscaling.minNodeCount"))
+                low = per_zone * zones if per_zone is not None else (quantity(get(props, "nodeCount")) or 0) * zones
+            mid = low
+            high = _resource_max_nodes(resource, 1) or low
+        rows = [r for t in types if (r := node_price(cloud, t, region))]
+        if not rows or len(rows) < len(types):
+            continue  # left to _unpriced, which names the missing types
+        cheap, dear = min(rows, key=lambda r: r.on_demand), max(rows, key=lambda r: r.on_demand)
+        nodes = Monthly(float(low), float(mid), float(high))
+        monthly = Monthly(
+            nodes.floor * cheap.on_demand * HOURS_PER_MONTH,
+            nodes.expected * cheap.on_demand * HOURS_PER_MONTH,
+            nodes.ceiling * dear.on_demand * HOURS_PER_MONTH,
+        )
+        kinds = "/".join(sorted({r.type for r in rows}))
+        description = (
+            f"system nodes {resource.name}: {low:g}-{high:g} x {kinds} on-demand "
+            f"(expected {mid:g}; ${cheap.on_demand:,.4f}/h each)"
+        )
+        sources = "; ".join(sorted({catalogue().cite(r.source) for r in rows}))
+        report.items.append(CostItem(resource.urn, resource.type, description, monthly, sources, target, "nodes"))
+        _count_nodes(report, target, nodes)
+        priced.add(resource.urn)
 
 
 def _gpus_per_replica(
@@ -449,6 +511,7 @@ def _platform(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
                 "gcp-forwarding-rule",
                 description=f"GKE Gateway {gateway.name} forwarding rule",
             )
+    _network(ctx, report, priced)
     for policy in ctx.of_type("gcp:compute/securityPolicy:SecurityPolicy"):
         rules = len(as_list(get(policy.props, "rules")))
         extra = platform_price("cloud-armor-rule").price * rules
@@ -461,6 +524,100 @@ def _platform(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
             extra_month=extra,
             description=f"Cloud Armor policy with {rules} rules",
         )
+
+
+HTTPS_CHECKS = ("HTTPS", "HTTPS_STR_MATCH")
+STRING_MATCH_CHECKS = ("HTTP_STR_MATCH", "HTTPS_STR_MATCH")
+ENDPOINT_CHECKS = ("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP")
+
+
+def _network(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
+    """Public addresses, gateway endpoints, Route 53 health checks and Cloud NAT."""
+    for eip in ctx.of_type("aws:ec2/eip:Eip"):
+        _item(ctx, report, priced, eip, "public-ipv4", description=f"public IPv4 address {eip.name} (Elastic IP)")
+    for endpoint in ctx.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+        if str(get(endpoint.props, "vpcEndpointType") or "Gateway") == "Gateway":
+            _item(
+                ctx,
+                report,
+                priced,
+                endpoint,
+                "vpc-gateway-endpoint",
+                description=f"VPC gateway endpoint {endpoint.name}",
+            )
+    for check in ctx.of_type("aws:route53/healthCheck:HealthCheck"):
+        _health_check(ctx, report, priced, check)
+    rules = ctx.of_type(
+        "gcp:compute/globalForwardingRule:GlobalForwardingRule", "gcp:compute/forwardingRule:ForwardingRule"
+    )
+    for address in ctx.of_type("gcp:compute/globalAddress:GlobalAddress", "gcp:compute/address:Address"):
+        target = ctx.target_of(address)
+        in_use = any(get(r.props, "ipAddress") and ctx.target_of(r) == target for r in rules)
+        key = "gcp-address-in-use" if in_use else "gcp-address-unused"
+        state = "attached to a forwarding rule" if in_use else "reserved, not in use"
+        _item(ctx, report, priced, address, key, description=f"external address {address.name} ({state})")
+    for nat in ctx.of_type("gcp:compute/routerNat:RouterNat"):
+        _cloud_nat(ctx, report, priced, nat)
+
+
+def _health_check(ctx: PlanContext, report: CostReport, priced: set[str], check: Resource) -> None:
+    props = check.props
+    kind_of = {str(t.get("name")): str(t.get("kind")) for t in ctx.settings.targets}
+    checked = next((t for t in sorted(kind_of, key=len, reverse=True) if check.name.endswith(f"-{t}-health")), None)
+    type_ = str(get(props, "type") or "")
+    features = []
+    if type_ in ENDPOINT_CHECKS:
+        features = [
+            name
+            for name, on in (
+                ("HTTPS", type_ in HTTPS_CHECKS),
+                ("string matching", type_ in STRING_MATCH_CHECKS),
+                ("fast interval", quantity(get(props, "requestInterval")) == 10),
+                ("latency measurement", bool(get(props, "measureLatency"))),
+            )
+            if on
+        ]
+    # An endpoint check counts as one of an AWS endpoint when it checks an AWS target; any other
+    # (or unknown) endpoint is priced as non-AWS, the dearer rate.
+    aws = type_ not in ENDPOINT_CHECKS or (checked is not None and kind_of[checked] == "aws")
+    suffix = "aws" if aws else "non-aws"
+    extra = platform_price(f"route53-health-check-feature-{suffix}").price * len(features)
+    where = "AWS" if aws else "non-AWS"
+    extras = f" + {', '.join(features)}" if features else ""
+    _item(
+        ctx,
+        report,
+        priced,
+        check,
+        f"route53-health-check-{suffix}",
+        extra_month=extra,
+        description=f"Route 53 health check {check.name} ({where} endpoint{extras})",
+    )
+    if checked is not None:
+        report.items[-1].target = checked  # charged to the target whose endpoint it checks
+
+
+def _cloud_nat(ctx: PlanContext, report: CostReport, priced: set[str], nat: Resource) -> None:
+    target = ctx.target_of(nat)
+    vms = report.nodes_by_target.get(target or "(stack)", Monthly())
+    per_vm, cap = platform_price("cloud-nat-vm"), platform_price("cloud-nat-gateway-max")
+    ip = platform_price("cloud-nat-ip")
+    manual = str(get(nat.props, "natIpAllocateOption") or "AUTO_ONLY") == "MANUAL_ONLY"
+    ips = len(as_list(get(nat.props, "natIps"))) if manual else 1
+
+    def month(count: float) -> float:
+        gateway = per_vm.hourly * count if count <= 32 else cap.hourly
+        return (gateway + ip.hourly * ips) * HOURS_PER_MONTH
+
+    monthly = Monthly(month(vms.floor), month(vms.expected), month(vms.ceiling))
+    description = (
+        f"Cloud NAT {nat.name}: {vms.floor:g}-{vms.ceiling:g} VMs (expected {vms.expected:g}) x "
+        f"${per_vm.price:g}/VM-h (${cap.price:g}/h above 32 VMs) + {ips} NAT IP x ${ip.price:g}/h "
+        f"(+ usage: {per_vm.usage})"
+    )
+    sources = "; ".join(sorted({catalogue().cite(per_vm.source), catalogue().cite(ip.source)}))
+    report.items.append(CostItem(nat.urn, nat.type, description, monthly, sources, target))
+    priced.add(nat.urn)
 
 
 def _unpriced(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:

@@ -350,6 +350,11 @@ COST_CATEGORIES = {
     "gcp:compute/securityPolicy:SecurityPolicy": "WAF / Cloud Armor",
     "aws:kms/key:Key": "KMS",
     "gcp:kms/cryptoKey:CryptoKey": "KMS",
+    "aws:ec2/eip:Eip": "network",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "network",
+    "gcp:compute/globalAddress:GlobalAddress": "network",
+    "gcp:compute/address:Address": "network",
+    "aws:route53/healthCheck:HealthCheck": "DNS",
 }
 """Cost items carry a resource type, not a category; anything not listed is charted as 'other'."""
 

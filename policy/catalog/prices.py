@@ -51,6 +51,16 @@ class InstancePrice(_Strict):
         return {"low": self.spot_low, "high": self.spot_high, "mid": (self.spot_low + self.spot_high) / 2}[point]
 
 
+class NodePrice(_Strict):
+    """A CPU (system) node type: on-demand price per instance-hour."""
+
+    cloud: Literal["aws", "gcp"]
+    region: str
+    type: str
+    on_demand: float = Field(alias="onDemand", gt=0)
+    source: str
+
+
 class PlatformPrice(_Strict):
     cloud: Literal["aws", "gcp"]
     unit: Literal["hour", "cluster-hour", "month"]
@@ -69,11 +79,12 @@ class PriceCatalogue(_Strict):
     hours_per_month: int = Field(alias="hoursPerMonth")
     sources: dict[str, Source]
     instances: list[InstancePrice]
+    nodes: list[NodePrice] = Field(default_factory=list)
     platform: dict[str, PlatformPrice]
 
     @model_validator(mode="after")
     def _sources_resolve(self) -> PriceCatalogue:
-        for row in [*self.instances, *self.platform.values()]:
+        for row in [*self.instances, *self.nodes, *self.platform.values()]:
             if row.source not in self.sources:
                 name = getattr(row, "type", None) or next(k for k, v in self.platform.items() if v is row)
                 raise ValueError(f"{name}: source {row.source!r} is not in sources")
@@ -99,6 +110,14 @@ def instance_price(cloud: str, instance_type: str, region: str | None = None) ->
     if region:
         exact = [r for r in rows if r.region == region]
         rows = exact or rows
+    return rows[0] if rows else None
+
+
+def node_price(cloud: str, instance_type: str, region: str | None = None) -> NodePrice | None:
+    """The catalogue row of a CPU (system) node type (in ``region`` when given and present)."""
+    rows = [r for r in catalogue().nodes if r.cloud == cloud and r.type == instance_type]
+    if region:
+        rows = [r for r in rows if r.region == region] or rows
     return rows[0] if rows else None
 
 

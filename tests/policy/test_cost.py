@@ -181,3 +181,74 @@ def test_instance_candidates_feed_the_capacity_planner():
     assert choice.fits and choice.hourly_price == min(
         c[2] for c in everything if (c[0], c[1]) == (choice.cloud, choice.instance_type)
     )
+
+
+# -- every billable resource of the real stacks is priced --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prod_cost(prod_plan):
+    return estimate_context(PlanContext.from_plan(prod_plan.to_json(), TODAY))
+
+
+def _by_name(report, name):
+    return next(i for i in report.items if i.urn.endswith("::" + name))
+
+
+def test_prod_system_pools_are_priced_between_scaling_min_and_max(prod_cost):
+    eks = _by_name(prod_cost, "aws-use1-cluster-system")  # scalingConfig 3..6 x m7i.xlarge
+    assert (eks.monthly.floor, eks.monthly.ceiling) == pytest.approx((3 * 0.2016 * H, 6 * 0.2016 * H))
+    assert eks.price_source == "https://aws.amazon.com/ec2/pricing/on-demand/ (retrieved 2026-11-28)"
+    gke = _by_name(prod_cost, "gcp-usc1-gke-system")  # 1..3 per zone x 3 zones x e2-standard-4
+    assert (gke.monthly.floor, gke.monthly.ceiling) == pytest.approx((3 * 0.134012 * H, 9 * 0.134012 * H))
+    assert gke.price_source.startswith("https://cloud.google.com/compute/vm-instance-pricing")
+    assert gke.to_json()["category"] == "nodes"
+
+
+def test_prod_network_items_are_priced_with_their_source(prod_cost):
+    eips = [i for i in prod_cost.items if i.type == "aws:ec2/eip:Eip"]
+    assert len(eips) == 3 and all(e.monthly.expected == pytest.approx(0.005 * H) for e in eips)
+    assert eips[0].price_source.startswith("https://aws.amazon.com/vpc/pricing/")
+    endpoint = _by_name(prod_cost, "aws-use1-network-s3")
+    assert endpoint.monthly.ceiling == 0 and "gateway-endpoints" in endpoint.price_source
+    address = _by_name(prod_cost, "gcp-usc1-edge-ip")
+    assert address.monthly.ceiling == 0 and "network-pricing#ipaddress" in address.price_source
+    nat = _by_name(prod_cost, "gcp-usc1-net-nat")
+    vms = prod_cost.nodes_by_target["gcp-usc1"]  # system 3-9 + l4 2-4 + h100 1-2
+    assert (vms.floor, vms.ceiling) == (6, 15)
+    assert nat.monthly.floor == pytest.approx((6 * 0.0014 + 0.005) * H)
+    assert nat.monthly.ceiling == pytest.approx((15 * 0.0014 + 0.005) * H)
+    assert "https://cloud.google.com/nat/pricing" in nat.price_source
+
+
+def test_prod_route53_health_checks_price_endpoint_kind_and_optional_features(prod_cost):
+    aws = _by_name(prod_cost, "route-api-llm-example-com-aws-use1-health")
+    gcp = _by_name(prod_cost, "route-api-llm-example-com-gcp-usc1-health")
+    onprem = _by_name(prod_cost, "route-large-llm-example-com-dc1-health")
+    # HTTPS and latency measurement are two optional features.
+    assert aws.monthly.expected == pytest.approx(0.50 + 2 * 1.00)
+    assert gcp.monthly.expected == onprem.monthly.expected == pytest.approx(0.75 + 2 * 2.00)
+    assert aws.price_source == "https://aws.amazon.com/route53/pricing/ (retrieved 2026-11-28)"
+
+
+def test_prod_leaves_only_usage_based_resources_unpriced(prod_cost):
+    assert prod_cost.unpriced, "buckets, registries, log groups and queues stay listed"
+    for entry in prod_cost.unpriced:
+        assert entry["reason"].endswith("(usage-based)"), entry
+    billed_by_usage = {
+        "aws:s3/bucket:Bucket",
+        "gcp:storage/bucket:Bucket",
+        "aws:ecr/repository:Repository",
+        "gcp:artifactregistry/repository:Repository",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:sqs/queue:Queue",
+    }
+    assert {u["type"] for u in prod_cost.unpriced} <= billed_by_usage
+
+
+def test_every_catalogue_row_resolves_a_dated_source():
+    cat = catalogue()
+    for row in cat.nodes:
+        assert cat.sources[row.source].retrieved == "2026-11-28"
+    for key in ("public-ipv4", "vpc-gateway-endpoint", "cloud-nat-vm", "gcp-address-in-use"):
+        assert cat.sources[cat.platform[key].source].url.startswith("https://")
