@@ -31,7 +31,7 @@ def dev(dev_plan) -> dict[str, Any]:
 def test_dev_passes_its_own_pack(dev):
     report = evaluate_plan(dev)
     assert report.default_enforcement == "advisory"
-    assert report.exit_code == 0, report.to_text()
+    assert report.exit_code == 0 and report.findings == [], report.to_text()
 
 
 def test_prod_passes_its_own_pack_with_no_findings(prod):
