@@ -8,6 +8,7 @@ Other areas add their own pins here (monitoring, autoscaling, ...).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,13 @@ class HelmChart:
     """Classic chart repository URL (None for OCI charts)."""
     source: str = ""
     """Where the version was checked (release notes, compatibility matrix)."""
+
+    def release_args(self) -> dict[str, Any]:
+        """``chart``, ``version`` and (classic repositories only) ``repository_opts`` of a helm.v3.Release."""
+        args: dict[str, Any] = {"chart": self.chart, "version": self.version}
+        if self.repository:
+            args["repository_opts"] = {"repo": self.repository}
+        return args
 
 
 # ---------------------------------------------------------------------------

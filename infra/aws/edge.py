@@ -494,9 +494,7 @@ class Edge(pulumi.ComponentResource):
         self.controller = k8s.helm.v3.Release(
             f"{self._name}-lb-controller",
             name="aws-load-balancer-controller",
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            **chart.release_args(),
             namespace=LBC_NAMESPACE,
             create_namespace=False,
             values={

@@ -278,8 +278,7 @@ class Karpenter(pulumi.ComponentResource):
         self.release = k8s.helm.v3.Release(
             f"{self._name}",
             name="karpenter",
-            chart=chart.chart,
-            version=chart.version,
+            **chart.release_args(),
             namespace=NAMESPACE,
             create_namespace=False,
             values={
@@ -303,9 +302,7 @@ class Karpenter(pulumi.ComponentResource):
         self.device_plugin = k8s.helm.v3.Release(
             f"{self._name}-nvidia-device-plugin",
             name="nvidia-device-plugin",
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            **chart.release_args(),
             namespace=NAMESPACE,
             create_namespace=False,
             values={

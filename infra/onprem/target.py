@@ -133,9 +133,7 @@ class OnPremTargetComponent(pulumi.ComponentResource):
         self.gpu_operator = k8s.helm.v3.Release(
             f"{self._name}-gpu-operator",
             name="gpu-operator",
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts={"repo": chart.repository},
+            **chart.release_args(),
             namespace=GPU_OPERATOR_NAMESPACE,
             create_namespace=False,
             values={
@@ -193,8 +191,7 @@ class OnPremTargetComponent(pulumi.ComponentResource):
         self.leader_worker_set = k8s.helm.v3.Release(
             f"{self._name}-lws",
             name="lws",
-            chart=chart.chart,
-            version=chart.version,
+            **chart.release_args(),
             namespace=LWS_NAMESPACE,
             create_namespace=False,
             opts=self._child(namespace),

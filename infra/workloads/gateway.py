@@ -357,8 +357,7 @@ class GatewayEdge(pulumi.ComponentResource):
         self.envoy_gateway = k8s.helm.v3.Release(
             f"{self._name}-envoy-gateway",
             name="envoy-gateway",
-            chart=chart.chart,
-            version=chart.version,
+            **chart.release_args(),
             namespace=ENVOY_GATEWAY_NAMESPACE,
             create_namespace=False,
             values={
@@ -390,9 +389,7 @@ class GatewayEdge(pulumi.ComponentResource):
             self.cert_manager = k8s.helm.v3.Release(
                 f"{self._name}-cert-manager",
                 name="cert-manager",
-                chart=chart.chart,
-                version=chart.version,
-                repository_opts={"repo": chart.repository},
+                **chart.release_args(),
                 namespace=CERT_MANAGER_NAMESPACE,
                 create_namespace=False,
                 values={

@@ -145,13 +145,6 @@ class ClusterOperationsArgs:
         return cls(context=component.context, gcp_provider=getattr(component, "gcp_provider", None))
 
 
-def _release(chart: versions.HelmChart) -> dict[str, Any]:
-    args: dict[str, Any] = {"chart": chart.chart, "version": chart.version}
-    if chart.repository:
-        args["repository_opts"] = k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository)
-    return args
-
-
 class ClusterOperations(pulumi.ComponentResource):
     """Metrics collection, GPU metrics, Grafana dashboards, GPU alerts and KEDA on one cluster."""
 
@@ -278,7 +271,7 @@ class ClusterOperations(pulumi.ComponentResource):
             atomic=True,
             timeout=900,
             opts=self._opts(self.monitoring_namespace, admin),
-            **_release(versions.KUBE_PROMETHEUS_STACK),
+            **versions.KUBE_PROMETHEUS_STACK.release_args(),
         )
         self.dependencies.append(self.prometheus_stack)
 
@@ -299,7 +292,7 @@ class ClusterOperations(pulumi.ComponentResource):
                 values=dcgm_exporter_values(),
                 atomic=True,
                 opts=self._opts(self.monitoring_namespace, counters, self.prometheus_stack),
-                **_release(versions.DCGM_EXPORTER),
+                **versions.DCGM_EXPORTER.release_args(),
             )
         elif mode == "gpu-operator":
             # The GPU Operator's exporter (Service nvidia-dcgm-exporter, port gpu-metrics). Its
@@ -384,7 +377,7 @@ class ClusterOperations(pulumi.ComponentResource):
             values=keda_values(),
             atomic=True,
             opts=self._opts(self.keda_namespace),
-            **_release(versions.KEDA),
+            **versions.KEDA.release_args(),
         )
         self.dependencies.append(self.keda)
         if self._gmp:
