@@ -126,6 +126,27 @@ def test_one_action_has_one_pin_everywhere() -> None:
     assert {PULUMI, AWS_AUTH, GCP_AUTH, "actions/checkout", "github/codeql-action/upload-sarif"} <= set(pins)
 
 
+# GitHub retires the Node 20 action runtime: an action whose pinned release still runs on it
+# stops working. The release that moved each action to node24, from its action.yml `runs.using`.
+NODE24_SINCE = {
+    PULUMI: 7,  # pulumi/actions v7.0.0 (2026-05-01): "update Action runtime to node 24"
+}
+
+
+def test_actions_are_pinned_to_releases_on_a_supported_node_runtime() -> None:
+    too_old = []
+    for path in WORKFLOWS:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = USES.match(line)
+            if not match:
+                continue
+            name = match["ref"].split("@", 1)[0]
+            major = int(re.match(r"#\s*v(\d+)", (match["comment"] or "").strip())[1])
+            if name in NODE24_SINCE and major < NODE24_SINCE[name]:
+                too_old.append(f"{path.name}:{number}: {name} v{major} (node24 from v{NODE24_SINCE[name]})")
+    assert too_old == []
+
+
 # ---------------------------------------------------------------------------
 # Permissions and credentials
 # ---------------------------------------------------------------------------
