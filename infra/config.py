@@ -271,7 +271,9 @@ class OnPremTarget(TargetBase):
         description="Image repository the serving image is mirrored to, e.g. harbor.lab.example/llm/serving.",
     )
     registry_username: str | None = Field(
-        None, description="User that pushes the image built with image.build (default: the local docker login)."
+        None,
+        description="User that pushes the image to registry: the one built with image.build, or the promoted "
+        "digest copied from image.source (default: the deploying machine's docker login).",
     )
     registry_password: SecretRef | None = Field(
         None, description="Password or token of registryUsername (a secret reference)."
@@ -437,12 +439,59 @@ class PolicySettings(Model):
     )
 
 
+GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com"
+
+
+class ImageSigner(Model):
+    """The CI workflow whose keyless (Sigstore) signature every target's admission check requires."""
+
+    repository: str = Field(
+        ...,
+        pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*/[-A-Za-z0-9_.]+$",
+        description="GitHub repository that builds and signs the serving image, as OWNER/NAME.",
+    )
+    workflow: str = Field(
+        ".github/workflows/main.yml",
+        pattern=r"^\.github/workflows/[-\w.]+\.ya?ml$",
+        description="Workflow file that signs the image (the certificate's workflow path).",
+    )
+    ref: str = Field(
+        "refs/heads/main",
+        pattern=r"^refs/(heads|tags)/[-\w./]+$",
+        description="Git ref the signing workflow ran on: refs/heads/BRANCH or refs/tags/TAG.",
+    )
+
+    @property
+    def identity(self) -> str:
+        """The Fulcio certificate's subject (SAN URI) for a GitHub Actions workflow run."""
+        return f"https://github.com/{self.repository}/{self.workflow}@{self.ref}"
+
+    @property
+    def issuer(self) -> str:
+        return GITHUB_OIDC_ISSUER
+
+
 class ServingImage(Model):
     tag: str = Field(..., pattern=r"^[\w][\w.-]{0,127}$", description="Image tag of the bundled serving image.")
     digest: str | None = Field(
         None, pattern=r"^sha256:[0-9a-f]{64}$", description="Image digest; required unless build is true."
     )
     build: bool = Field(False, description="Build serving/ and push it to each target's registry (dev).")
+    source: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+$",
+        description=(
+            "Repository CI pushed the image to (REGISTRY/PATH, no tag). With a digest, each target copies "
+            "that digest from here into its own registry (with its signatures) before its servers start."
+        ),
+    )
+    signer: ImageSigner | None = Field(
+        None,
+        description=(
+            "CI workflow that signs the image keylessly. Every target then admits, in model namespaces, "
+            "only images signed by this workflow identity (Sigstore policy-controller)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _digest_or_build(self) -> ServingImage:

@@ -13,6 +13,7 @@ import pulumi
 from infra import naming
 from infra.config import PROJECT, StackConfig, parse_stack_config
 from infra.routing import build_routing
+from infra.workloads.admission import ImageAdmission, ImageAdmissionArgs
 from infra.workloads.operations import ClusterOperations, ClusterOperationsArgs
 from infra.workloads.placement import ModelPlacement, PlacementArgs
 
@@ -43,6 +44,14 @@ def build_fleet(config: StackConfig) -> dict[str, Any]:
             ClusterOperationsArgs.from_target(component),
             opts=pulumi.ResourceOptions(parent=component, provider=component.context.provider),
         )
+        if config.image.signer is not None:
+            # Signature check at admission; model namespaces (and so their pods) wait for the policy.
+            admission = ImageAdmission(
+                f"{target.name}-admission",
+                ImageAdmissionArgs(context=component.context, signer=config.image.signer),
+                opts=pulumi.ResourceOptions(parent=component),
+            )
+            component.context.depends_on.append(admission.policy)
 
     placements: dict[str, ModelPlacement] = {}
     for model, placement in config.placements():

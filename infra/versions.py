@@ -145,3 +145,26 @@ KEDA = HelmChart(
     source="https://github.com/kedacore/charts/releases/tag/v2.20.2 (KEDA 2.20.2; Prometheus scaler with "
     "GCP workload identity for Google Managed Prometheus)",
 )
+
+# ---------------------------------------------------------------------------
+# Supply chain (infra/workloads/admission.py, infra/image_distribution.py)
+# ---------------------------------------------------------------------------
+
+POLICY_CONTROLLER = HelmChart(
+    chart="policy-controller",
+    version="0.10.6",
+    repository="https://sigstore.github.io/helm-charts",
+    source="https://github.com/sigstore/helm-charts tag policy-controller-0.10.6 (commit 3d19e1d; "
+    "policy-controller v0.13.1, its image pinned by digest in the chart's values; CRDs in templates/crds)",
+)
+
+SIGSTORE_FULCIO_URL = "https://fulcio.sigstore.dev"
+"""Public-good Fulcio: the CA that certifies the signing workflow's OIDC identity (keyless)."""
+
+COSIGN_VERSION = "v3.0.6"
+"""cosign the deploy job installs (sigstore/cosign-installer v4.1.2's default): the image copy
+verifies the source's signature with it before copying."""
+
+ORAS_VERSION = "1.3.1"
+"""oras copies an image with its referrers (cosign v3 bundles, provenance) between registries;
+cosign v3.0.5 deprecated `cosign copy` in favour of `oras copy -r`."""

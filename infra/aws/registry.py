@@ -19,7 +19,7 @@ import pulumi_docker_build as docker_build
 from infra.aws.common import AwsEnv
 from infra.aws.keys import Keys
 from infra.image_build import build_serving_image
-from infra.targets import image_reference
+from infra.image_distribution import serving_image
 from serving import versions as serving_versions
 
 UNTAGGED_EXPIRY_DAYS = 14
@@ -42,7 +42,13 @@ class Registry(pulumi.ComponentResource):
         self._create_perimeter()
         self.image = None
         built_digest = self._create_image() if env.stack.image.build else None
-        self.image_ref = image_reference(self.repository.repository_url, env.stack.image, built_digest)
+        self.image_ref = serving_image(
+            name,
+            self.repository.repository_url,
+            env.stack.image,
+            built_digest=built_digest,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({"repositoryUrl": self.repository.repository_url, "image": self.image_ref})
 
     def _create_repository(self) -> None:

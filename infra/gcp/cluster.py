@@ -94,6 +94,7 @@ class ClusterArgs:
 class Cluster(pulumi.ComponentResource):
     node_service_account: gcp.serviceaccount.Account
     cluster: gcp.container.Cluster
+    admission_policy: gcp.binaryauthorization.Policy
     system_pool: gcp.container.NodePool
     system_zones: pulumi.Output[list[str]]
     node_tag: str
@@ -107,6 +108,7 @@ class Cluster(pulumi.ComponentResource):
         self.workload_pool = f"{scope.project}.svc.id.goog"
         self.node_tag = fit_name(f"{name}-system", 63)
         self._create_node_service_account(name)
+        self._create_admission_policy(name)
         self._create_cluster(name)
         self._create_system_pool(name)
         self.register_outputs(
@@ -148,6 +150,27 @@ class Cluster(pulumi.ComponentResource):
             )
             for role in NODE_ROLES
         ]
+
+    def _create_admission_policy(self, name: str) -> None:
+        # The cluster enforces the project's Binary Authorization policy; this declares it rather
+        # than leaving Google's implicit default, so a change made outside Pulumi shows as drift.
+        # Binary Authorization checks attestations and public keys, not a Sigstore keyless
+        # identity (a workflow, not a key): the serving image's signature is verified by the
+        # policy-controller in the model namespaces, as on every other target
+        # (infra/workloads/admission.py). Google-maintained system images are exempt.
+        scope = self._scope
+        self.admission_policy = gcp.binaryauthorization.Policy(
+            f"{name}-binauthz",
+            project=scope.project,
+            description="llm-fleet: declared project policy; model-namespace images are verified by the "
+            "Sigstore policy-controller (keyless signature of the CI workflow)",
+            global_policy_evaluation_mode="ENABLE",
+            default_admission_rule={
+                "evaluation_mode": "ALWAYS_ALLOW",
+                "enforcement_mode": "ENFORCED_BLOCK_AND_AUDIT_LOG",
+            },
+            opts=scope.opts(self),
+        )
 
     def _create_cluster(self, name: str) -> None:
         scope, target = self._scope, self._scope.target
@@ -210,7 +233,7 @@ class Cluster(pulumi.ComponentResource):
             node_config=self.node_config(machine_type=SYSTEM_MACHINE_TYPE, disk_gib=SYSTEM_DISK_GIB),
             opts=scope.opts(
                 self,
-                depends_on=[*self._args.key_grants, *self._node_roles],
+                depends_on=[*self._args.key_grants, *self._node_roles, self.admission_policy],
                 ignore_changes=["nodeConfig", "initialNodeCount"],
             ),
         )

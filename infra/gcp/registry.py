@@ -9,7 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.gcp.common import GcpScope, fit_name
-from infra.targets import image_reference
+from infra.image_distribution import serving_image
 from serving.versions import SERVING_IMAGE_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,9 @@ class Registry(pulumi.ComponentResource):
         built_digest = None
         if image.build and image.digest is None:
             built_digest = self._build(name, repository)
-        self.image = image_reference(repository, image, built_digest)
+        self.image = serving_image(
+            name, repository, image, built_digest=built_digest, opts=pulumi.ResourceOptions(parent=self)
+        )
 
     def _build(self, name: str, repository: pulumi.Output[str]) -> pulumi.Output[str]:
         """Build serving/ and push it here (stacks with ``image.build: true``)."""

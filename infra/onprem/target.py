@@ -19,7 +19,8 @@ import pulumi_kubernetes as k8s
 from infra import secrets, versions
 from infra.config import OnPremTarget, StackConfig
 from infra.image_build import build_serving_image
-from infra.targets import image_reference, pool_scheduling
+from infra.image_distribution import serving_image
+from infra.targets import pool_scheduling
 from infra.workloads import system_namespaces
 from infra.workloads.context import ClusterContext, PoolScheduling, WeightStoreRef
 from infra.workloads.gateway import GATEWAY_KEY, GatewayEdge, GatewayOptions, build_gateway
@@ -60,7 +61,14 @@ class OnPremTargetComponent(pulumi.ComponentResource):
             provider=self.provider,
             pools=self._pools,
             weights=self._weights(),
-            image=image_reference(target.registry, stack.image, self._built_digest()),
+            image=serving_image(
+                name,
+                target.registry,
+                stack.image,
+                built_digest=self._built_digest(),
+                credentials=self._registry_credentials(),
+                opts=pulumi.ResourceOptions(parent=self),
+            ),
             gateway=self.edge.ref,
             metrics="prometheus-operator",
             api_key_source="kubernetes",
@@ -81,17 +89,24 @@ class OnPremTargetComponent(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(depends_on))
 
     # -- provider -------------------------------------------------------------------------
+    def _registry_credentials(self) -> tuple[str, pulumi.Output[str]] | None:
+        target = self._target
+        if not (target.registry_username and target.registry_password):
+            return None
+        password = secrets.resolve(target.registry_password, f"targets.{self._name}.registryPassword")
+        return target.registry_username, password
+
     def _built_digest(self) -> pulumi.Output[str] | None:
         """With ``image.build`` (dev), build serving/ and push it to this cluster's registry."""
         if not self._stack.image.build:
             return None
         target = self._target
         registry = None
-        if target.registry_username and target.registry_password:
+        credentials = self._registry_credentials()
+        if credentials:
+            username, password = credentials
             registry = docker_build.RegistryArgs(
-                address=target.registry.split("/", 1)[0],
-                username=target.registry_username,
-                password=secrets.resolve(target.registry_password, f"targets.{self._name}.registryPassword"),
+                address=target.registry.split("/", 1)[0], username=username, password=password
             )
         self.image = build_serving_image(
             f"{self._name}-serving-image",

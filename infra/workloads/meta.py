@@ -20,6 +20,10 @@ STAGER = "stager"
 GATEWAY_ACCESS_LABEL = f"{DOMAIN}/gateway-access"
 """Label on a namespace whose HTTPRoutes may attach to the cluster's gateway."""
 
+SIGNATURE_CHECK_LABEL = "policy.sigstore.dev/include"
+"""Namespace label the Sigstore policy-controller's webhook selects (value "true"): the model
+namespaces carry it, so their pods run only signed images (infra/workloads/admission.py)."""
+
 SPEC_HASH_ANNOTATION = f"{DOMAIN}/serving-spec-sha256"
 """Pod-template annotation carrying the sha256 of the ServingSpec: a spec change rolls the servers."""
 

@@ -30,6 +30,8 @@ def create_namespace(scope: PlacementScope) -> k8s.core.v1.Namespace:
         f"{meta.DOMAIN}/model": scope.model.name,
         meta.GATEWAY_ACCESS_LABEL: "true",
     }
+    if stack.image.signer is not None:
+        labels[meta.SIGNATURE_CHECK_LABEL] = "true"
     return k8s.core.v1.Namespace(
         f"{scope.name}-ns",
         metadata=meta.metadata(scope.namespace, labels=labels),

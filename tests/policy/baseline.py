@@ -31,7 +31,13 @@ CONFIG: dict[str, Any] = {
     "environment": "prod",
     "owner": "ml-platform",
     "costCenter": "llm-prod",
-    "image": {"tag": "0.32.0-llmfleet.1", "digest": DIGEST, "build": False},
+    "image": {
+        "tag": "0.32.0-llmfleet.1",
+        "digest": DIGEST,
+        "build": False,
+        "source": "444455556666.dkr.ecr.us-east-1.amazonaws.com/llm-fleet/serving",
+        "signer": {"repository": "acme/llm-fleet"},
+    },
     "targets": [
         {
             "name": "aws1",
@@ -971,7 +977,7 @@ def _k8s(type_: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
     return _res(type_, name, {"apiVersion": api, "kind": kind, **body}, "dc1", "dc1-k8s")
 
 
-def _namespace(name: str, ns: str) -> list[dict[str, Any]]:
+def _namespace(name: str, ns: str, **extra_labels: str) -> list[dict[str, Any]]:
     return [
         _k8s(
             "kubernetes:core/v1:Namespace",
@@ -982,6 +988,7 @@ def _namespace(name: str, ns: str) -> list[dict[str, Any]]:
                     "labels": {
                         "pod-security.kubernetes.io/enforce": "restricted",
                         "llm-fleet.dev/gateway-access": "true",
+                        **extra_labels,
                     },
                 }
             },
@@ -997,6 +1004,55 @@ def _namespace(name: str, ns: str) -> list[dict[str, Any]]:
     ]
 
 
+SIGNER = "https://github.com/acme/llm-fleet/.github/workflows/main.yml@refs/heads/main"
+
+
+def _admission() -> list[dict[str, Any]]:
+    """The serving image's signature check (policy-controller) and its copy into the dc1 registry."""
+    repository = IMAGE.split("@", 1)[0]
+    return [
+        _k8s(
+            "kubernetes:policy.sigstore.dev/v1beta1:ClusterImagePolicy",
+            "dc1-admission-serving-image-policy",
+            {
+                "metadata": {"name": "llm-fleet-serving-image"},
+                "spec": {
+                    "images": [{"glob": f"{repository}**"}],
+                    "mode": "enforce",
+                    "authorities": [
+                        {
+                            "name": "ci-workflow",
+                            "signatureFormat": "bundle",
+                            "keyless": {
+                                "url": "https://fulcio.sigstore.dev",
+                                "identities": [
+                                    {"issuer": "https://token.actions.githubusercontent.com", "subject": SIGNER}
+                                ],
+                            },
+                        }
+                    ],
+                },
+            },
+        ),
+        _res(
+            "command:local:Command",
+            "dc1-image-copy",
+            {
+                "create": "oras cp -r ...",
+                "environment": {
+                    "SOURCE": CONFIG["image"]["source"],
+                    "DIGEST": DIGEST,
+                    "DESTINATION": repository,
+                    "SIGNER_IDENTITY": SIGNER,
+                    "SIGNER_ISSUER": "https://token.actions.githubusercontent.com",
+                },
+            },
+            "dc1",
+            None,
+        ),
+    ]
+
+
 def _onprem() -> list[dict[str, Any]]:
     labels = {"app.kubernetes.io/name": "llama-8b-server"}
     job_container = {
@@ -1008,7 +1064,8 @@ def _onprem() -> list[dict[str, Any]]:
     lws_labels = {"app.kubernetes.io/name": "llama-70b-server"}
     route_ref = {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "llama-8b"}
     return [
-        *_namespace("dc1-model-ns", "llm-llama-8b"),
+        *_namespace("dc1-model-ns", "llm-llama-8b", **{"policy.sigstore.dev/include": "true"}),
+        *_admission(),
         *_namespace("dc1-edge-ns", "llm-edge"),
         _k8s(
             "kubernetes:apps/v1:Deployment",

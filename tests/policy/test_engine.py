@@ -170,9 +170,11 @@ def test_text_report_lists_findings_with_fixes_and_the_verdict():
 
 
 def test_summary_line_for_plan():
-    report = evaluate_plan(baseline(), TODAY)
+    plan = baseline()
+    report = evaluate_plan(plan, TODAY)
     assert policy_summary_line(report) == (
-        f"policy pass: 0 mandatory, 0 advisory, 0 suppressed ({len(report.rules)} rules, 85 resources)"
+        f"policy pass: 0 mandatory, 0 advisory, 0 suppressed ({len(report.rules)} rules, "
+        f"{len(plan['resources'])} resources)"
     )
 
 

@@ -106,12 +106,13 @@ def test_docstring_matches_metadata(module):
 
 def _sdk_types() -> set[str]:
     import pulumi_aws
+    import pulumi_command
     import pulumi_gcp
     import pulumi_kubernetes
 
-    pattern = re.compile(r"'((?:aws|gcp|kubernetes):[A-Za-z0-9./-]+:[A-Za-z0-9]+)'")
+    pattern = re.compile(r"'((?:aws|gcp|kubernetes|command):[A-Za-z0-9./-]+:[A-Za-z0-9]+)'")
     found = set()
-    for package in (pulumi_aws, pulumi_gcp, pulumi_kubernetes):
+    for package in (pulumi_aws, pulumi_gcp, pulumi_kubernetes, pulumi_command):
         for path in Path(package.__file__).parent.rglob("*.py"):
             if path.name.startswith("_") and path.name not in ("__init__.py",):
                 continue
@@ -120,8 +121,8 @@ def _sdk_types() -> set[str]:
 
 
 def test_resource_types_exist_in_the_installed_sdks():
-    """Every aws/gcp type and every built-in Kubernetes type a rule names is a real token of
-    pulumi-aws 7 / pulumi-gcp 10 / pulumi-kubernetes 4 (custom resources are exempt)."""
+    """Every aws/gcp/command type and every built-in Kubernetes type a rule names is a real token of
+    pulumi-aws 7 / pulumi-gcp 10 / pulumi-kubernetes 4 / pulumi-command 1 (custom resources are exempt)."""
     from policy.props import is_custom_resource
 
     known = _sdk_types()

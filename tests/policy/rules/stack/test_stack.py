@@ -4,7 +4,7 @@
 
 import pytest
 
-from tests.policy.baseline import DIGEST
+from tests.policy.baseline import DIGEST, IMAGE
 from tests.policy.harness import Case, add, attr, cases_params, chain, check, config, drop, remove, resource, set_
 
 STACK = "llm-fleet-prod"
@@ -37,6 +37,35 @@ def _dev_with(*changes):
             c(plan)
 
     return change
+
+
+CIP = "dc1-admission-serving-image-policy"
+NOT_CHECKED = "(label policy.sigstore.dev/include=true missing)"
+SERVER_PODS = {
+    D: ["spec.template.spec"],
+    LWS: ["spec.leaderWorkerTemplate.leaderTemplate.spec", "spec.leaderWorkerTemplate.workerTemplate.spec"],
+}
+
+
+def _uncovered(image, servers=(D, LWS)):
+    return {
+        name: [
+            f"{where}: container 'server': no enforcing ClusterImagePolicy with a pinned signer covers image {image!r}"
+            for where in SERVER_PODS[name]
+        ]
+        for name in servers
+    }
+
+
+def _not_copied(digest):
+    repository = IMAGE.split("@", 1)[0]
+    return {
+        name: [
+            f"{where}: container 'server': nothing copies {digest} into {repository!r} (the pods would not find it)"
+            for where in SERVER_PODS[name]
+        ]
+        for name in (D, LWS)
+    }
 
 
 CASES = {
@@ -557,6 +586,45 @@ CASES = {
             attr("aws1-logs", "protect", False),
             {"aws1-logs": ["protect is false; expected protect=True"]},
         ),
+    ],
+    "SUPPLY-06": [
+        Case("baseline"),
+        Case("dev-needs-no-check", chain(config("environment", "dev"), remove("dc1-admission-serving-image-policy"))),
+        Case(
+            "namespace-not-checked",
+            set_("dc1-model-ns", ("metadata", "labels", "policy.sigstore.dev/include"), "false"),
+            {
+                D: [f"spec.template.spec: container 'server': namespace 'llm-llama-8b' is not checked at admission {NOT_CHECKED}"],
+                LWS: [
+                    f"spec.leaderWorkerTemplate.leaderTemplate.spec: container 'server': namespace 'llm-llama-8b' is not checked at admission {NOT_CHECKED}",
+                    f"spec.leaderWorkerTemplate.workerTemplate.spec: container 'server': namespace 'llm-llama-8b' is not checked at admission {NOT_CHECKED}",
+                ],
+            },
+        ),
+        Case("policy-in-warn-mode", set_(CIP, "spec.mode", "warn"), _uncovered(IMAGE)),
+        Case("no-policy", remove(CIP), _uncovered(IMAGE)),
+        Case("policy-for-another-repository", set_(CIP, "spec.images", [{"glob": "ghcr.io/acme/**"}]), _uncovered(IMAGE)),
+        Case(
+            "any-signer-accepted",
+            set_(CIP, "spec.authorities.0.keyless.identities", [{"issuer": "https://token.actions.githubusercontent.com", "subjectRegExp": ".*"}]),
+            _uncovered(IMAGE),
+        ),
+        Case(
+            "anchored-signer-pattern",
+            set_(
+                CIP,
+                "spec.authorities.0.keyless.identities",
+                [{"issuer": "https://token.actions.githubusercontent.com", "subjectRegExp": "^https://github\\.com/acme/llm-fleet/"}],
+            ),
+        ),
+        Case("unsigned-image-elsewhere", set_(D, f"{C}.image", f"ghcr.io/acme/other@{DIGEST}"), _uncovered(f"ghcr.io/acme/other@{DIGEST}", servers=(D,))),
+    ],
+    "SUPPLY-07": [
+        Case("baseline"),
+        Case("image-is-the-source", chain(remove("dc1-image-copy"), config("image.source", "registry.dc1.internal/llm-fleet/serving"))),
+        Case("dev-builds-its-own", chain(config("environment", "dev"), remove("dc1-image-copy"))),
+        Case("no-copy", remove("dc1-image-copy"), _not_copied(DIGEST)),
+        Case("copy-of-another-digest", set_("dc1-image-copy", "environment.DIGEST", "sha256:" + "0" * 64), _not_copied(DIGEST)),
     ],
 }
 
