@@ -166,8 +166,10 @@ def test_job_permissions_are_only_what_its_steps_need(name: str, job_id: str, jo
     uses = {action(s) for s in job.get("steps", [])}
     runs = run_text(job)
     needed = set()
-    if uses & {AWS_AUTH, GCP_AUTH}:
+    if uses & {AWS_AUTH, GCP_AUTH} or "cosign sign" in runs:  # keyless signing certifies the OIDC identity
         needed.add("id-token")
+    if "actions/attest-build-provenance" in uses:
+        needed |= {"id-token", "attestations"}
     if "github/codeql-action/upload-sarif" in uses:
         needed.add("security-events")
     if "actions/github-script" in uses or "gh pr create" in runs:
@@ -335,3 +337,44 @@ def test_promote_runs_llmfleet_promote_then_previews_then_deploys_behind_approva
     assert [i["command"] for i in pulumi_commands(jobs["preview"])] == ["preview"]
     assert jobs["deploy"]["environment"] == {"name": "production"}
     assert [(i["command"], i["stack-name"]) for i in pulumi_commands(jobs["deploy"])] == [("up", "prod")]
+
+
+# ---------------------------------------------------------------------------
+# Supply chain: signing on build, distribution on deploy
+# ---------------------------------------------------------------------------
+
+
+def test_main_signs_the_pushed_digest_keylessly_and_attests_provenance() -> None:
+    from infra import versions
+
+    image = workflow("main.yml")["jobs"]["image"]
+    assert image["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
+    names = [s.get("name") or action(s) for s in image["steps"]]
+    (installer,) = steps_using(image, "sigstore/cosign-installer")
+    assert installer["with"]["cosign-release"] == versions.COSIGN_VERSION
+    sign = next(s for s in image["steps"] if s.get("name") == "Sign the image (keyless)")
+    assert sign["run"] == 'cosign sign --yes "$REPOSITORY@$DIGEST"'  # the digest, never a tag
+    assert sign["env"]["DIGEST"] == "${{ steps.build.outputs.digest }}"
+    (attest,) = steps_using(image, "actions/attest-build-provenance")
+    assert attest["with"]["subject-digest"] == "${{ steps.build.outputs.digest }}"
+    assert attest["with"]["push-to-registry"] is True
+    assert names.index("Build and push") < names.index("Sign the image (keyless)") < names.index("Record the digest")
+    assert not any("--key" in s.get("run", "") for s in image["steps"])  # keyless: no signing key exists
+
+
+def test_prod_deploy_can_copy_the_image_before_pulumi_up() -> None:
+    from infra import versions
+
+    deploy = workflow("promote.yml")["jobs"]["deploy"]
+    names = [s.get("name") or action(s) for s in deploy["steps"]]
+    (cosign,) = steps_using(deploy, "sigstore/cosign-installer")
+    (oras,) = steps_using(deploy, "oras-project/setup-oras")
+    assert cosign["with"]["cosign-release"] == versions.COSIGN_VERSION
+    assert str(oras["with"]["version"]) == versions.ORAS_VERSION
+    login = next(s for s in deploy["steps"] if s.get("name") == "Log in to the registries the image is copied between")
+    assert ".venv/bin/python -m infra.image_distribution prod" in login["run"]
+    for kind in ("source)", "aws)", "gcp)", "onprem)"):
+        assert kind in login["run"]
+    up = names.index("pulumi up with the policy pack")
+    for step in ("sigstore/cosign-installer", "oras-project/setup-oras", login["name"], AWS_AUTH, GCP_AUTH):
+        assert names.index(step) < up, step
