@@ -487,12 +487,10 @@ def test_cli_runs_as_a_process_from_inside_the_project(repo: Path) -> None:
 
 def test_a_flow_style_image_is_edited_in_place(repo: Path, policy: FakePolicy) -> None:
     prod = repo / "Pulumi.prod.yaml"
-    old_digest = yaml.safe_load(prod.read_text())["config"]["llm-fleet:image"]["digest"]
-    edit(
-        prod,
-        f"  llm-fleet:image:\n    tag: 0.32.0-llmfleet.1\n    digest: {old_digest}\n",
-        f"  llm-fleet:image: {{tag: 0.32.0-llmfleet.1, digest: {old_digest}}}  # promoted\n",
-    )
+    text = prod.read_text()
+    old_digest = yaml.safe_load(text)["config"]["llm-fleet:image"]["digest"]
+    block = text[text.index("  llm-fleet:image:\n") : text.index("  llm-fleet:targets:")]
+    edit(prod, block, f"  llm-fleet:image: {{tag: 0.32.0-llmfleet.1, digest: {old_digest}}}  # promoted\n")
     commit(repo)
     result = promote_stacks("dev", "prod", image_digest=NEW_DIGEST, project_dir=repo)
     assert changed_lines(result.diff)[1] == [
