@@ -67,8 +67,8 @@ class Catalog:
     def lookup(self, api_version: str, kind: str) -> ServedVersion | None:
         return self._by_gvk.get((api_version, kind))
 
-    def groups(self) -> set[str]:
-        return {group for (api_version, _) in self._by_gvk for group in [api_version.split("/")[0]]}
+    def served(self) -> list[ServedVersion]:
+        return list(self._by_gvk.values())
 
     def __len__(self) -> int:
         return len(self._by_gvk)

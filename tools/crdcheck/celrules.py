@@ -214,7 +214,7 @@ def rule_errors(validation: dict[str, Any], value: Any, schema: dict[str, Any], 
     rule = validation["rule"]
     if OLD_SELF.search(rule):
         return []  # a transition rule: only checked on update
-    where = path + validation.get("fieldPath", "")
+    where = (path + validation.get("fieldPath", "")).lstrip(".")
     activation = {"self": to_cel(value, schema)}
     try:
         result = _program(rule).evaluate(activation)

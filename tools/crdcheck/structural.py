@@ -86,6 +86,8 @@ class Validator:
     def __init__(self, namespaced: bool) -> None:
         self.namespaced = namespaced
         self.errors: list[str] = []
+        self.type_errors = 0
+        self.rules: list[tuple[dict[str, Any], Any, Schema, str]] = []
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path or '<root>'}: {message}")
@@ -104,19 +106,30 @@ class Validator:
             self._check_array(value, schema, path, prune=prune)
         self._check_combinators(value, schema, path)
         if prune:  # CEL rules belong to the main schema; combinator branches cannot carry them
-            for validation in schema.get("x-kubernetes-validations") or []:
-                self.errors += rule_errors(validation, value, schema, path)
+            self.rules += [(v, value, schema, path) for v in schema.get("x-kubernetes-validations") or []]
+
+    def run_rules(self) -> None:
+        """The CEL rules, after the schema walk; like the API server, not on a mistyped object
+        (hasBlockingErr in apiextensions-apiserver's customResourceStrategy.Validate)."""
+        if self.type_errors:
+            self.error("", "Invalid value: some validation rules were not checked because the object was invalid; "
+                           "correct the existing errors to complete validation")
+            return
+        for validation, value, schema, path in self.rules:
+            self.errors += rule_errors(validation, value, schema, path)
 
     # -- pieces ---------------------------------------------------------------------------------
     def _check_type(self, value: Any, schema: Schema, path: str) -> bool:
         if schema.get("x-kubernetes-int-or-string"):
             if isinstance(value, bool) or not isinstance(value, int | str):
                 self.error(path, f"Invalid value: {_describe(value)}: must be an integer or a string")
+                self.type_errors += 1
                 return False
             return True
         expected = schema.get("type")
         if expected and not JSON_TYPES[expected](value):
             self.error(path, f"Invalid value: {_describe(value)}: must be of type {expected}, got {_type_name(value)}")
+            self.type_errors += 1
             return False
         return True
 
@@ -220,9 +233,8 @@ class Validator:
     def _check_combinators(self, value: Any, schema: Schema, path: str) -> None:
         for sub in schema.get("allOf") or []:
             self.check(value, sub, path, prune=False)
-        if schema.get("anyOf"):
-            if not any(not _errors_of(value, sub, path) for sub in schema["anyOf"]):
-                self.error(path, "Invalid value: must validate at least one schema (anyOf)")
+        if schema.get("anyOf") and not any(not _errors_of(value, sub, path) for sub in schema["anyOf"]):
+            self.error(path, "Invalid value: must validate at least one schema (anyOf)")
         if schema.get("oneOf"):
             passing = sum(1 for sub in schema["oneOf"] if not _errors_of(value, sub, path))
             if passing != 1:
@@ -241,4 +253,5 @@ def validate(manifest: dict[str, Any], schema: Schema, *, namespaced: bool) -> l
     """Every error the API server would report creating ``manifest`` under ``schema``."""
     validator = Validator(namespaced)
     validator.check(apply_defaults(copy.deepcopy(manifest), schema), schema, "")
+    validator.run_rules()
     return validator.errors
