@@ -12,6 +12,7 @@ import pytest
 from infra import versions
 from infra.plan import Plan, PlanResource
 from infra.workloads.operations.cluster import dcgm_exporter_values, keda_values
+from tests.conftest import ROOT
 from tools import chartvalues
 from tools.crdcheck.sources import VENDOR
 
@@ -136,3 +137,14 @@ def test_leaving_cpu_out_would_keep_the_charts_cpu_limit(pin: str, values: dict[
     memory_limits = [v["limits"] for v in ([merged["resources"]] if pin == "DCGM_EXPORTER"
                                            else merged["resources"].values())]
     assert memory_limits and all(limit == {"memory": "512Mi"} for limit in memory_limits)
+
+
+def test_the_pinned_provider_passes_nulls_to_helm(render_plans: dict[str, Plan]) -> None:
+    """The deletions above only work if the null reaches Helm: it is in the registered request
+    (the Plan records it) and pulumi-kubernetes keeps nulls in Release values since 4.30.0
+    (pulumi/pulumi-kubernetes#4293: "Don't skip nulls when unmarshaling")."""
+    pins = dict(line.split("==") for line in (ROOT / "requirements/main.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    assert tuple(int(p) for p in pins["pulumi-kubernetes"].split(".")[:2]) >= (4, 30)
+    keda = next(r for r in render_plans["prod"].of_type(RELEASE) if pin_of(r) == "KEDA")
+    assert keda.props["values"]["resources"]["operator"]["limits"] == {"cpu": None, "memory": "512Mi"}

@@ -522,7 +522,9 @@ NO_CPU_LIMIT: dict[str, Any] = {"cpu": None}
 server and webhooks under load (CFS quota) while requests already share the CPU. The charts set a
 CPU limit by default and Helm merges values into the defaults, so ``cpu`` is set to null, which
 Helm deletes from the merged values (helm.sh/docs/chart_template_guide/values_files, "Deleting a
-default key"); leaving it out would keep the chart's limit."""
+default key"); leaving it out would keep the chart's limit. The null reaches Helm: the Python SDK
+sends it in the request (the Plan records that request) and pulumi-kubernetes >= 4.30 keeps nulls
+in Release values (pulumi/pulumi-kubernetes#4293; allowNullValues is no longer needed)."""
 
 
 def dcgm_exporter_values() -> dict[str, Any]:
