@@ -86,11 +86,14 @@ class Validator:
     def __init__(self, namespaced: bool) -> None:
         self.namespaced = namespaced
         self.errors: list[str] = []
-        self.type_errors = 0
+        self.blocking = 0
+        """Errors of the kinds that stop the CEL rules (type, required, enum, maxLength, maxItems,
+        maxProperties: hasBlockingErr in apiextensions-apiserver's customresource strategy)."""
         self.rules: list[tuple[dict[str, Any], Any, Schema, str]] = []
 
-    def error(self, path: str, message: str) -> None:
+    def error(self, path: str, message: str, *, blocking: bool = False) -> None:
         self.errors.append(f"{path or '<root>'}: {message}")
+        self.blocking += blocking
 
     def check(self, value: Any, schema: Schema, path: str, *, prune: bool = True, embedded: bool = False) -> None:
         if value is None:
@@ -109,9 +112,9 @@ class Validator:
             self.rules += [(v, value, schema, path) for v in schema.get("x-kubernetes-validations") or []]
 
     def run_rules(self) -> None:
-        """The CEL rules, after the schema walk; like the API server, not on a mistyped object
-        (hasBlockingErr in apiextensions-apiserver's customResourceStrategy.Validate)."""
-        if self.type_errors:
+        """The CEL rules, after the schema walk; like the API server, not when a blocking error
+        says the object lacks the shape the rules were written for."""
+        if self.blocking:
             self.error("", "Invalid value: some validation rules were not checked because the object was invalid; "
                            "correct the existing errors to complete validation")
             return
@@ -122,25 +125,25 @@ class Validator:
     def _check_type(self, value: Any, schema: Schema, path: str) -> bool:
         if schema.get("x-kubernetes-int-or-string"):
             if isinstance(value, bool) or not isinstance(value, int | str):
-                self.error(path, f"Invalid value: {_describe(value)}: must be an integer or a string")
-                self.type_errors += 1
+                self.error(path, f"Invalid value: {_describe(value)}: must be an integer or a string", blocking=True)
                 return False
             return True
         expected = schema.get("type")
         if expected and not JSON_TYPES[expected](value):
-            self.error(path, f"Invalid value: {_describe(value)}: must be of type {expected}, got {_type_name(value)}")
-            self.type_errors += 1
+            self.error(path, f"Invalid value: {_describe(value)}: must be of type {expected}, got {_type_name(value)}",
+                       blocking=True)
             return False
         return True
 
     def _check_scalar(self, value: Any, schema: Schema, path: str) -> None:
         if "enum" in schema and value not in schema["enum"]:
             allowed = ", ".join(json.dumps(v) for v in schema["enum"])
-            self.error(path, f"Unsupported value: {_describe(value)}: supported values: {allowed}")
+            self.error(path, f"Unsupported value: {_describe(value)}: supported values: {allowed}", blocking=True)
         if isinstance(value, str):
             length = len(value)
             if "maxLength" in schema and length > schema["maxLength"]:
-                self.error(path, f"Too long: may not be more than {schema['maxLength']} characters, got {length}")
+                self.error(path, f"Too long: may not be more than {schema['maxLength']} characters, got {length}",
+                           blocking=True)
             if "minLength" in schema and length < schema["minLength"]:
                 self.error(path, f"Invalid value: {_describe(value)}: must be at least {schema['minLength']} characters")
             if "pattern" in schema and not _regex(schema["pattern"]).search(value):
@@ -170,9 +173,9 @@ class Validator:
         root = path == ""
         for key in schema.get("required") or []:
             if key not in value:
-                self.error(_join(path, key), "Required value")
+                self.error(_join(path, key), "Required value", blocking=True)
         if "maxProperties" in schema and len(value) > schema["maxProperties"]:
-            self.error(path, f"Too many: {len(value)}: must have at most {schema['maxProperties']} items")
+            self.error(path, f"Too many: {len(value)}: must have at most {schema['maxProperties']} items", blocking=True)
         if "minProperties" in schema and len(value) < schema["minProperties"]:
             self.error(path, f"Invalid value: must have at least {schema['minProperties']} properties")
         for key, item in value.items():
@@ -203,7 +206,7 @@ class Validator:
 
     def _check_array(self, value: list[Any], schema: Schema, path: str, *, prune: bool) -> None:
         if "maxItems" in schema and len(value) > schema["maxItems"]:
-            self.error(path, f"Too many: {len(value)}: must have at most {schema['maxItems']} items")
+            self.error(path, f"Too many: {len(value)}: must have at most {schema['maxItems']} items", blocking=True)
         if "minItems" in schema and len(value) < schema["minItems"]:
             self.error(path, f"Invalid value: {len(value)} items: must have at least {schema['minItems']} items")
         items = schema.get("items")
