@@ -6,19 +6,18 @@ structural schema, strict unknown fields, ObjectMeta, list types and the CRDs' C
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from infra.render import dump_yaml
+from tests.conftest import ROOT
 from tests.render.conftest import STACKS, load
-from tools.crdcheck import CheckResult, check_manifest
+from tools.crdcheck import CheckResult, check_manifest, is_custom_resource
 from tools.crdcheck.catalog import vendored_catalog
-
-BUILT_IN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
-                   "storage.k8s.io", "scheduling.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io"}
-NOT_API_OBJECTS = {"helm.sh"}
-"""``helm.sh/v3 Release`` is llmfleet's record of a Helm release, not an object sent to the API server."""
 
 EXPECTED_KINDS = {
     "dev": {
@@ -47,8 +46,7 @@ def custom_resources(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     out = []
     for path in sorted(folder.rglob("*.yaml")):
         manifest = load(path)
-        group = manifest["apiVersion"].rpartition("/")[0]
-        if group not in BUILT_IN_GROUPS and group not in NOT_API_OBJECTS:
+        if is_custom_resource(manifest):
             out.append((path, manifest))
     return out
 
@@ -187,3 +185,21 @@ def test_only_served_versions_are_indexed() -> None:
     assert catalog.lookup("gateway.networking.k8s.io/v1", "HTTPRoute") is not None
     assert all(catalog.lookup(v.api_version, v.kind) is v for v in catalog.served())
     assert len(catalog) >= len(EXPECTED_KINDS["prod"]) + 1  # + LeaderWorkerSet
+
+
+def test_the_command_line_checks_a_rendered_folder(rendered_root: Path, tmp_path: Path) -> None:
+    """``python -m tools.crdcheck FOLDER`` (vendor/README.md): exit 0 on dev, 1 on a broken object."""
+    done = subprocess.run([sys.executable, "-m", "tools.crdcheck", str(rendered_root / "dev")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    assert lines and all(line.startswith("ok ") for line in lines)
+    assert done.stderr.strip() == f"{len(lines)} custom resources, 0 failed"
+
+    scaled = _first(rendered_root, "scaledobject-*.yaml")
+    scaled["spec"]["minReplicas"] = 1
+    (tmp_path / "scaled.yaml").write_text(dump_yaml(scaled), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "tools.crdcheck", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[1:] == ["  - spec.minReplicas: unknown field (the API server would prune it)"]

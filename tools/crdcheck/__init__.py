@@ -15,6 +15,20 @@ from typing import Any
 from tools.crdcheck.catalog import Catalog, vendored_catalog
 from tools.crdcheck.structural import validate
 
+BUILT_IN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
+                   "storage.k8s.io", "scheduling.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io",
+                   "discovery.k8s.io", "node.k8s.io", "apiextensions.k8s.io"}
+"""API groups of Kubernetes' own kinds (kubernetes-validate checks those)."""
+NOT_API_OBJECTS = {"helm.sh"}
+"""``helm.sh/v3 Release`` is llmfleet's record of a Helm release, not an object sent to the API server."""
+
+
+def is_custom_resource(manifest: object) -> bool:
+    if not isinstance(manifest, dict) or "apiVersion" not in manifest:
+        return False
+    group = str(manifest["apiVersion"]).rpartition("/")[0]
+    return group not in BUILT_IN_GROUPS and group not in NOT_API_OBJECTS
+
 
 @dataclass(frozen=True)
 class CheckResult:
