@@ -1,9 +1,10 @@
 """Creation order read from a Plan's ``dependencies``, the way the engine reads them.
 
 The engine creates a resource only after every resource in its ``dependencies`` exists. A
-dependency on a ComponentResource stands for the whole component: the SDK expands it into
-the component's children when it sends the registration (and the engine does the same
-for a component URN it receives), so a component in ``dependencies`` is read here as a
+dependency on a ComponentResource stands for the whole component: the Python SDK expands
+it into the component's custom descendants before it sends the registration, and a
+component URN that does reach the engine (a remote component, another producer's Plan) is
+done only when its descendants are. So a component in ``dependencies`` is read here as a
 dependency on all its descendants. Parent links are not ordering edges here: only what
 the registration says it depends on counts, which is what the engine keeps in its state
 and uses again to order deletes and replacements.
