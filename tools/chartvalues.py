@@ -139,8 +139,8 @@ def effective_values(values: dict[str, Any], chart: VendoredChart) -> dict[str, 
     """What the chart's templates see: defaults, the program's values, subchart defaults under their key."""
     merged = coalesce(chart.defaults, values)
     for name, sub in chart.subcharts.items():
-        if isinstance(merged.get(name), dict):
-            merged[name] = coalesce(sub.defaults, merged[name])
+        parent_values = merged.get(name)
+        merged[name] = coalesce(sub.defaults, parent_values if isinstance(parent_values, dict) else {})
     return merged
 
 
