@@ -4,8 +4,8 @@ Each provider SDK registers its resource modules with the Pulumi runtime (type t
 Python class); each resource class has a ``<Class>Args`` input type whose properties carry
 the wire name (``@pulumi.getter(name="camelName")``) and a type annotation. Walking the
 props against those types finds keys the provider does not know and values of the wrong
-primitive type, at any depth (nested input types, lists, maps), the way the provider would
-reject them at ``pulumi up`` (or silently ignore them).
+primitive type, and required keys left out, at any depth (nested input types, lists,
+maps), the way the provider would reject them at ``pulumi up`` (or silently ignore them).
 
 Custom resources of Kubernetes (CRDs) have no SDK type: their schemas are checked against
 the vendored CRDs instead (tools/crdcheck). Secret and unknown values ("[secret]",
@@ -104,6 +104,12 @@ def properties(input_type: type) -> dict[str, Any]:
     return pulumi_types.input_type_types(input_type)
 
 
+@functools.cache
+def required(input_type: type) -> frozenset[str]:
+    """Wire names of the properties whose annotation does not admit None."""
+    return pulumi_types._required_property_names(input_type)
+
+
 def _unwrap(annotation: Any) -> Any:
     """``Input[T]``, ``Optional[T]``, ``InputType[T]``, ``Output[T]`` -> ``T``."""
     previous = None
@@ -148,6 +154,8 @@ class _Walker:
             self.report(path, f"expected an object ({input_type.__name__}), got {type(value).__name__}")
             return
         known = properties(input_type)
+        for key in sorted(required(input_type) - set(value)):
+            self.report(f"{path}.{key}" if path else key, f"missing required key of {input_type.__name__}")
         for key in sorted(value):
             child = f"{path}.{key}" if path else key
             if key not in known:

@@ -1,7 +1,7 @@
 """Every resource's props against the pinned provider SDKs' input types (infra/plan/input_types.py).
 
 Over dev, prod and the variant stacks: no key a provider does not declare, no value of the
-wrong type, at any depth. Kubernetes built-in kinds are checked against pulumi_kubernetes'
+wrong type, no required key left out, at any depth. Kubernetes built-in kinds are checked against pulumi_kubernetes'
 input types (generated from the Kubernetes OpenAPI; the rendered YAML also goes through
 kubernetes-validate in tests/render); custom resources have no SDK type and are left to
 the CRD checks. Planted errors prove each kind of finding is reported.
@@ -176,3 +176,12 @@ def test_docker_build_image_is_walked(dev_plan: Plan) -> None:
     findings = dict(_findings(image))
     assert findings["push"] == "expected bool, got string 'true'"
     assert findings["platforms[1]"].startswith("expected one of")
+
+
+def test_a_missing_required_key_is_reported(prod_plan: Plan) -> None:
+    cluster = _one(prod_plan, "aws:eks/cluster:Cluster")
+    del cluster.props["roleArn"]
+    deployment = _one(prod_plan, "kubernetes:apps/v1:Deployment")
+    del deployment.props["spec"]["template"]["spec"]["containers"][0]["name"]
+    assert _findings(cluster) == [("roleArn", "missing required key of ClusterArgs")]
+    assert _findings(deployment) == [("spec.template.spec.containers[0].name", "missing required key of ContainerArgs")]
