@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help plan test lint venv tools checkov-venv sarif-multitool crd-validate vllm-venv test-vllm ray-venv test-ray golden image bench clean
+.PHONY: help plan test lint venv tools checkov-venv sarif-multitool vllm-venv test-vllm ray-venv test-ray golden image bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,18 +43,8 @@ $(SARIF_MULTITOOL):
 
 sarif-multitool: $(SARIF_MULTITOOL) ## Install the SARIF Multitool into .tools/
 
-# kubernetes-models (npm) validates the rendered custom resources against schemas generated from
-# their upstream API types (Gateway API, KEDA, Karpenter, prometheus-operator, cert-manager);
-# reinstalled only when the lock file changes (npm ci writes node_modules/.package-lock.json).
-CRD_VALIDATE := tools/crd-validate
-$(CRD_VALIDATE)/node_modules/.package-lock.json: $(CRD_VALIDATE)/package.json $(CRD_VALIDATE)/package-lock.json
-	npm ci --prefix $(CRD_VALIDATE) --no-audit --no-fund
-	touch $@
-
-crd-validate: $(CRD_VALIDATE)/node_modules/.package-lock.json ## Install the CRD schema validator into tools/crd-validate
-
 APT_PACKAGES := prometheus chromium graphviz fonts-dejavu-core
-tools: venv checkov-venv sarif-multitool crd-validate ## Install the outside validators (apt needs root)
+tools: venv checkov-venv sarif-multitool ## Install the outside validators (apt needs root)
 	@missing=""; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \

@@ -45,9 +45,10 @@ GPU_OPERATOR = HelmChart(
 
 ENVOY_GATEWAY = HelmChart(
     chart="oci://docker.io/envoyproxy/gateway-helm",
-    version="v1.9.2",
-    source="https://gateway.envoyproxy.io/news/releases/matrix/ (v1.9: Gateway API v1.4, Kubernetes 1.33-1.36); "
-    "the chart installs the Gateway API CRDs with Envoy Gateway's own",
+    version="v1.9.0",
+    source="https://github.com/envoyproxy/gateway/releases/tag/v1.9.0 (2026-08-15; v1.9.2 was pinned before but "
+    "no such tag exists: v1.9.0 is the newest v1.9 release); the chart installs the Gateway API v1.6.1 "
+    "experimental-channel CRDs (charts/gateway-helm/charts/crds) with Envoy Gateway's own",
 )
 
 CERT_MANAGER = HelmChart(
@@ -117,6 +118,13 @@ CLOUD_ARMOR_CRS = "v422"
 """OWASP CRS release of Cloud Armor's preconfigured WAF rules (``sqli-v422-stable``, ...).
 Google recommends 4.22 over 3.3 (``-v33-``) and 3.0; the Log4j rule is ``cve-canary``.
 https://cloud.google.com/armor/docs/waf-rules"""
+
+GMP_OPERATOR = "v0.17.2"
+"""Google Managed Prometheus (GoogleCloudPlatform/prometheus-engine) release whose
+monitoring.googleapis.com/v1 CRDs the fleet's PodMonitoring/ClusterPodMonitoring/ClusterRules are
+checked against (vendor/crds/gmp). GKE installs and upgrades GMP itself with managed collection;
+this is the newest final release (2026-01-07), not a version the program deploys.
+https://github.com/GoogleCloudPlatform/prometheus-engine/releases/tag/v0.17.2"""
 
 # ---------------------------------------------------------------------------
 # Operations (infra/workloads/operations): metrics, GPU metrics, autoscaling

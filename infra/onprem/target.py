@@ -157,6 +157,8 @@ class OnPremTargetComponent(pulumi.ComponentResource):
                 "devicePlugin": {"enabled": True},
                 "dcgmExporter": {"enabled": True},
                 "nfd": {"enabled": True},
+                # Memory limit only (the chart's 350Mi stays): its default 500m CPU limit is deleted.
+                "operator": {"resources": {"limits": {"cpu": None}}},
                 # The GPU nodes carry the nvidia.com/gpu NoSchedule taint the servers tolerate.
                 "daemonsets": {
                     "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]

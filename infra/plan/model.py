@@ -1,5 +1,6 @@
-"""The Plan (schemaVersion 1, ../shared/DESIGN.md): every resource with its URN, type,
-parent, provider, protect flag and camelCase props, plus the stack outputs."""
+"""The Plan (schemaVersion 1, infra/plan/README.md): every resource with its URN, type,
+parent, provider, protect flag, the URNs it depends on and its camelCase props, plus the
+stack outputs."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class PlanResource:
     provider: str | None
     protect: bool
     props: dict[str, Any]
+    # URNs the engine is told this resource depends on (explicit and from inputs), sorted.
+    dependencies: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -36,6 +39,7 @@ class PlanResource:
             "parent": self.parent,
             "provider": self.provider,
             "protect": self.protect,
+            "dependencies": self.dependencies,
             "props": self.props,
         }
 
@@ -50,6 +54,7 @@ class PlanResource:
             provider=data.get("provider"),
             protect=bool(data.get("protect", False)),
             props=data.get("props") or {},
+            dependencies=sorted(data.get("dependencies") or []),
         )
 
 

@@ -1,5 +1,6 @@
 """A mock resource monitor that records what the engine would see: parent, provider,
-protect and the serialized inputs of every registration, plus the stack outputs."""
+protect, dependencies and the serialized inputs of every registration, plus the stack
+outputs."""
 
 from __future__ import annotations
 
@@ -51,6 +52,20 @@ def provider_urn(reference: str) -> str | None:
     return reference.rsplit("::", 1)[0]
 
 
+def request_dependencies(request: Any) -> list[str]:
+    """The URNs a RegisterResource request says the resource depends on, sorted.
+
+    The SDK sends the explicit ``depends_on`` and the resources behind every input Output in
+    ``dependencies``, and the latter again per property in ``propertyDependencies``; it has
+    already replaced a dependency on a (local) ComponentResource by that component's
+    children at the time. The union is what the engine orders the resource after.
+    """
+    urns = set(request.dependencies)
+    for deps in request.propertyDependencies.values():
+        urns.update(deps.urns)
+    return sorted(urns)
+
+
 class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: Any) -> None:
         super().__init__(mocks)
@@ -85,6 +100,7 @@ class RecordingMonitor(MockMonitor):
                     provider=provider_urn(request.provider),
                     protect=bool(request.protect),
                     props=redact(props),
+                    dependencies=request_dependencies(request),
                 )
             )
         return super().RegisterResource(request)

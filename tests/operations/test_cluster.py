@@ -82,7 +82,10 @@ def test_dcgm_exporter_runs_on_gpu_nodes_with_our_counters(ops_prod: Plan) -> No
     assert values["arguments"] == ["-f", "/etc/dcgm-exporter/llm-fleet/counters.csv"]
     counters = one(ops_prod, "kubernetes:core/v1:ConfigMap", "aws-use1-ops-dcgm-counters")
     assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" in counters.props["data"]["counters.csv"]
-    assert values["serviceMonitor"]["honorLabels"] is True and values["mapPodsMetrics"] is True
+    # honorLabels keeps the exporter's pod/namespace labels (the GPU's pod, not the exporter's);
+    # the chart always maps GPUs to pods: its old mapPodsMetrics key is gone (test_helm_values.py)
+    assert values["serviceMonitor"]["honorLabels"] is True and "mapPodsMetrics" not in values
+    assert values["resources"]["limits"] == {"cpu": None, "memory": "512Mi"}  # null deletes the chart's CPU limit
 
 
 def test_on_prem_scrapes_the_gpu_operator_exporter(ops_prod: Plan) -> None:

@@ -517,13 +517,25 @@ def prometheus_stack_values(context: ClusterContext) -> dict[str, Any]:
     return values
 
 
+NO_CPU_LIMIT: dict[str, Any] = {"cpu": None}
+"""Memory limits only on add-on pods: a CPU limit throttles the exporter, KEDA's operator, metrics
+server and webhooks under load (CFS quota) while requests already share the CPU. The charts set a
+CPU limit by default and Helm merges values into the defaults, so ``cpu`` is set to null, which
+Helm deletes from the merged values (helm.sh/docs/chart_template_guide/values_files, "Deleting a
+default key"); leaving it out would keep the chart's limit. The null reaches Helm: the Python SDK
+sends it in the request (the Plan records that request) and pulumi-kubernetes >= 4.30 keeps nulls
+in Release values (pulumi/pulumi-kubernetes#4293; allowNullValues is no longer needed)."""
+
+
 def dcgm_exporter_values() -> dict[str, Any]:
     return {
         "arguments": ["-f", f"{DCGM_COUNTERS_DIR}/counters.csv"],
         "extraConfigMapVolumes": [{"name": "llm-fleet-counters", "configMap": {"name": DCGM_COUNTERS_CONFIGMAP}}],
         "extraVolumeMounts": [{"name": "llm-fleet-counters", "mountPath": DCGM_COUNTERS_DIR, "readOnly": True}],
-        # Label GPU series with the pod/namespace that holds the GPU (per-model GPU panels).
-        "mapPodsMetrics": True,
+        # GPU series carry the pod/namespace/container holding the GPU (per-model GPU panels)
+        # without a value: the chart always runs the exporter with DCGM_EXPORTER_KUBERNETES=true and
+        # the kubelet's pod-resources socket (templates/daemonset.yaml). Its old mapPodsMetrics
+        # key was removed from the chart in 2023 (NVIDIA/dcgm-exporter#153) and did nothing.
         "serviceMonitor": {"enabled": True, "interval": SCRAPE_INTERVAL, "honorLabels": True},
         "tolerations": [dict(GPU_TAINT)],
         "affinity": {
@@ -533,14 +545,10 @@ def dcgm_exporter_values() -> dict[str, Any]:
                 }
             }
         },
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": NO_CPU_LIMIT | {"memory": "512Mi"}},
     }
 
 
 def keda_values() -> dict[str, Any]:
-    return {
-        "resources": {
-            "operator": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-            "metricServer": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-        },
-    }
+    addon = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": NO_CPU_LIMIT | {"memory": "512Mi"}}
+    return {"resources": {"operator": addon, "metricServer": dict(addon), "webhooks": dict(addon)}}

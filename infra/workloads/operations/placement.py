@@ -50,6 +50,11 @@ class ServerRef:
     """HTTPRoutes that carry the model's API traffic; their Envoy clusters feed the availability
     SLI and the wake-up trigger. Not the health route: Route 53 probes it around the clock."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """What the autoscaler waits for: the workload it scales."""
+    namespace_resource: pulumi.Resource | None = None
+    """The Namespace object the server lives in, when the program creates it: every object of
+    this component names it in ``depends_on`` (a component's own ``depends_on`` is not sent
+    with its children's registrations, so the engine would not order them after it)."""
 
     @classmethod
     def for_placement(cls, component: Any, args: PlacementArgs) -> ServerRef:
@@ -71,7 +76,12 @@ class ServerRef:
             gpus_per_replica=shape.gpus,
             api_routes=api_route_names(model.name),
             depends_on=[workload] if isinstance(workload, pulumi.Resource) else [],
+            namespace_resource=_resource_or_none(getattr(component, "namespace", None)),
         )
+
+
+def _resource_or_none(value: Any) -> pulumi.Resource | None:
+    return value if isinstance(value, pulumi.Resource) else None
 
 
 def api_route_names(model: str) -> tuple[str, ...]:
@@ -167,8 +177,14 @@ class PlacementOperations(pulumi.ComponentResource):
         self.register_outputs({"rules": [g["name"] for g in self.rule_groups]})
 
     def _opts(self, *extra: pulumi.Resource) -> pulumi.ResourceOptions:
+        """Custom resources wait for the operators that install their CRDs (cluster
+        operations) and for the namespace they live in."""
+        return self._namespaced_opts(*self._cluster_deps, *extra)
+
+    def _namespaced_opts(self, *extra: pulumi.Resource) -> pulumi.ResourceOptions:
+        namespace = [self.server.namespace_resource] if self.server.namespace_resource is not None else []
         return pulumi.ResourceOptions(
-            parent=self, provider=self._args.cluster.provider, depends_on=[*self._cluster_deps, *extra]
+            parent=self, provider=self._args.cluster.provider, depends_on=[*namespace, *extra]
         )
 
     def _metadata(self, name: str, namespaced: bool = True, **more: Any) -> dict[str, Any]:
@@ -242,7 +258,7 @@ class PlacementOperations(pulumi.ComponentResource):
                 annotations={dashboards.FOLDER_ANNOTATION: dashboards.FOLDER},
             ),
             data=dashboards.dashboard_configmap_data(board),
-            opts=pulumi.ResourceOptions(parent=self, provider=self._args.cluster.provider),
+            opts=self._namespaced_opts(),
         )
 
     # -- autoscaling -----------------------------------------------------------------------------
