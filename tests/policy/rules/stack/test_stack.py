@@ -234,7 +234,7 @@ CASES = {
         Case(
             "no-waf-policy",
             remove("dc1-waf"),
-            {"dc1-api": ["HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no Coraza/OWASP CRS EnvoyExtensionPolicy"]},
+            {"dc1-api": ["HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no blocking Coraza/OWASP CRS EnvoyExtensionPolicy"]},
         ),
     ],
     "COST-02": [
