@@ -37,6 +37,7 @@ CONFIG: dict[str, Any] = {
             "name": "aws1",
             "kind": "aws",
             "region": "us-east-1",
+            "adminRoleArns": ["arn:aws:iam::111122223333:role/platform-admins"],
             "edge": {"domain": "llm-aws.example.com", "waf": True, "rateLimitPerMinute": 600},
             "gpuPools": [
                 {
@@ -1357,8 +1358,10 @@ def _edge_and_rbac() -> list[dict[str, Any]]:
 
 def baseline() -> dict[str, Any]:
     """A fresh copy of the compliant baseline Plan (schemaVersion 1)."""
+    from tests.policy.baseline_identity_network import resources as identity_network
+
     resources = json.loads(
-        json.dumps([*_components(), *_aws(), *_gcp(), *_onprem(), *_edge_and_rbac()])
+        json.dumps([*_components(), *_aws(), *_gcp(), *_onprem(), *_edge_and_rbac(), *identity_network()])
     )  # no shared sub-dicts
     return {
         "schemaVersion": 1,
