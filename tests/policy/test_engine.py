@@ -185,7 +185,7 @@ def test_text_report_lists_findings_with_fixes_and_the_verdict():
 def test_summary_line_for_plan():
     report = evaluate_plan(baseline(), TODAY)
     assert policy_summary_line(report) == (
-        f"policy pass: 0 mandatory, 0 advisory, 0 suppressed ({len(report.rules)} rules, 85 resources)"
+        f"policy pass: 0 mandatory, 0 advisory, 0 suppressed ({len(report.rules)} rules, {len(baseline()['resources'])} resources)"
     )
 
 

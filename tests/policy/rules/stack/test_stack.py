@@ -311,7 +311,11 @@ CASES = {
     ],
     "COST-05": [
         Case("baseline"),
-        Case("no-allow-list", config("policy.allowedInstanceTypes", [])),
+        Case(
+            "no-allow-list",
+            config("policy.allowedInstanceTypes", []),
+            {STACK: ["policy.allowedInstanceTypes is empty in prod (any instance type); expected the reviewed list"]},
+        ),
         Case(
             "config-pool",
             config("targets.0.gpuPools.0.instanceTypes", ["p5.48xlarge", "p4d.24xlarge"]),
