@@ -52,12 +52,12 @@ class Ingress:
         return [f"{self.protocol} {low}-{high}" if high > low else f"{self.protocol} {low}"]
 
 
-def _protocol(value: Any) -> str:
+def protocol_of(value: Any) -> str:
     text = str(value if value is not None else "").lower()
     return {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}.get(text, text)
 
 
-def _ports(entry: Mapping[str, Any], protocol: str) -> tuple[int, int]:
+def port_range(entry: Mapping[str, Any], protocol: str) -> tuple[int, int]:
     if protocol in ("-1", "all", "icmp", "icmpv6"):
         return ALL_PORTS
     low, high = number(get(entry, "fromPort")), number(get(entry, "toPort"))
@@ -75,17 +75,59 @@ def sg_ingress(resource: Resource) -> Iterator[Ingress]:
     props = resource.props
     if resource.type in (SG, DEFAULT_SG):
         for index, rule in enumerate(as_list(get(props, "ingress"))):
-            protocol = _protocol(get(rule, "protocol"))
+            protocol = protocol_of(get(rule, "protocol"))
             cidrs = as_list(get(rule, "cidrBlocks")) + as_list(get(rule, "ipv6CidrBlocks"))
-            yield Ingress(f"ingress[{index}]", protocol, _ports(rule, protocol), tuple(str(c) for c in cidrs))
+            yield Ingress(f"ingress[{index}]", protocol, port_range(rule, protocol), tuple(str(c) for c in cidrs))
     elif resource.type == SG_INGRESS_RULE:
-        protocol = _protocol(get(props, "ipProtocol"))
+        protocol = protocol_of(get(props, "ipProtocol"))
         cidrs = [c for c in (get(props, "cidrIpv4"), get(props, "cidrIpv6")) if c]
-        yield Ingress("ingress", protocol, _ports(props, protocol), tuple(str(c) for c in cidrs))
+        yield Ingress("ingress", protocol, port_range(props, protocol), tuple(str(c) for c in cidrs))
     elif resource.type == SG_RULE and get(props, "type") == "ingress":
-        protocol = _protocol(get(props, "protocol"))
+        protocol = protocol_of(get(props, "protocol"))
         cidrs = as_list(get(props, "cidrBlocks")) + as_list(get(props, "ipv6CidrBlocks"))
-        yield Ingress("ingress", protocol, _ports(props, protocol), tuple(str(c) for c in cidrs))
+        yield Ingress("ingress", protocol, port_range(props, protocol), tuple(str(c) for c in cidrs))
+
+
+def _overlaps(a: Ingress, b: Ingress) -> bool:
+    wild = ("-1", "all")
+    same_protocol = a.protocol == b.protocol or a.protocol in wild or b.protocol in wild
+    return same_protocol and a.ports[0] <= b.ports[1] and b.ports[0] <= a.ports[1]
+
+
+def _group_id(resource: Resource) -> str | None:
+    if resource.type in (SG, DEFAULT_SG):
+        return resource.urn
+    value = get(resource.props, "securityGroupId")
+    return str(value) if value else None
+
+
+def _ingress_by_group(ctx: PlanContext) -> dict[str, list[Ingress]]:
+    def build() -> dict[str, list[Ingress]]:
+        out: dict[str, list[Ingress]] = {}
+        for resource in ctx.of_type(*SG_TYPES):
+            gid = _group_id(resource)
+            if gid:
+                out.setdefault(gid, []).extend(sg_ingress(resource))
+        return out
+
+    return ctx.memo("net:ingress-by-group", build)
+
+
+def exposed_ingress(ctx: PlanContext, resource: Resource) -> Iterator[tuple[Ingress, str]]:
+    """(permission, the internet it admits) for each ingress permission of ``resource`` that admits
+    the internet, alone or together with the group's other permissions on overlapping ports
+    (``0.0.0.0/1`` in one rule and ``128.0.0.0/1`` in another is the internet too)."""
+    siblings = _ingress_by_group(ctx).get(_group_id(resource) or "", [])
+    for ingress in sg_ingress(resource):
+        if ingress.internet:
+            yield ingress, ingress.internet
+            continue
+        if not ingress.cidrs:
+            continue
+        together = {c for other in siblings if _overlaps(ingress, other) for c in other.cidrs} | set(ingress.cidrs)
+        internet = cidrs_open(sorted(together))
+        if internet:
+            yield ingress, internet[0]
 
 
 def port_in(ingress: Ingress, port: int) -> bool:

@@ -66,6 +66,12 @@ def _gcp_iam(type_, name, props):
     return add(_res(type_, name, props, "gcp1", "gcp1-gcp"))
 
 
+def _acl(props):
+    from tests.policy.baseline import _res
+
+    return add(_res("aws:s3/bucketAcl:BucketAcl", "aws1-weights-acl", props, "aws1", "aws1-aws"))
+
+
 CASES = {
     "IAM-01": [
         Case("baseline"),
@@ -232,7 +238,9 @@ CASES = {
         Case(
             "admin-account-is-the-stacks",
             _append(
-                "aws1-serving-policy", "policy", {"Effect": "Allow", "Principal": {"AWS": ADMIN_ROLE}, "Action": "ecr:*"}
+                "aws1-serving-policy",
+                "policy",
+                {"Effect": "Allow", "Principal": {"AWS": ADMIN_ROLE}, "Action": "ecr:*"},
             ),
         ),
         Case(
@@ -514,6 +522,22 @@ CASES = {
     "IAM-08": [
         Case("baseline"),
         Case(
+            "admin-role-for-a-person",
+            chain(
+                set_("gcp1-nodes-log-writer", "role", "roles/container.admin"),
+                set_("gcp1-nodes-log-writer", "member", "group:sre@example.com"),
+            ),
+        ),
+        Case(
+            "admin-role-for-a-service-account",
+            set_("gcp1-nodes-log-writer", "role", "roles/container.admin"),
+            {
+                "gcp1-nodes-log-writer": [
+                    "admin role roles/container.admin is granted to 'serviceAccount:gcp1-nodes@acme-prod-1.iam.gserviceaccount.com'; expected a predefined role scoped to the job"
+                ]
+            },
+        ),
+        Case(
             "viewer-on-one-bucket-is-not-project-level",
             set_("gcp1-nodes-log-writer", "role", "roles/monitoring.viewer"),
         ),
@@ -611,6 +635,140 @@ CASES = {
                     "roles/iam.workloadIdentityUser is granted to 'serviceAccount:acme-prod-1.svc.id.goog[*/llama-8b-server]' (many identities); expected one principal"
                 ]
             },
+        ),
+    ],
+    "IAM-11": [
+        Case("baseline"),
+        Case(
+            "own-secret-only",
+            _append(
+                SERVER_POLICY,
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:llm-fleet/prod/hf-token-AbCdEf",
+                },
+            ),
+        ),
+        Case(
+            "create-access-keys-for-anyone",
+            _append(
+                SERVER_POLICY,
+                "policy",
+                {"Effect": "Allow", "Action": ["iam:CreateAccessKey", "iam:CreateLoginProfile"], "Resource": "*"},
+            ),
+            {
+                SERVER_POLICY: [
+                    "policy: Statement[2] allows ['iam:CreateAccessKey', 'iam:CreateLoginProfile'] on ['*']; expected named resources"
+                ]
+            },
+        ),
+        Case(
+            "attach-policies-to-every-role",
+            _append(
+                SERVER_POLICY,
+                "policy",
+                {"Effect": "Allow", "Action": "iam:Attach*", "Resource": f"arn:aws:iam::{ACCT}:role/*"},
+            ),
+            {
+                SERVER_POLICY: [
+                    f"policy: Statement[2] allows ['iam:AttachUserPolicy', 'iam:AttachRolePolicy', 'iam:AttachGroupPolicy'] on ['arn:aws:iam::{ACCT}:role/*']; expected named resources"
+                ]
+            },
+        ),
+        Case(
+            "every-secret",
+            _append(
+                SERVER_POLICY,
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:*",
+                },
+            ),
+            {
+                SERVER_POLICY: [
+                    f"policy: Statement[2] allows ['secretsmanager:GetSecretValue'] on ['arn:aws:secretsmanager:us-east-1:{ACCT}:secret:*']; expected named resources"
+                ]
+            },
+        ),
+    ],
+    "IAM-12": [
+        Case("baseline"),
+        Case(
+            "dedicated-account",
+            set_("gcp1-nodes-log-writer", "member", "serviceAccount:gcp1-writer@acme-prod-1.iam.gserviceaccount.com"),
+        ),
+        Case(
+            "compute-default",
+            set_(
+                "gcp1-nodes-log-writer", "member", "serviceAccount:123456789012-compute@developer.gserviceaccount.com"
+            ),
+            {
+                "gcp1-nodes-log-writer": [
+                    "roles/logging.logWriter is granted to the default service account '123456789012-compute@developer.gserviceaccount.com'; expected a dedicated one"
+                ]
+            },
+        ),
+        Case(
+            "app-engine-default",
+            set_("gcp1-nodes-log-writer", "member", "serviceAccount:acme-prod-1@appspot.gserviceaccount.com"),
+            {
+                "gcp1-nodes-log-writer": [
+                    "roles/logging.logWriter is granted to the default service account 'acme-prod-1@appspot.gserviceaccount.com'; expected a dedicated one"
+                ]
+            },
+        ),
+    ],
+    "KMS-06": [
+        Case("baseline"),
+        Case("explicit-false", set_("aws1-key", "bypassPolicyLockoutSafetyCheck", False)),
+        Case(
+            "bypassed",
+            set_("aws1-key", "bypassPolicyLockoutSafetyCheck", True),
+            {"aws1-key": ["bypassPolicyLockoutSafetyCheck is true; expected false"]},
+        ),
+        Case(
+            "bypassed-on-policy",
+            set_("aws1-key-policy", "bypassPolicyLockoutSafetyCheck", "true"),
+            {"aws1-key-policy": ["bypassPolicyLockoutSafetyCheck is true; expected false"]},
+        ),
+    ],
+    "S3-08": [
+        Case("baseline"),
+        Case("private", _acl({"bucket": "aws1-weights", "acl": "private"})),
+        Case(
+            "public-read",
+            _acl({"bucket": "aws1-weights", "acl": "public-read"}),
+            {"aws1-weights-acl": ["acl is 'public-read'; expected 'private' (or no ACL)"]},
+        ),
+        Case(
+            "grant-to-authenticated-users",
+            _acl(
+                {
+                    "bucket": "aws1-weights",
+                    "accessControlPolicy": {
+                        "grants": [
+                            {
+                                "permission": "READ",
+                                "grantee": {
+                                    "type": "Group",
+                                    "uri": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+                                },
+                            }
+                        ],
+                        "owner": {"id": "o"},
+                    },
+                }
+            ),
+            {"aws1-weights-acl": ["accessControlPolicy grants READ to AuthenticatedUsers; expected none"]},
+        ),
+        Case(
+            "inline-on-the-bucket",
+            set_("aws1-weights", "acl", "public-read-write"),
+            {"aws1-weights": ["acl is 'public-read-write'; expected 'private' (or no ACL)"]},
         ),
     ],
 }

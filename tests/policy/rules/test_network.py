@@ -12,6 +12,30 @@ NP = "dc1-server-ingress"
 SVC = "dc1-service"
 
 
+def _egress_rule(props):
+    from tests.policy.baseline import _res
+
+    return _res("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws1-out-all", props, "aws1", "aws1-aws")
+
+
+def _split_kubelet(plan):
+    """Two ingress rules on one group, each half the internet, on the kubelet port."""
+    from tests.policy.baseline import _res
+
+    for half, suffix in (("0.0.0.0/1", "a"), ("128.0.0.0/1", "b")):
+        props = {
+            "securityGroupId": "sg-nodes",
+            "cidrIpv4": half,
+            "fromPort": 10250,
+            "toPort": 10250,
+            "ipProtocol": "tcp",
+        }
+        plan["resources"].append(_res(SG_INGRESS_TYPE, f"aws1-kubelet-{suffix}", props, "aws1", "aws1-aws"))
+
+
+SG_INGRESS_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
 def _ingress(**rule):
     return set_(SG, "ingress", [{"protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"], **rule}])
 
@@ -121,6 +145,18 @@ CASES = {
                 SG: [
                     "ingress[0] admits '0.0.0.0/1 + 128.0.0.0/1' on tcp 0-65535; expected only 443/80 from the internet"
                 ]
+            },
+        ),
+        Case(
+            "internet-split-across-two-rules",
+            _split_kubelet,
+            {
+                "aws1-kubelet-a": [
+                    "ingress admits '0.0.0.0/1 + 128.0.0.0/1' on tcp 10250; expected only 443/80 from the internet"
+                ],
+                "aws1-kubelet-b": [
+                    "ingress admits '0.0.0.0/1 + 128.0.0.0/1' on tcp 10250; expected only 443/80 from the internet"
+                ],
             },
         ),
         Case(
@@ -395,6 +431,37 @@ CASES = {
                     "listener 'http': allowedRoutes.namespaces.selector is empty (every namespace); expected labels"
                 ]
             },
+        ),
+    ],
+    "NET-10": [
+        Case("baseline"),
+        Case(
+            "https-out",
+            set_(SG, "egress", [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]),
+        ),
+        Case(
+            "all-to-the-vpc",
+            set_(SG, "egress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["10.40.0.0/16"]}]),
+        ),
+        Case(
+            "all-to-the-internet",
+            set_(SG, "egress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]),
+            {SG: ["egress[0] allows all traffic to '0.0.0.0/0'; expected specific destinations and ports"]},
+        ),
+        Case(
+            "egress-rule-resource",
+            add(_egress_rule({"securityGroupId": "sg-1", "cidrIpv6": "::/0", "ipProtocol": "-1"})),
+            {"aws1-out-all": ["egress allows all traffic to '::/0'; expected specific destinations and ports"]},
+        ),
+        Case(
+            "every-tcp-port",
+            chain(
+                set_(SG_RULE, "type", "egress"),
+                set_(SG_RULE, "cidrBlocks", ["0.0.0.0/0"]),
+                set_(SG_RULE, "fromPort", 0),
+                set_(SG_RULE, "toPort", 65535),
+            ),
+            {SG_RULE: ["egress allows all tcp ports to '0.0.0.0/0'; expected specific destinations and ports"]},
         ),
     ],
 }

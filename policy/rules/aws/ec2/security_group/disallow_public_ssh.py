@@ -1,6 +1,6 @@
 """EKS-14: no security group allows SSH from the internet."""
 
-from policy.rules._network import SG_TYPES, port_in, sg_ingress
+from policy.rules._network import SG_TYPES, exposed_ingress, port_in
 from policy.rules.base import resource_rule
 
 
@@ -14,6 +14,6 @@ from policy.rules.base import resource_rule
     references=("CKV_AWS_24", "CKV_AWS_100"),
 )
 def disallow_public_ssh(resource, ctx):
-    for ingress in sg_ingress(resource):
-        if ingress.internet and port_in(ingress, 22):
-            yield f"{ingress.where} allows port 22 from {ingress.internet!r}; expected specific sources"
+    for ingress, internet in exposed_ingress(ctx, resource):
+        if port_in(ingress, 22):
+            yield f"{ingress.where} allows port 22 from {internet!r}; expected specific sources"
