@@ -459,11 +459,48 @@ CASES = {
             ),
         ),
         Case(
+            "cluster-admin-for-an-unlisted-role",
+            set_("aws1-admins-policy", "principalArn", f"arn:aws:iam::{ACCT}:role/break-glass"),
+            {
+                "aws1-admins-policy": [
+                    f"AmazonEKSClusterAdminPolicy is granted to 'arn:aws:iam::{ACCT}:role/break-glass', which is not in "
+                    "adminRoleArns; expected a configured admin role"
+                ]
+            },
+        ),
+        Case(
             "cluster-admin-for-a-workload",
             set_("aws1-admins-policy", "principalArn", f"arn:aws:iam::{ACCT}:role/aws1-server"),
             {
                 "aws1-admins-policy": [
-                    f"AmazonEKSClusterAdminPolicy is granted to 'arn:aws:iam::{ACCT}:role/aws1-server', which is not in adminRoleArns; expected a configured admin role"
+                    f"cluster-admin is granted to 'arn:aws:iam::{ACCT}:role/aws1-server', a role the stack's pods or "
+                    "nodes run as; expected an operator role"
+                ]
+            },
+        ),
+        Case(
+            "workload-role-listed-as-admin",
+            chain(
+                config("targets.0.adminRoleArns", [ADMIN_ROLE, f"arn:aws:iam::{ACCT}:role/aws1-server"]),
+                set_("aws1-admins-policy", "principalArn", f"arn:aws:iam::{ACCT}:role/aws1-server"),
+            ),
+            {
+                "aws1-admins-policy": [
+                    f"cluster-admin is granted to 'arn:aws:iam::{ACCT}:role/aws1-server', a role the stack's pods or "
+                    "nodes run as; expected an operator role"
+                ]
+            },
+        ),
+        Case(
+            "every-role-of-an-account",
+            chain(
+                config("targets.0.adminRoleArns", ["arn:aws:iam::111122223333:role/*"]),
+                set_("aws1-admins-policy", "principalArn", "arn:aws:iam::111122223333:role/*"),
+            ),
+            {
+                "aws1-admins-policy": [
+                    "cluster-admin is granted to 'arn:aws:iam::111122223333:role/*', every principal of an account; "
+                    "expected named roles"
                 ]
             },
         ),
@@ -472,19 +509,21 @@ CASES = {
             config("targets.0.adminRoleArns", []),
             {
                 "aws1-admins-policy": [
-                    f"AmazonEKSClusterAdminPolicy is granted to '{ADMIN_ROLE}', which is not in adminRoleArns; expected a configured admin role"
+                    f"AmazonEKSClusterAdminPolicy is granted to '{ADMIN_ROLE}', which is not in adminRoleArns; "
+                    "expected a configured admin role"
                 ]
             },
         ),
         Case(
             "system-masters-group",
             chain(
-                set_("aws1-admins", "principalArn", f"arn:aws:iam::{ACCT}:role/aws1-server"),
+                set_("aws1-admins", "principalArn", f"arn:aws:iam::{ACCT}:role/ops"),
                 set_("aws1-admins", "kubernetesGroups", ["system:masters"]),
             ),
             {
                 "aws1-admins": [
-                    f"kubernetesGroups ['system:masters'] make 'arn:aws:iam::{ACCT}:role/aws1-server' cluster-admin; expected only adminRoleArns"
+                    f"kubernetesGroups ['system:masters'] make 'arn:aws:iam::{ACCT}:role/ops' cluster-admin; "
+                    "expected only adminRoleArns"
                 ]
             },
         ),
