@@ -80,6 +80,19 @@ class SecretRef(Model):
         description="Secret Manager resource name: projects/P/secrets/S[/versions/V].",
     )
 
+    @field_validator("config", "env", "aws_secrets_manager", "gcp_secret_manager", mode="before")
+    @classmethod
+    def _a_name_not_a_secret(cls, value: Any) -> Any:
+        # A pasted token where its name belongs: refuse it before any check that would echo it.
+        from policy.rules._credentials import credential_shape, looks_random_token
+
+        if isinstance(value, str) and (credential_shape(value) or looks_random_token(value)):
+            raise ValueError(
+                "this looks like a secret value, not the name of one (value not shown); store it with "
+                "`pulumi config set --secret NAME` (or in a secret manager) and give its name"
+            )
+        return value
+
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
         set_keys = [k for k, v in self.model_dump(by_alias=True).items() if v is not None]

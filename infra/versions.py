@@ -66,7 +66,8 @@ LEADER_WORKER_SET = HelmChart(
 
 CORAZA_WASM_IMAGE = "ghcr.io/corazawaf/coraza-proxy-wasm:0.6.0"
 """OWASP Coraza proxy-wasm filter with the OWASP Core Rule Set v4 embedded (``@owasp_crs``).
-Envoy Gateway pulls it (an OCI image) and serves the module to its Envoy proxies.
+Envoy Gateway pulls it (an OCI image) and serves the module to its Envoy proxies. On-prem the
+gateway pulls the copy mirrored into the target's registry (infra.workloads.gateway.mirrored_image).
 https://github.com/corazawaf/coraza-proxy-wasm/releases"""
 
 LETSENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory"

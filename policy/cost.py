@@ -207,6 +207,7 @@ def estimate_context(ctx: PlanContext) -> CostReport:
     report = CostReport(stack=ctx.stack, budget_usd=ctx.settings.budget_usd)
     priced: set[str] = set()
     _gpu_pools(ctx, report, priced)
+    _unpooled_gpu_capacity(ctx, report, priced)
     _system_pools(ctx, report, priced)
     _platform(ctx, report, priced)
     _unpriced(ctx, report, priced)
@@ -304,6 +305,114 @@ def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
             )
             for model, placement in placements:
                 _placement_cost(report, model, placement, target, pool, per_node, hourly[1])
+
+
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+
+
+def _unpooled_gpu_capacity(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
+    """GPU capacity no configured pool accounts for, priced at its bound (floor and expected 0:
+    nothing schedules on it by design, but the ceiling is what it may cost). Karpenter NodePools
+    by their nvidia.com/gpu limit, node groups and node pools by their maximum node count, GKE
+    auto-provisioning by its nvidia-* resource limits. Unbounded capacity stays unpriced, with
+    the reason (COST-10 reports it)."""
+    from policy.rules._helpers import (
+        EKS_NODE_GROUP,
+        KARPENTER_NODE_POOL,
+        is_gpu_capacity,
+        karpenter_requirement,
+    )
+
+    for resource in ctx.of_type(KARPENTER_NODE_POOL, EKS_NODE_GROUP, "gcp:container/nodePool:NodePool"):
+        if resource.urn in priced or not is_gpu_capacity(resource):
+            continue
+        target = ctx.target_of(resource)
+        props = resource.props
+        if resource.type == KARPENTER_NODE_POOL:
+            cloud = "aws"
+            types = karpenter_requirement(resource, "node.kubernetes.io/instance-type")
+            rows = _gpu_rows(cloud, types)
+            gpus = quantity(get(props, ("spec", "limits", "nvidia.com/gpu")))
+            if gpus is None:
+                _unbounded(report, resource, "no spec.limits['nvidia.com/gpu']: Karpenter adds GPU nodes without bound")
+                continue
+            if not rows:
+                _unbounded(report, resource, f"instance types {types} are not in the price catalogue")
+                continue
+            per_gpu = max(r.hourly("on-demand") / r.gpus for r in rows)
+            ceiling, what = gpus * per_gpu, f"{gpus:g} GPUs at ${per_gpu:,.4f}/GPU-h"
+        else:
+            cloud = "aws" if resource.type == EKS_NODE_GROUP else "gcp"
+            types = (
+                [str(t) for t in as_list(get(props, "instanceTypes"))]
+                if cloud == "aws"
+                else [str(get(props, "nodeConfig.machineType") or "")]
+            )
+            rows = _gpu_rows(cloud, types)
+            nodes = _resource_max_nodes(resource, 1)
+            if cloud == "gcp" and get(props, "autoscaling") is None and nodes is not None:
+                # nodeCount is per zone: a regional pool without nodeLocations spans (at least) 3 zones.
+                nodes *= len(as_list(get(props, "nodeLocations"))) or 3
+            if nodes is None:
+                _unbounded(report, resource, "no maximum node count: the group or pool can grow without bound")
+                continue
+            if not rows:
+                _unbounded(
+                    report, resource, f"instance types {types} (with their accelerators) are not in the price catalogue"
+                )
+                continue
+            dear = max(rows, key=lambda r: r.on_demand)
+            ceiling, what = nodes * dear.on_demand, f"up to {nodes:g} x {dear.type} at ${dear.on_demand:,.4f}/h"
+        _unpooled_item(report, priced, resource, target, ceiling, what, rows)
+    for cluster in ctx.of_type(GKE_CLUSTER):
+        if get(cluster.props, "clusterAutoscaling.enabled") is not True:
+            continue
+        for limit in as_list(get(cluster.props, "clusterAutoscaling.resourceLimits")):
+            kind = str(get(limit, "resourceType") or "")
+            if not kind.startswith("nvidia-"):
+                continue
+            maximum = quantity(get(limit, "maximum"))
+            rows = _accelerator_rows(kind)
+            if maximum is None or not rows:
+                reason = "no maximum" if maximum is None else "GPU type not in the price catalogue"
+                _unbounded(report, cluster, f"auto-provisioning of {kind}: {reason}")
+                continue
+            per_gpu = max(r.on_demand / r.gpus for r in rows)
+            what = f"auto-provisioned {kind}: up to {maximum:g} GPUs at ${per_gpu:,.4f}/GPU-h"
+            _unpooled_item(report, priced, cluster, ctx.target_of(cluster), maximum * per_gpu, what, rows)
+
+
+def _gpu_rows(cloud: str, types: list[str] | None) -> list[InstancePrice]:
+    """Catalogue rows of the listed GPU types, or every GPU type of the cloud when none is listed."""
+    if types is None:
+        return [r for r in catalogue().instances if r.cloud == cloud]
+    return [r for t in types if (r := instance_price(cloud, t))]
+
+
+def _accelerator_rows(kind: str) -> list[InstancePrice]:
+    """GCP catalogue rows whose GPU is a GKE accelerator type ('nvidia-h100-80gb' -> H100-80GB)."""
+    key = kind.removeprefix("nvidia-").removeprefix("tesla-").replace("-", "").upper()
+    return [r for r in catalogue().instances if r.cloud == "gcp" and r.gpu.replace("-", "").upper() == key]
+
+
+def _unbounded(report: CostReport, resource: Resource, reason: str) -> None:
+    report.unpriced.append({"urn": resource.urn, "type": resource.type, "name": resource.name, "reason": reason})
+
+
+def _unpooled_item(
+    report: CostReport,
+    priced: set[str],
+    resource: Resource,
+    target: str | None,
+    ceiling_hourly: float,
+    what: str,
+    rows: list[InstancePrice],
+) -> None:
+    monthly = Monthly(0.0, 0.0, ceiling_hourly * HOURS_PER_MONTH)
+    sources = "; ".join(sorted({catalogue().cite(r.source) for r in rows}))
+    description = f"GPU capacity outside the configured pools {resource.name}: {what} (ceiling only)"
+    report.items.append(CostItem(resource.urn, resource.type, description, monthly, sources, target))
+    priced.add(resource.urn)
 
 
 def _count_nodes(report: CostReport, target: str | None, nodes: Monthly) -> None:
@@ -634,9 +743,10 @@ def _unpriced(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
     }
     untaggable = {"gcp:compute/routerNat:RouterNat": "Cloud NAT gateway-hours and GB processed (not in the catalogue)"}
     usage_based.update(untaggable)
+    reported = {u["urn"] for u in report.unpriced}
     for type_ in (*BILLABLE, *untaggable):
         for resource in ctx.of_type(type_):
-            if resource.urn in priced:
+            if resource.urn in priced or resource.urn in reported:
                 continue
             if type_ in ("aws:eks/nodeGroup:NodeGroup", "gcp:container/nodePool:NodePool"):
                 reason = _node_pool_reason(resource, type_)

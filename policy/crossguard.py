@@ -39,11 +39,13 @@ from pulumi_policy.proxy import UnknownValueError
 
 from policy.context import PlanContext, Resource
 from policy.engine import POL_EXPIRED, suppression_matches
+from policy.guardrails import POL_ENFORCEMENT, guardrail_violations
 from policy.rules import Rule, all_rules
 from policy.rules.base import ResourceRule, RuleMeta, StackRule
 from policy.settings import StackSettings
 
 PACK_NAME = "llm-fleet"
+GUARDRAILS_POLICY = "stack-policy-guardrails-enforce-mandatory"
 PROJECT = "llm-fleet"
 SEVERITY = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 ENFORCEMENT = {
@@ -226,6 +228,24 @@ def suppressions_policy(load: SettingsLoader, today: Callable[[], dt.date]) -> S
     return StackValidationPolicy(validate=validate, **kwargs)
 
 
+def guardrails_policy(load: SettingsLoader, today: Callable[[], dt.date]) -> StackValidationPolicy:
+    """POL-04 .. POL-07 under CrossGuard: one stack policy, pinned mandatory by :func:`pack_config`."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        ctx = stack_context(args, load(), today())
+        for meta, message in guardrail_violations(ctx):
+            report_violation(f"{meta.id}: {message}", None)
+
+    kwargs = _policy_kwargs(POL_ENFORCEMENT)
+    kwargs.update(
+        name=GUARDRAILS_POLICY,
+        description="POL-04..07: the stack's config does not switch its own guardrails off",
+        display_name="POL-04..07 Guardrails stay on",
+        tags=["security", "POL-04", "POL-05", "POL-06", "POL-07"],
+    )
+    return StackValidationPolicy(validate=validate, enforcement_level=EnforcementLevel.MANDATORY, **kwargs)
+
+
 def wrap(
     rule: Rule, load: SettingsLoader = settings_from_runtime, today: Callable[[], dt.date] = dt.date.today
 ) -> Policy:
@@ -239,8 +259,11 @@ def wrap(
 def build_policies(
     load: SettingsLoader = settings_from_runtime, today: Callable[[], dt.date] = dt.date.today
 ) -> list[Policy]:
-    """Every rule wrapped for CrossGuard, plus the suppression-expiry check."""
-    return [wrap(rule, load, today) for rule in all_rules()] + [suppressions_policy(load, today)]
+    """Every rule wrapped for CrossGuard, plus the suppression-expiry and guardrail checks."""
+    return [wrap(rule, load, today) for rule in all_rules()] + [
+        suppressions_policy(load, today),
+        guardrails_policy(load, today),
+    ]
 
 
 def pack_config(settings: StackSettings) -> dict[str, Any]:
@@ -250,4 +273,5 @@ def pack_config(settings: StackSettings) -> dict[str, Any]:
     for rule_id, level in sorted(settings.overrides.items()):
         if rule_id in names:
             config[names[rule_id]] = level
+    config[GUARDRAILS_POLICY] = "mandatory"  # whatever "all" says (policy/guardrails.py)
     return config

@@ -9,6 +9,8 @@ Enforcement of a rule: ``policy.overrides[<id>]`` in the stack config, else
 evaluated. A suppression (rule id + resource name or URN glob + justification + owner +
 expiry) turns matching findings into suppressed ones until it expires; an expired
 suppression is itself a finding (POL-01) and one that matches nothing is reported (POL-02).
+Switching the guardrails off in prod (POL-04 .. POL-07, policy/guardrails.py) is reported
+after all of that, always mandatory and never suppressed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy.context import PlanContext, Resource
+from policy.guardrails import GUARDRAIL_IDS, GUARDRAIL_RULES, guardrail_violations
 from policy.rules import Rule, all_rules
 from policy.rules.base import ResourceRule, RuleMeta, StackRule
 
@@ -62,7 +65,7 @@ POL_ERROR = RuleMeta(
     references=("custom",),
     module="policy.engine.rule_error",
 )
-ENGINE_RULES = (POL_EXPIRED, POL_UNMATCHED, POL_ERROR)
+ENGINE_RULES = (POL_EXPIRED, POL_UNMATCHED, POL_ERROR, *GUARDRAIL_RULES)
 
 
 @dataclass
@@ -309,6 +312,8 @@ def evaluate_context(ctx: PlanContext, rules: Iterable[Rule] | None = None) -> P
     enforcement = {r.meta.id: settings.enforcement_for(r.meta.id) for r in selected}
     for meta in ENGINE_RULES:
         enforcement[meta.id] = settings.enforcement_for(meta.id)
+    for rule_id in GUARDRAIL_IDS:
+        enforcement[rule_id] = "mandatory"  # no override, default or suppression lowers these
     enforcement[POL_UNMATCHED.id] = "disabled" if enforcement[POL_UNMATCHED.id] == "disabled" else "advisory"
     active = [r for r in selected if enforcement[r.meta.id] != "disabled"]
 
@@ -343,6 +348,8 @@ def evaluate_context(ctx: PlanContext, rules: Iterable[Rule] | None = None) -> P
                 raw.append(_stack_finding(rule.meta, ctx, violation.message, enforcement[rule.meta.id], violation.urn))
 
     findings = _apply_suppressions(ctx, raw, enforcement)
+    # Raised after suppressions so that nothing in the stack config can hide them.
+    findings += [_stack_finding(meta, ctx, message, "mandatory") for meta, message in guardrail_violations(ctx)]
     findings.sort(
         key=lambda f: (not f.blocking, f.suppressed, SEVERITY_ORDER[f.meta.severity], f.meta.id, f.urn, f.message)
     )

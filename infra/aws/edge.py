@@ -5,7 +5,7 @@ ELBSecurityPolicy-TLS13-1-2-2021-06, certificate from ACM validated in Route 53)
 only redirects. The ALB drops invalid header fields, mitigates request desync (strictest),
 logs to the target's log bucket and is deletion-protected in prod. A WAFv2 web ACL with the
 AWS managed Common, KnownBadInputs and IP-reputation rule groups plus a per-IP rate limit on
-the inference paths (/v1) is attached to it and logs to a KMS-encrypted log group (the API
+the inference paths (``/v1/...`` and ``/<model>/v1/...``) is attached to it and logs to a KMS-encrypted log group (the API
 key header redacted).
 
 Traffic goes to the cluster's gateway, never to model pods: the ALB forwards to an IP target
@@ -62,7 +62,9 @@ WAF_RATE_WINDOW_S = 60
 """Evaluation window of the rate-based rule (60, 120, 300 or 600 s): with 60 s the limit is
 ``edge.rateLimitPerMinute`` itself."""
 WAF_MIN_RATE_LIMIT = 10
-INFERENCE_PATH_PREFIX = "/v1"
+INFERENCE_PATH_REGEX = "^/([^/]+/)?v1(/|$)"
+"""Every routed API path: ``/v1/...`` on a model's own hostname and ``/<model>/v1/...`` on the
+shared one (infra.workloads.gateway); the same paths as Cloud Armor's throttle rule."""
 WAF_REDACTED_HEADERS = ["authorization", "x-api-key"]
 
 
@@ -381,14 +383,13 @@ class Edge(pulumi.ComponentResource):
                         limit=rate_limit(env),
                         evaluation_window_sec=WAF_RATE_WINDOW_S,
                         scope_down_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementArgs(
-                            byte_match_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementArgs(
-                                search_string=INFERENCE_PATH_PREFIX,
-                                positional_constraint="STARTS_WITH",
-                                field_to_match=aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementFieldToMatchArgs(
-                                    uri_path=aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementFieldToMatchUriPathArgs()
+                            regex_match_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementRegexMatchStatementArgs(
+                                regex_string=INFERENCE_PATH_REGEX,
+                                field_to_match=aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementRegexMatchStatementFieldToMatchArgs(
+                                    uri_path=aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementRegexMatchStatementFieldToMatchUriPathArgs()
                                 ),
                                 text_transformations=[
-                                    aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementByteMatchStatementTextTransformationArgs(
+                                    aws.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementRegexMatchStatementTextTransformationArgs(
                                         priority=0, type="NONE"
                                     )
                                 ],
@@ -401,7 +402,7 @@ class Edge(pulumi.ComponentResource):
         )
         self.web_acl = aws.wafv2.WebAcl(
             f"{self._name}-waf",
-            description=f"Edge of {env.cluster_name}: AWS managed rules and a per-IP rate limit on {INFERENCE_PATH_PREFIX}",
+            description=f"Edge of {env.cluster_name}: AWS managed rules and a per-IP rate limit on the /v1 API paths",
             scope="REGIONAL",
             default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
             rules=rules,

@@ -79,6 +79,15 @@ EnvoyServiceType = Literal["LoadBalancer", "ClusterIP", "NodePort"]
 TlsMode = Literal["acme", "internal-ca", "none"]
 
 
+def mirrored_image(image: str, registry: str) -> str:
+    """Where an upstream image lives once mirrored into a target's own registry: same path and
+    tag under the registry's host (``ghcr.io/corazawaf/x:1`` -> ``registry.dc1.internal/corazawaf/x:1``).
+    Clusters pull only from their own registries (policy SUPPLY-01); the operator copies the
+    image there (``crane copy``, ``skopeo copy``), which keeps its digest."""
+    host = registry.split("/", 1)[0]
+    return f"{host}/{image.split('/', 1)[1]}"
+
+
 @dataclass(frozen=True)
 class GatewayOptions:
     """How one cluster's gateway is built. ``from_edge`` reads a target's ``edge`` config."""
@@ -91,6 +100,8 @@ class GatewayOptions:
     acme_email: str | None = None
     allowed_cidrs: list[str] = field(default_factory=lambda: ["0.0.0.0/0"])
     waf: bool = True
+    waf_image: str = versions.CORAZA_WASM_IMAGE
+    """OCI image of the Coraza filter; on-prem, the copy mirrored into the target's registry."""
     service_type: EnvoyServiceType = "LoadBalancer"
     service_annotations: dict[str, str] = field(default_factory=dict)
     trusted_proxy_hops: int = 0
@@ -117,6 +128,9 @@ class GatewayOptions:
             allowed_cidrs=list(edge.allowed_cidrs),
             waf=edge.waf,
         )
+        registry = getattr(target, "registry", None)
+        if registry:
+            options = replace(options, waf_image=mirrored_image(versions.CORAZA_WASM_IMAGE, registry))
         options = replace(options, **overrides)
         if options.tls == "acme" and not options.acme_email:
             raise LlmFleetError(
@@ -624,7 +638,7 @@ class GatewayEdge(pulumi.ComponentResource):
                     "wasm": [
                         {
                             "name": "coraza-owasp-crs",
-                            "code": {"type": "Image", "image": {"url": versions.CORAZA_WASM_IMAGE}},
+                            "code": {"type": "Image", "image": {"url": options.waf_image}},
                             "config": {"directives_map": {"default": list(WAF_DIRECTIVES)},
                                        "default_directives": "default"},
                             "failOpen": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -69,7 +70,31 @@ def _decoded(value: Any) -> Any:
 
 
 def cidrs_open(values: Any) -> list[str]:
-    return [str(v) for v in as_list(values) if v in OPEN_CIDRS]
+    """The internet, if a list of CIDRs covers it: ``['0.0.0.0/0']``, or for a list whose union
+    is the whole IPv4 or IPv6 space (``0.0.0.0/1`` + ``128.0.0.0/1``) one joined entry. Empty if not."""
+    items = tuple(str(v).strip() for v in as_list(values) if isinstance(v, str) and v.strip())
+    return list(_internet(items)) if items else []
+
+
+@functools.lru_cache(maxsize=4096)
+def _internet(items: tuple[str, ...]) -> tuple[str, ...]:
+    import ipaddress
+
+    nets: dict[int, list[Any]] = {4: [], 6: []}
+    members: dict[int, list[str]] = {4: [], 6: []}
+    for item in items:
+        try:
+            net = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            continue
+        if net.prefixlen == 0:
+            return (item,)
+        nets[net.version].append(net)
+        members[net.version].append(item)
+    for version, full in ((4, "0.0.0.0/0"), (6, "::/0")):
+        if nets[version] and [str(n) for n in ipaddress.collapse_addresses(nets[version])] == [full]:
+            return (" + ".join(members[version]),)
+    return ()
 
 
 def environment_is_dev(ctx: PlanContext) -> bool:

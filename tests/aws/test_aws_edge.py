@@ -3,6 +3,8 @@ managed rules, a /v1 rate limit and logging, and the binding to the in-cluster g
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from infra.aws.edge import GATEWAY_CONTAINER_PORT, GATEWAY_READY_PORT, SSL_POLICY, rate_limit
@@ -119,9 +121,13 @@ def test_waf_has_the_managed_groups_and_a_rate_limit_on_inference_paths(any_aws:
     assert statement["limit"] == any_aws.config["edge"]["rateLimitPerMinute"]
     assert statement["evaluationWindowSec"] == 60
     assert statement["aggregateKeyType"] == "IP"
-    match = statement["scopeDownStatement"]["byteMatchStatement"]
-    assert (match["searchString"], match["positionalConstraint"]) == ("/v1", "STARTS_WITH")
+    match = statement["scopeDownStatement"]["regexMatchStatement"]
     assert match["fieldToMatch"] == {"uriPath": {}}
+    pattern = re.compile(match["regexString"])  # every routed API path, shared-hostname prefixes too
+    for path in ("/v1/chat/completions", "/v1", "/llama-8b/v1/completions"):
+        assert pattern.search(path), path
+    for path in ("/llama-8b/health", "/health", "/a/b/v1/x", "/v10/x"):
+        assert not pattern.search(path), path
     assert len({r["priority"] for r in rules.values()}) == len(rules)
 
 

@@ -129,7 +129,10 @@ def test_waf_runs_the_owasp_core_rule_set(onprem: OnPremView) -> None:
     policy = onprem.one("EnvoyExtensionPolicy").props["spec"]
     assert policy["targetRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway.GATEWAY_NAME}]
     (wasm,) = policy["wasm"]
-    assert wasm["code"] == {"type": "Image", "image": {"url": versions.CORAZA_WASM_IMAGE}}
+    # The upstream filter, mirrored into the target's own registry (same path and tag).
+    host = onprem.config["registry"].split("/", 1)[0]
+    upstream_path = versions.CORAZA_WASM_IMAGE.split("/", 1)[1]
+    assert wasm["code"] == {"type": "Image", "image": {"url": f"{host}/{upstream_path}"}}
     assert wasm["failOpen"] is False
     directives = wasm["config"]["directives_map"][wasm["config"]["default_directives"]]
     assert "SecRuleEngine On" in directives

@@ -43,6 +43,7 @@ CONFIG: dict[str, Any] = {
             "name": "aws1",
             "kind": "aws",
             "region": "us-east-1",
+            "adminRoleArns": ["arn:aws:iam::111122223333:role/platform-admins"],
             "edge": {"domain": "llm-aws.example.com", "waf": True, "rateLimitPerMinute": 600},
             "gpuPools": [
                 {
@@ -269,9 +270,8 @@ def _aws() -> list[dict[str, Any]]:
                     "aggregateKeyType": "IP",
                     "evaluationWindowSec": 60,
                     "scopeDownStatement": {
-                        "byteMatchStatement": {
-                            "searchString": "/v1/",
-                            "positionalConstraint": "STARTS_WITH",
+                        "regexMatchStatement": {
+                            "regexString": "^/([^/]+/)?v1(/|$)",
                             "fieldToMatch": {"uriPath": {}},
                             "textTransformations": [{"priority": 0, "type": "NONE"}],
                         }
@@ -616,7 +616,7 @@ def _gcp() -> list[dict[str, Any]]:
         {
             "priority": 2000,
             "action": "throttle",
-            "match": {"expr": {"expression": "request.path.startsWith('/v1/')"}},
+            "match": {"expr": {"expression": "request.path.matches('^/([^/]+/)?v1/')"}},
             "rateLimitOptions": {
                 "rateLimitThreshold": {"count": 600, "intervalSec": 60},
                 "enforceOnKey": "IP",
@@ -850,7 +850,12 @@ def _gcp() -> list[dict[str, Any]]:
         _res(
             "gcp:compute/securityPolicy:SecurityPolicy",
             "gcp1-armor",
-            {"name": "gcp1-armor", "rules": waf, "labels": labels},
+            {
+                "name": "gcp1-armor",
+                "rules": waf,
+                "labels": labels,
+                "adaptiveProtectionConfig": {"layer7DdosDefenseConfig": {"enable": True, "ruleVisibility": "STANDARD"}},
+            },
             "gcp1",
             gcp,
         ),
@@ -1278,7 +1283,22 @@ def _onprem() -> list[dict[str, Any]]:
                     "wasm": [
                         {
                             "name": "coraza-owasp-crs",
-                            "code": {"type": "Image", "image": {"url": "ghcr.io/corazawaf/coraza-proxy-wasm:0.5.0"}},
+                            "code": {
+                                "type": "Image",
+                                "image": {"url": f"registry.dc1.internal/llm-fleet/coraza-proxy-wasm@{DIGEST}"},
+                            },
+                            "config": {
+                                "directives_map": {
+                                    "default": [
+                                        "Include @recommended-conf",
+                                        "SecRuleEngine On",
+                                        "Include @crs-setup-conf",
+                                        "Include @owasp_crs/*.conf",
+                                    ]
+                                },
+                                "default_directives": "default",
+                            },
+                            "failOpen": False,
                         }
                     ],
                 },
@@ -1318,9 +1338,88 @@ def _components() -> list[dict[str, Any]]:
     return out
 
 
+def _edge_and_rbac() -> list[dict[str, Any]]:
+    """Client IP detection behind the ALB, and the RBAC a cluster add-on typically brings."""
+    client = "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy"
+    gateway_ref = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "llm-gateway"}
+    rbac = "kubernetes:rbac.authorization.k8s.io/v1:"
+    return [
+        _res(
+            client,
+            "aws1-gateway-client-policy",
+            {
+                "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+                "kind": "ClientTrafficPolicy",
+                "metadata": {"name": "llm-gateway", "namespace": "llm-edge"},
+                "spec": {"targetRefs": [gateway_ref], "clientIPDetection": {"xForwardedFor": {"numTrustedHops": 1}}},
+            },
+            "aws1",
+            "aws1-k8s",
+        ),
+        _k8s(
+            client,
+            "dc1-gateway-client-policy",
+            {
+                "metadata": {"name": "llm-gateway", "namespace": "llm-edge"},
+                "spec": {"targetRefs": [gateway_ref], "tls": {"minVersion": "1.2"}},
+            },
+        ),
+        _k8s(
+            rbac + "ClusterRole",
+            "dc1-metrics-reader",
+            {
+                "metadata": {"name": "llm-fleet-metrics-reader"},
+                "rules": [
+                    {
+                        "apiGroups": [""],
+                        "resources": ["pods", "services", "endpoints"],
+                        "verbs": ["get", "list", "watch"],
+                    }
+                ],
+            },
+        ),
+        _k8s(
+            rbac + "ClusterRoleBinding",
+            "dc1-metrics-reader-binding",
+            {
+                "metadata": {"name": "llm-fleet-metrics-reader"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": "llm-fleet-metrics-reader",
+                },
+                "subjects": [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}],
+            },
+        ),
+        _k8s(
+            rbac + "Role",
+            "dc1-stage-role",
+            {
+                "metadata": {"name": "llama-8b-stage", "namespace": "llm-llama-8b"},
+                "rules": [
+                    {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["hf-token"], "verbs": ["get"]}
+                ],
+            },
+        ),
+        _k8s(
+            rbac + "RoleBinding",
+            "dc1-stage-binding",
+            {
+                "metadata": {"name": "llama-8b-stage", "namespace": "llm-llama-8b"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "llama-8b-stage"},
+                "subjects": [{"kind": "ServiceAccount", "name": "llama-8b-stage", "namespace": "llm-llama-8b"}],
+            },
+        ),
+    ]
+
+
 def baseline() -> dict[str, Any]:
     """A fresh copy of the compliant baseline Plan (schemaVersion 1)."""
-    resources = json.loads(json.dumps([*_components(), *_aws(), *_gcp(), *_onprem()]))  # no shared sub-dicts
+    from tests.policy.baseline_identity_network import resources as identity_network
+
+    resources = json.loads(
+        json.dumps([*_components(), *_aws(), *_gcp(), *_onprem(), *_edge_and_rbac(), *identity_network()])
+    )  # no shared sub-dicts
     return {
         "schemaVersion": 1,
         "project": PROJECT,

@@ -92,7 +92,7 @@ def _wrap(rule_id, settings=None):
 
 def test_every_rule_is_wrapped_with_its_metadata():
     policies = build_policies(lambda: _settings(), lambda: TODAY)
-    assert len(policies) == len(RULES) + 1  # + the suppression-expiry check
+    assert len(policies) == len(RULES) + 2  # + the suppression-expiry and guardrail checks
     names = [p.name for p in policies]
     assert len(set(names)) == len(names)
     eks = next(p for p in policies if p.name == "aws-eks-cluster-disallow-public-endpoint")
@@ -282,7 +282,23 @@ def test_pack_config_carries_overrides_by_policy_name():
         "all": "mandatory",
         "aws-eks-cluster-enforce-supported-version": "advisory",
         "kubernetes-core-namespace-enforce-pod-security-restricted": "disabled",
+        "stack-policy-guardrails-enforce-mandatory": "mandatory",
     }
+
+
+def test_guardrails_policy_reports_switched_off_guardrails_and_stays_mandatory():
+    lowered = _settings(enforcement="advisory", overrides={"EKS-01": "disabled"})
+    guard = next(
+        p for p in build_policies(lambda: lowered, lambda: TODAY) if p.name.endswith("guardrails-enforce-mandatory")
+    )
+    assert guard.enforcement_level == EnforcementLevel.MANDATORY
+    assert pack_config(lowered)["stack-policy-guardrails-enforce-mandatory"] == "mandatory"
+    assert _run(guard, _stack_args()) == [
+        ("POL-04: policy.enforcement is 'advisory'; expected 'mandatory' (the prod default)", None),
+        ("POL-05: policy.overrides.EKS-01 is 'disabled'; expected no override in prod", None),
+    ]
+    untouched = next(p for p in build_policies(lambda: _settings(), lambda: TODAY) if p.name == guard.name)
+    assert _run(untouched, _stack_args()) == []
 
 
 def test_pulumi_policy_yaml_uses_the_project_virtualenv():

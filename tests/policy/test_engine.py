@@ -39,8 +39,15 @@ def test_prod_defaults_to_mandatory_and_exits_1():
     assert report.summary()["mandatory"] == 2
 
 
+def _stack(name):
+    def change(plan):
+        plan["stack"] = name
+
+    return change
+
+
 def test_dev_defaults_to_advisory_and_exits_0():
-    report = evaluate_plan(_plan(config("environment", "dev")), TODAY)
+    report = evaluate_plan(_plan(config("environment", "dev"), _stack("dev")), TODAY)
     assert {f.enforcement for f in report.findings} == {"advisory"}
     assert report.exit_code == 0
     assert {"EKS-01", "K8S-05"} <= {f.rule for f in report.findings}  # (and dev's spot/scale-to-zero findings)
@@ -51,15 +58,21 @@ def test_stack_default_and_per_rule_overrides():
     report = evaluate_plan(
         _plan(config("policy.enforcement", "advisory"), config("policy.overrides", {"K8S-05": "mandatory"})), TODAY
     )
-    assert {f.rule: f.enforcement for f in report.findings} == {"EKS-01": "advisory", "K8S-05": "mandatory"}
+    # In prod, lowering the default is itself a mandatory finding (POL-04, policy/guardrails.py).
+    assert {f.rule: f.enforcement for f in report.findings} == {
+        "EKS-01": "advisory",
+        "K8S-05": "mandatory",
+        "POL-04": "mandatory",
+    }
     assert report.exit_code == 1
 
 
 def test_disabled_rule_is_not_evaluated_or_listed():
     report = evaluate_plan(_plan(config("policy.overrides", {"EKS-01": "disabled", "K8S-05": "advisory"})), TODAY)
-    assert [f.rule for f in report.findings] == ["K8S-05"]
+    # In prod each override is itself a mandatory POL-05 finding (tests/policy/test_guardrails.py).
+    assert [f.rule for f in report.findings if f.rule != "POL-05"] == ["K8S-05"]
     assert "EKS-01" not in {m.id for m in report.rules}
-    assert report.exit_code == 0
+    assert {f.enforcement for f in report.findings if f.rule == "K8S-05"} == {"advisory"}
 
 
 def _suppression(rule="EKS-01", resource="aws1-*", expires="2027-01-31"):

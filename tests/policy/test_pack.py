@@ -32,6 +32,7 @@ RETIRED: dict[str, str] = {}
 GROUP_FOLDERS = {
     "kubernetes/workload": "pod templates of every workload kind, custom resources included",
     "kubernetes/object": "every namespaced Kubernetes object",
+    "any": "a resource of any type",
 }
 STACK_AREAS = {"config", "cost", "reliability"}
 

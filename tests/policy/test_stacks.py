@@ -395,6 +395,15 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
 NOT_IN_PROD = {"COST-06": "dev only: see test_dev_mutation_spot_and_scale_to_zero"}
 
 
+def _merge_mutations() -> None:
+    from tests.policy.stack_mutations_identity_network import mutations
+
+    MUTATIONS.update(mutations())
+
+
+_merge_mutations()
+
+
 def test_every_rule_has_a_prod_mutation():
     declarative = {r.meta.id for r in RULES.values() if isinstance(r, ValueRule)}
     assert set(RULES) - declarative - set(MUTATIONS) - set(NOT_IN_PROD) == set()

@@ -1,6 +1,6 @@
 """SUPPLY-04: the stack configuration holds secret references, never secret values."""
 
-from policy.rules._helpers import looks_secret, walk_strings
+from policy.rules._credentials import credential_shape, literal_under_credential_key, walk_keyed_strings
 from policy.rules.base import Violation, stack_rule
 
 
@@ -11,10 +11,10 @@ from policy.rules.base import Violation, stack_rule
     category="security",
     types=(),
     remediation="Store the value with `pulumi config set --secret NAME` (or in the cloud secret store) and reference it "
-    "({config: NAME}, {awsSecretsManager: ...}, {gcpSecretManager: ...}).",
+    "({config: NAME}, {awsSecretsManager: ...}, {gcpSecretManager: ...}); no user:password@ in URLs.",
     references=("custom",),
 )
 def disallow_plain_secrets(ctx):
-    for path, value in walk_strings(dict(ctx.settings.raw)):
-        if looks_secret(value):
+    for path, key, value in walk_keyed_strings(dict(ctx.settings.raw)):
+        if credential_shape(value) or literal_under_credential_key(key, value):
             yield Violation(f"config {path} holds a credential in plain text; expected a secret reference")

@@ -1,6 +1,7 @@
 """COST-05: GPU pools use only the environment's allowed instance types."""
 
 from policy.catalog.prices import is_gpu_instance
+from policy.guardrails import is_prod
 from policy.props import as_list, get
 from policy.rules._helpers import (
     EKS_NODE_GROUP,
@@ -18,12 +19,17 @@ from policy.rules.base import Violation, stack_rule
     severity="high",
     category="cost",
     types=(KARPENTER_NODE_POOL, EKS_NODE_GROUP, GKE_NODE_POOL, "aws:ec2/launchTemplate:LaunchTemplate"),
-    remediation="Use instance types from policy.allowedInstanceTypes, or add the type there (a reviewed change).",
+    remediation="Use instance types from policy.allowedInstanceTypes, or add the type there (a reviewed change); "
+    "prod keeps the list non-empty (empty allows every type).",
     references=("custom",),
 )
 def enforce_instance_allow_list(ctx):
     allowed = set(ctx.settings.allowed_instance_types)
     if not allowed:
+        if is_prod(ctx):
+            yield Violation(
+                "policy.allowedInstanceTypes is empty in prod (any instance type); expected the reviewed list"
+            )
         return
     for target in ctx.settings.targets:
         for pool in ctx.settings.pools(target):

@@ -281,18 +281,21 @@ CASES = {
             set_(ACL, "rules.3.action", {"count": {}}),
             {
                 ACL: [
-                    "no blocking rateBasedStatement rule covering /v1; expected a rate-based rule on the inference paths"
+                    "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths"
                 ]
             },
         ),
         Case(
             "other-path",
             set_(
-                ACL, "rules.3.statement.rateBasedStatement.scopeDownStatement.byteMatchStatement.searchString", "/admin"
+                ACL,
+                "rules.3.statement.rateBasedStatement.scopeDownStatement.regexMatchStatement.regexString",
+                "^/admin",
             ),
             {
                 ACL: [
-                    "no blocking rateBasedStatement rule covering /v1; expected a rate-based rule on the inference paths"
+                    "no blocking rate-based rule counts requests to ['/example-model/v1/chat/completions', "
+                    "'/v1/chat/completions']; expected its scope-down to match every API path"
                 ]
             },
         ),

@@ -204,8 +204,9 @@ CASES = {
     "K8S-13": [
         Case("baseline"),
         Case(
-            "justified-privileged",
+            "justified-privileged",  # a system namespace (no model server in it)
             chain(
+                set_(NS, "metadata.name", "gpu-operator"),
                 set_(NS, "metadata.labels", {"pod-security.kubernetes.io/enforce": "privileged"}),
                 set_(
                     NS,
@@ -219,15 +220,20 @@ CASES = {
             set_(NS, "metadata.labels", {"pod-security.kubernetes.io/enforce": "baseline"}),
             {
                 NS: [
-                    "label pod-security.kubernetes.io/enforce is 'baseline' without a llm-fleet.dev/pod-security-exception "
-                    "annotation; expected 'restricted'"
+                    "label pod-security.kubernetes.io/enforce is 'baseline' in a namespace that runs model servers; "
+                    "expected 'restricted' (no exception)"
                 ]
             },
         ),
         Case(
             "unlabelled",
             set_(NS, "metadata.labels", {}),
-            {NS: ["label pod-security.kubernetes.io/enforce is not set; expected 'restricted'"]},
+            {
+                NS: [
+                    "label pod-security.kubernetes.io/enforce is not set in a namespace that runs model servers; "
+                    "expected 'restricted' (no exception)"
+                ]
+            },
         ),
     ],
     "COST-01": [

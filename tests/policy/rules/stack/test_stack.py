@@ -263,7 +263,7 @@ CASES = {
         Case(
             "no-waf-policy",
             remove("dc1-waf"),
-            {"dc1-api": ["HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no Coraza/OWASP CRS EnvoyExtensionPolicy"]},
+            {"dc1-api": ["HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no blocking Coraza/OWASP CRS EnvoyExtensionPolicy"]},
         ),
     ],
     "COST-02": [
@@ -340,7 +340,11 @@ CASES = {
     ],
     "COST-05": [
         Case("baseline"),
-        Case("no-allow-list", config("policy.allowedInstanceTypes", [])),
+        Case(
+            "no-allow-list",
+            config("policy.allowedInstanceTypes", []),
+            {STACK: ["policy.allowedInstanceTypes is empty in prod (any instance type); expected the reviewed list"]},
+        ),
         Case(
             "config-pool",
             config("targets.0.gpuPools.0.instanceTypes", ["p5.48xlarge", "p4d.24xlarge"]),

@@ -1,6 +1,6 @@
 """ECR-04: ECR repository policies grant nothing to the '*' principal."""
 
-from policy.props import get, policy_document, principal_is_public, statements
+from policy.rules._policy_documents import RESOURCE_POLICIES, documents
 from policy.rules.base import resource_rule
 
 
@@ -9,12 +9,14 @@ from policy.rules.base import resource_rule
     title="ECR repository policies grant nothing to the '*' principal",
     severity="critical",
     category="security",
-    types=("aws:ecr/repositoryPolicy:RepositoryPolicy",),
-    remediation="Name the roles (node role, CI role) allowed to pull or push.",
+    types=("aws:ecr/repositoryPolicy:RepositoryPolicy", "aws:ecr/registryPolicy:RegistryPolicy"),
+    remediation="Name the roles (node role, CI role) allowed to pull or push; a condition narrows '*' only when it "
+    "names the caller (aws:PrincipalAccount, aws:PrincipalOrgID ... with StringEquals).",
     references=("CKV_AWS_32",),
 )
 def disallow_public_principal(resource, ctx):
-    doc = policy_document(get(resource.props, "policy"))
-    for index, st in enumerate(statements(doc or {})):
-        if st.get("Effect") == "Allow" and principal_is_public(st.get("Principal")) and not st.get("Condition"):
-            yield f"Statement[{index}] allows Principal '*'; expected named principals"
+    for _, statements in documents(resource, RESOURCE_POLICIES):
+        for st in statements:
+            if st.allows and st.public_principal and not st.restriction():
+                detail = "" if not st.conditions else " (its conditions do not narrow the caller)"
+                yield f"Statement[{st.index}] allows Principal '*'{detail}; expected named principals"

@@ -1,6 +1,7 @@
 """KMS-03: AWS KMS key policies grant nothing to the '*' principal."""
 
-from policy.props import get, policy_document, principal_is_public, statements
+from policy.props import get
+from policy.rules._policy_documents import RESOURCE_POLICIES, documents
 from policy.rules.base import resource_rule
 
 
@@ -11,17 +12,22 @@ from policy.rules.base import resource_rule
     category="security",
     types=("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"),
     remediation="Name the account root, roles and service principals in every Allow statement; write an explicit "
-    "key policy rather than relying on the default.",
+    "key policy rather than relying on the default. A condition on the caller (kms:CallerAccount, "
+    "aws:PrincipalOrgID, aws:SourceAccount ... with StringEquals) narrows '*'; other conditions do not.",
     references=("CKV2_AWS_64", "CKV_AWS_33"),
 )
 def disallow_public_principal(resource, ctx):
-    raw = get(resource.props, "policy")
-    if resource.type == "aws:kms/key:Key" and not raw:
+    if resource.type == "aws:kms/key:Key" and not get(resource.props, "policy"):
         yield "policy is not set (the default key policy); expected an explicit key policy"
         return
-    doc = policy_document(raw)
-    if doc is None:
-        return
-    for index, st in enumerate(statements(doc)):
-        if st.get("Effect") == "Allow" and principal_is_public(st.get("Principal")) and not st.get("Condition"):
-            yield f"Statement[{index}] allows Principal '*' without a condition; expected named principals"
+    for _, statements in documents(resource, RESOURCE_POLICIES):
+        for st in statements:
+            if not st.allows or not st.public_principal or st.restriction():
+                continue
+            if not st.conditions:
+                yield f"Statement[{st.index}] allows Principal '*' without a condition; expected named principals"
+            else:
+                yield (
+                    f"Statement[{st.index}] allows Principal '*' under conditions that do not narrow the caller; "
+                    "expected named principals"
+                )

@@ -1,6 +1,6 @@
 """WAF-02: web ACLs block with AWS managed rule groups: Common, KnownBadInputs, IP reputation."""
 
-from policy.props import as_list, get
+from policy.props import as_list, get, is_map
 from policy.rules.base import resource_rule
 
 REQUIRED = (
@@ -8,6 +8,26 @@ REQUIRED = (
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesAmazonIpReputationList",
 )
+MAY_COUNT = {
+    # SizeRestrictions_BODY blocks request bodies over 8 KB: every long prompt. The gateway
+    # bounds body size instead (infra/aws/edge.py WAF_MANAGED_RULE_GROUPS).
+    "AWSManagedRulesCommonRuleSet": {"SizeRestrictions_BODY"},
+}
+"""Rules of a group that may be switched to count, each with the reason."""
+
+
+def _weakened(group: str, statement) -> list[str]:
+    """Rules of a managed group whose action is overridden to something that does not block."""
+    out = []
+    for override in as_list(get(statement, "ruleActionOverrides")):
+        action = get(override, "actionToUse")
+        blocks = is_map(action) and any(k in action for k in ("block", "captcha", "challenge"))
+        name = str(get(override, "name") or "?")
+        if not blocks and name not in MAY_COUNT.get(group, set()):
+            out.append(name)
+    # The pre-2022 form: excludedRules switch rules to count.
+    out += [str(get(r, "name") or "?") for r in as_list(get(statement, "excludedRules"))]
+    return out
 
 
 @resource_rule(
@@ -17,16 +37,27 @@ REQUIRED = (
     category="security",
     types=("aws:wafv2/webAcl:WebAcl",),
     remediation="Add rules whose statement.managedRuleGroupStatement is {vendorName: 'AWS', name: <group>} for each "
-    "of the three groups, with overrideAction {none: {}} (not count).",
+    "of the three groups, with overrideAction {none: {}} (not count) and no ruleActionOverrides to count or allow "
+    "(only Common's SizeRestrictions_BODY may count: prompts are long).",
     references=("CKV2_AWS_76", "CKV_AWS_192"),
 )
 def enable_managed_rule_groups(resource, ctx):
     blocking, counting = set(), set()
     for rule in as_list(get(resource.props, "rules")):
-        group = get(rule, "statement.managedRuleGroupStatement.name")
+        statement = get(rule, "statement.managedRuleGroupStatement")
+        group = get(statement, "name")
         if not group:
             continue
-        (counting if get(rule, "overrideAction.count") is not None else blocking).add(group)
+        if get(rule, "overrideAction.count") is not None:
+            counting.add(group)
+            continue
+        blocking.add(group)
+        weakened = _weakened(str(group), statement)
+        if weakened and group in REQUIRED:
+            yield (
+                f"managed rule group {group!r} overrides {sorted(weakened)} to count or allow; expected only "
+                f"{sorted(MAY_COUNT.get(str(group), set()))}"
+            )
     for group in REQUIRED:
         if group in counting and group not in blocking:
             yield f"managed rule group {group!r} only counts (overrideAction count); expected overrideAction none"

@@ -1,9 +1,18 @@
 """WAF-03: web ACLs rate-limit clients on the inference paths."""
 
-import json
-
-from policy.props import as_list, get, plain
+from policy.props import as_list, fmt, get
+from policy.rules._edge import (
+    RATE_CEILING_PER_MINUTE,
+    per_minute,
+    rate_ceiling,
+    routed_api_paths,
+    waf_matches_path,
+    waf_rule_action,
+)
 from policy.rules.base import resource_rule
+
+PER_CLIENT_KEYS = ("IP", "FORWARDED_IP", "CUSTOM_KEYS")
+"""Aggregation keys that limit each client; CONSTANT counts every client together."""
 
 
 @resource_rule(
@@ -12,16 +21,34 @@ from policy.rules.base import resource_rule
     severity="high",
     category="security",
     types=("aws:wafv2/webAcl:WebAcl",),
-    remediation="Add a rule with action {block: {}} and statement.rateBasedStatement {limit, aggregateKeyType: 'IP', "
-    "scopeDownStatement: a byteMatchStatement on the URI path '/v1/'} (stack key edge.rateLimitPerMinute).",
+    remediation="Add a rule with action {block: {}} and statement.rateBasedStatement {limit at most the stack's "
+    f"edge.rateLimitPerMinute (and {RATE_CEILING_PER_MINUTE}/min) per evaluation window, aggregateKeyType 'IP', "
+    "scopeDownStatement matching every routed API path: '/v1/...' and '/<model>/v1/...'}.",
     references=("custom",),
 )
 def enable_rate_limit(resource, ctx):
+    paths = routed_api_paths(ctx, resource)
+    ceiling = rate_ceiling(ctx, resource)
+    covered: set[str] = set()
+    candidates, too_high = 0, []
     for rule in as_list(get(resource.props, "rules")):
         rate = get(rule, "statement.rateBasedStatement")
-        if not rate or (get(rule, "action.block") is None and get(rule, "action.captcha") is None):
+        if not rate or waf_rule_action(rule) not in ("block", "captcha", "challenge"):
+            continue
+        if str(get(rate, "aggregateKeyType") or "IP") not in PER_CLIENT_KEYS:
+            continue
+        candidates += 1
+        limit = per_minute(get(rate, "limit"), get(rate, "evaluationWindowSec"))
+        if limit is None or limit > ceiling:
+            too_high.append(f"rule {get(rule, 'name')!r} allows {fmt(limit)} requests/min per client")
             continue
         scope = get(rate, "scopeDownStatement")
-        if scope is None or "/v1" in json.dumps(plain(scope)):
-            return
-    yield "no blocking rateBasedStatement rule covering /v1; expected a rate-based rule on the inference paths"
+        covered.update(p for p in paths if scope is None or waf_matches_path(scope, p))
+    if not candidates:
+        yield "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths"
+        return
+    for message in too_high:
+        yield f"{message}; expected at most {fmt(ceiling)} (edge.rateLimitPerMinute, ceiling {RATE_CEILING_PER_MINUTE})"
+    missed = [p for p in paths if p not in covered]
+    if missed and not too_high:
+        yield f"no blocking rate-based rule counts requests to {missed}; expected its scope-down to match every API path"

@@ -12,6 +12,30 @@ FAMILIES = {
     "rce": "remote code execution",
     "cve-canary": "Log4j (CVE-2021-44228)",
 }
+# One evaluatePreconfiguredWaf/Expr call and nothing else: no '!' in front, no '&&' narrowing it.
+_CALL = re.compile(r"^\s*evaluatePreconfigured(?:Waf|Expr)\(\s*['\"]([a-z0-9-]+)['\"]\s*(?:,(.*))?\)\s*$", re.S)
+_SENSITIVITY = re.compile(r"['\"]sensitivity['\"]\s*:\s*(\d+)")
+_FIELDS = ("requestHeaders", "requestCookies", "requestUris", "requestQueryParams")
+
+
+def _family(name: str) -> str | None:
+    """'sqli-v33-stable', 'sqli-v422-stable', 'cve-canary' -> the family."""
+    for family in FAMILIES:
+        if re.fullmatch(rf"{re.escape(family)}(-[a-z0-9-]+)?", name):
+            return family
+    return None
+
+
+def _opted_out_fields(rule) -> list[str]:
+    """Request fields a rule's preconfiguredWafConfig exclusion removes from every signature."""
+    out = []
+    for exclusion in as_list(get(rule, "preconfiguredWafConfig.exclusions")):
+        if as_list(get(exclusion, "targetRuleIds")):
+            continue  # tuning named signatures is fine
+        for field in _FIELDS:
+            if any(get(f, "operator") == "EQUALS_ANY" for f in as_list(get(exclusion, field))):
+                out.append(field)
+    return out
 
 
 @resource_rule(
@@ -20,22 +44,32 @@ FAMILIES = {
     severity="high",
     category="security",
     types=("gcp:compute/securityPolicy:SecurityPolicy",),
-    remediation="Add deny(403) rules with match.expr.expression \"evaluatePreconfiguredWaf('<family>-v33-stable')\" "
-    "for sqli, xss, lfi, rce and cve-canary, not in preview mode.",
+    remediation="Add deny(403) rules whose whole match.expr.expression is \"evaluatePreconfiguredWaf('<family>-v33-"
+    "stable', {'sensitivity': 1..4})\" for sqli, xss, lfi, rce and cve-canary, not in preview mode, with no "
+    "exclusion of every header/cookie/URI/parameter from all signatures.",
     references=("CKV_GCP_73", "custom"),
 )
 def enable_preconfigured_waf(resource, ctx):
-    covered = set()
+    covered, weakened = set(), {}
     for rule in as_list(get(resource.props, "rules")):
         if get(rule, "preview") is True or not str(get(rule, "action") or "").startswith("deny"):
             continue
-        expression = str(get(rule, "match.expr.expression") or "")
-        if "evaluatePreconfigured" not in expression:
+        call = _CALL.match(str(get(rule, "match.expr.expression") or ""))
+        family = _family(call.group(1)) if call else None
+        if family is None:
             continue
-        for family in FAMILIES:
-            # 'sqli-v33-stable', 'sqli-v422-stable', 'cve-canary': the family, then an optional version
-            if re.search(rf"['\"]{re.escape(family)}(-[a-z0-9-]+)?['\"]", expression):
-                covered.add(family)
+        sensitivity = _SENSITIVITY.search(call.group(2) or "")
+        fields = _opted_out_fields(rule)
+        if sensitivity and int(sensitivity.group(1)) == 0:
+            weakened[family] = "sensitivity 0 (every signature off)"
+        elif fields:
+            weakened[family] = f"exclusions of all {', '.join(fields)} from every signature"
+        else:
+            covered.add(family)
     for family, label in FAMILIES.items():
-        if family not in covered:
+        if family in covered:
+            continue
+        if family in weakened:
+            yield f"the {family} rule ({label}) has {weakened[family]}; expected sensitivity 1-4 and no blanket exclusion"
+        else:
             yield f"no enforced deny rule with evaluatePreconfiguredWaf('{family}-...') ({label}); expected one"

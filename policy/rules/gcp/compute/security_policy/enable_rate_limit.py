@@ -1,7 +1,18 @@
 """ARMOR-03: Cloud Armor policies rate-limit clients."""
 
-from policy.props import as_list, get
+from policy.props import as_list, fmt, get, number
+from policy.rules._edge import RATE_CEILING_PER_MINUTE, armor_matches_path, rate_ceiling, routed_api_paths
 from policy.rules.base import resource_rule
+
+PER_CLIENT_KEYS = {
+    "IP", "XFF_IP", "USER_IP", "HTTP_HEADER", "HTTP_COOKIE", "TLS_JA3_FINGERPRINT", "TLS_JA4_FINGERPRINT",
+}  # fmt: skip
+"""enforceOnKey values that limit each client; ALL (the default) and the path/region/SNI keys do not."""
+
+
+def _keys(options) -> list[str]:
+    configs = [str(get(c, "enforceOnKeyType") or "") for c in as_list(get(options, "enforceOnKeyConfigs"))]
+    return configs or [str(get(options, "enforceOnKey") or "ALL")]
 
 
 @resource_rule(
@@ -11,14 +22,40 @@ from policy.rules.base import resource_rule
     category="security",
     types=("gcp:compute/securityPolicy:SecurityPolicy",),
     remediation="Add a rule with action 'throttle' (or 'rate_based_ban') and rateLimitOptions {rateLimitThreshold: "
-    "{count, intervalSec: 60}, enforceOnKey: 'IP', exceedAction: 'deny(429)'} matching the /v1 paths.",
+    "{count at most edge.rateLimitPerMinute per 60 s}, enforceOnKey: 'IP', exceedAction: 'deny(429)'} whose match "
+    "selects every routed API path ('/v1/...' and '/<model>/v1/...'), not in preview.",
     references=("custom",),
 )
 def enable_rate_limit(resource, ctx):
+    paths = routed_api_paths(ctx, resource)
+    ceiling = rate_ceiling(ctx, resource)
+    covered: set[str] = set()
+    candidates, problems = 0, []
     for rule in as_list(get(resource.props, "rules")):
-        limited = get(rule, "action") in ("throttle", "rate_based_ban") and get(
-            rule, "rateLimitOptions.rateLimitThreshold.count"
-        )
-        if limited and get(rule, "preview") is not True:
-            return
-    yield "no throttle or rate_based_ban rule with rateLimitOptions; expected a rate limit"
+        options = get(rule, "rateLimitOptions")
+        count = number(get(options, "rateLimitThreshold.count"))
+        if get(rule, "action") not in ("throttle", "rate_based_ban") or not count or get(rule, "preview") is True:
+            continue
+        candidates += 1
+        where = f"rule {fmt(get(rule, 'priority'))}"
+        interval = number(get(options, "rateLimitThreshold.intervalSec")) or 60.0
+        limit = count * 60.0 / interval
+        keys = _keys(options)
+        if not any(k in PER_CLIENT_KEYS for k in keys):
+            problems.append(f"{where} limits on {keys}, not per client; expected enforceOnKey 'IP'")
+        elif limit > ceiling:
+            problems.append(
+                f"{where} allows {fmt(limit)} requests/min per client; expected at most {fmt(ceiling)} "
+                f"(edge.rateLimitPerMinute, ceiling {RATE_CEILING_PER_MINUTE})"
+            )
+        elif not str(get(options, "exceedAction") or "").startswith("deny"):
+            problems.append(f"{where} exceedAction is {fmt(get(options, 'exceedAction'))}; expected 'deny(429)'")
+        else:
+            covered.update(p for p in paths if armor_matches_path(rule, p))
+    if not candidates:
+        yield "no throttle or rate_based_ban rule with rateLimitOptions; expected a rate limit"
+        return
+    yield from problems
+    missed = [p for p in paths if p not in covered]
+    if missed and not problems:
+        yield f"no enforced rate limit selects requests to {missed}; expected its match to cover every API path"

@@ -1,34 +1,17 @@
 """SUPPLY-01: workload images come from the stack's own registries."""
 
-import re
-
-from policy.props import get
+from policy.props import get, image_pinned
 from policy.rules._helpers import is_workload, workload_containers
+from policy.rules._images import (
+    EXTENSION_POLICY,
+    HELM_TYPES,
+    is_public_registry,
+    own_registries,
+    own_registry_hosts,
+    value_images,
+    wasm_images,
+)
 from policy.rules.base import Violation, stack_rule
-
-
-def _registries(ctx) -> list[tuple[str, re.Pattern]]:
-    """(label, pattern) of every registry the stack declares or names in config."""
-    out = []
-    for repo in ctx.of_type("aws:ecr/repository:Repository"):
-        name = get(repo.props, "name") or repo.name
-        out.append(
-            (f"ECR {name}", re.compile(rf"^\d{{12}}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/{re.escape(name)}[@:]"))
-        )
-    for repo in ctx.of_type("gcp:artifactregistry/repository:Repository"):
-        repo_id = get(repo.props, "repositoryId") or repo.name
-        location = get(repo.props, "location") or "[a-z0-9-]+"
-        out.append(
-            (
-                f"Artifact Registry {repo_id}",
-                re.compile(rf"^{location}-docker\.pkg\.dev/[a-z0-9-]+/{re.escape(repo_id)}/"),
-            )
-        )
-    for target in ctx.settings.targets:
-        if target.get("registry"):
-            registry = str(target["registry"])
-            out.append((f"{target.get('name')} registry {registry}", re.compile(rf"^{re.escape(registry)}[@:/]")))
-    return out
 
 
 @stack_rule(
@@ -36,18 +19,45 @@ def _registries(ctx) -> list[tuple[str, re.Pattern]]:
     title="Workload images come from the stack's own registries",
     severity="high",
     category="security",
-    types=("aws:ecr/repository:Repository", "gcp:artifactregistry/repository:Repository", "kubernetes:*"),
-    remediation="Mirror the image into the target's registry (ECR, Artifact Registry, or the on-prem `registry`) "
-    "and reference it there by digest.",
+    types=(
+        "aws:ecr/repository:Repository",
+        "gcp:artifactregistry/repository:Repository",
+        EXTENSION_POLICY,
+        *HELM_TYPES,
+        "kubernetes:*",
+    ),
+    remediation="Mirror the image into the target's registry (ECR in the stack's account and region, Artifact "
+    "Registry in the target's project, or the on-prem `registry`, never a public one) and reference it there, by "
+    "digest in prod. Images set in Helm values and WASM filters obey the same; a chart's default images are "
+    "governed by its pinned version.",
     references=("custom",),
 )
 def enforce_own_registry(ctx):
-    registries = _registries(ctx)
+    for target in ctx.settings.targets:
+        registry = str(target.get("registry") or "")
+        if registry and is_public_registry(registry):
+            yield Violation(
+                f"targets.{target.get('name')}.registry {registry!r} is a public registry; expected the "
+                "datacenter's own"
+            )
+    registries = [p for _, p in own_registries(ctx)]
     for type_ in list(ctx.types):
         for resource in ctx.of_type(type_):
             if not is_workload(resource):
                 continue
             for where, _, _, container in workload_containers(resource):
                 image = str(get(container, "image") or "")
-                if not any(p.match(image) for _, p in registries):
+                if not any(p.match(image) for p in registries):
                     yield Violation(f"{where}: image {image!r} is not from the stack's registries", resource.urn)
+    hosts = own_registry_hosts(ctx)
+    prod = ctx.settings.environment == "prod"
+    for resource in ctx.of_type(*HELM_TYPES):
+        for where, image in value_images(get(resource.props, "values")):
+            if not any(p.match(image) for p in hosts):
+                yield Violation(f"{where}: image {image!r} is not from the stack's registries", resource.urn)
+            elif prod and not image_pinned(image):
+                yield Violation(f"{where}: image {image!r} is not pinned by digest in prod", resource.urn)
+    for resource in ctx.of_type(EXTENSION_POLICY):
+        for where, image in wasm_images(resource):
+            if not any(p.match(image) for p in hosts):
+                yield Violation(f"{where}: WASM filter image {image!r} is not from the stack's registries", resource.urn)

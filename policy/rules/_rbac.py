@@ -1,0 +1,54 @@
+"""Kubernetes RBAC as rules read it: bindings, the roles they grant, what a role allows."""
+
+from __future__ import annotations
+
+from policy.context import PlanContext, Resource
+from policy.props import as_list, get
+
+RBAC = "kubernetes:rbac.authorization.k8s.io/v1:"
+CLUSTER_ROLE, ROLE = RBAC + "ClusterRole", RBAC + "Role"
+CLUSTER_ROLE_BINDING, ROLE_BINDING = RBAC + "ClusterRoleBinding", RBAC + "RoleBinding"
+
+
+def role_of(ctx: PlanContext, binding: Resource) -> Resource | None:
+    """The Role or ClusterRole in the Plan that a binding's roleRef names (same cluster)."""
+    kind = get(binding.props, "roleRef.kind")
+    name = get(binding.props, "roleRef.name")
+    namespace = get(binding.props, "metadata.namespace")
+    candidates = ctx.of_type(CLUSTER_ROLE if kind == "ClusterRole" else ROLE)
+    for role in candidates:
+        if ctx.cluster_key(role) != ctx.cluster_key(binding) or get(role.props, "metadata.name") != name:
+            continue
+        if kind == "Role" and get(role.props, "metadata.namespace") != namespace:
+            continue
+        return role
+    return None
+
+
+def rules_of(role: Resource | None) -> list:
+    return as_list(get(role.props, "rules")) if role is not None else []
+
+
+def is_wildcard(rule) -> bool:
+    """A rule that allows every verb on every resource (of every group or of a wildcard group)."""
+    verbs, resources = as_list(get(rule, "verbs")), as_list(get(rule, "resources"))
+    return "*" in verbs and "*" in resources
+
+
+def reads_secrets(rule) -> bool:
+    """get/list/watch on Secrets (list and watch ignore resourceNames; get does not)."""
+    groups = as_list(get(rule, "apiGroups"))
+    resources = as_list(get(rule, "resources"))
+    verbs = {str(v) for v in as_list(get(rule, "verbs"))}
+    if not ("" in groups or "*" in groups) or not ("secrets" in resources or "*" in resources):
+        return False
+    if verbs & {"*", "list", "watch"}:
+        return True
+    return "get" in verbs and not as_list(get(rule, "resourceNames"))
+
+
+def subject_label(subject) -> str:
+    kind, name = get(subject, "kind"), get(subject, "name")
+    if kind == "ServiceAccount":
+        return f"ServiceAccount {get(subject, 'namespace') or '?'}/{name}"
+    return f"{kind} {name}"

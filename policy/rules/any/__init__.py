@@ -1,0 +1,1 @@
+"""Rules that hold for a resource of any type (one per module)."""

@@ -1,0 +1,114 @@
+"""NET-08: routes reach a model server only on /v1 behind an API key, or on /health."""
+
+import re
+
+from policy.props import as_list, get, is_map
+from policy.rules._helpers import EG, GATEWAY, HTTP_ROUTE, object_name, policies_targeting
+from policy.rules._network import SERVICE, model_server_services
+from policy.rules.base import Violation, stack_rule
+
+AUTH_KEYS = ("apiKeyAuth", "jwt", "oidc", "basicAuth", "extAuth")
+"""SecurityPolicy features that authenticate a caller (authorization by client CIDR does not)."""
+
+
+def _authenticates(policy) -> bool:
+    return any(is_map(get(policy.props, ("spec", key))) for key in AUTH_KEYS)
+
+
+def _parent_gateways(ctx, route):
+    namespace = get(route.props, "metadata.namespace")
+    for parent in as_list(get(route.props, "spec.parentRefs")):
+        if get(parent, "kind", "Gateway") != "Gateway":
+            continue
+        for gateway in ctx.of_type(GATEWAY):
+            if (
+                ctx.cluster_key(gateway) == ctx.cluster_key(route)
+                and object_name(gateway) == get(parent, "name")
+                and get(gateway.props, "metadata.namespace") == (get(parent, "namespace") or namespace)
+            ):
+                yield gateway
+
+
+def _authenticated(ctx, route) -> bool:
+    if any(_authenticates(p) for p in policies_targeting(ctx, "SecurityPolicy", route, "HTTPRoute")):
+        return True
+    return any(
+        _authenticates(p)
+        for gateway in _parent_gateways(ctx, route)
+        for p in policies_targeting(ctx, "SecurityPolicy", gateway, "Gateway")
+    )
+
+
+def _backend_path(match, filters) -> tuple[str, str]:
+    """(type, value) of the path the backend receives for a match, after URLRewrite filters."""
+    kind = str(get(match, "path.type") or "PathPrefix")
+    value = str(get(match, "path.value") or "/")
+    for f in filters:
+        if get(f, "type") != "URLRewrite":
+            continue
+        rewrite = get(f, "urlRewrite.path") or {}
+        if get(rewrite, "type") == "ReplaceFullPath":
+            return "Exact", str(get(rewrite, "replaceFullPath") or "/")
+        if get(rewrite, "type") == "ReplacePrefixMatch" and kind == "PathPrefix":
+            return "PathPrefix", str(get(rewrite, "replacePrefixMatch") or "/")
+    return kind, value
+
+
+def _classify(kind: str, value: str) -> str:
+    """'api' (under /v1), 'health' (/health) or 'other' (any other vLLM endpoint, or all of them)."""
+    if kind == "RegularExpression":
+        return "api" if value.startswith(("^/v1/", "/v1/")) and ".*" not in value.split("/v1/", 1)[0] else "other"
+    path = value.rstrip("/") or "/"
+    if path == "/v1" or path.startswith("/v1/"):
+        return "api"
+    if kind == "Exact" and re.fullmatch(r"/([^/]+/)?health", path):
+        return "health"  # vLLM's /health (or a /<model>/health the backend answers 404 to)
+    return "other"
+
+
+@stack_rule(
+    id="NET-08",
+    title="Routes reach a model server only on /v1 behind an API key, or on /health",
+    severity="critical",
+    category="security",
+    types=(HTTP_ROUTE, SERVICE, EG + "SecurityPolicy", GATEWAY),
+    remediation="Match only PathPrefix /v1 (or /<model>/v1 rewritten to /v1) with an Envoy Gateway SecurityPolicy "
+    "apiKeyAuth on the route or its Gateway, plus Exact /health; vLLM also serves /invocations, /tokenize, "
+    "/detokenize, /pooling, /score, /rerank and /metrics without a key.",
+    references=("custom",),
+    doc="https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html",
+)
+def disallow_unauthenticated_model_paths(ctx):
+    servers = model_server_services(ctx)
+    for route in ctx.of_type(HTTP_ROUTE):
+        cluster, namespace = ctx.cluster_key(route), get(route.props, "metadata.namespace")
+        authenticated = None
+        for index, rule in enumerate(as_list(get(route.props, "spec.rules"))):
+            hits = [
+                str(get(b, "name"))
+                for b in as_list(get(rule, "backendRefs"))
+                if get(b, "kind", "Service") == "Service"
+                and (cluster, get(b, "namespace") or namespace, str(get(b, "name"))) in servers
+            ]
+            if not hits:
+                continue
+            filters = as_list(get(rule, "filters"))
+            for match in as_list(get(rule, "matches")) or [{}]:
+                kind, value = _backend_path(match, filters)
+                seen = f"{get(match, 'path.type') or 'PathPrefix'} {get(match, 'path.value') or '/'}"
+                verdict = _classify(kind, value)
+                if verdict == "other":
+                    yield Violation(
+                        f"rules[{index}] sends {seen} to model server {hits[0]!r} as {kind} {value}; "
+                        "expected only /v1 (behind an API key) and Exact /health",
+                        route.urn,
+                    )
+                elif verdict == "api":
+                    if authenticated is None:
+                        authenticated = _authenticated(ctx, route)
+                    if not authenticated:
+                        yield Violation(
+                            f"rules[{index}] sends {seen} to model server {hits[0]!r} with no API-key SecurityPolicy "
+                            f"on HTTPRoute {object_name(route)!r} or its Gateway",
+                            route.urn,
+                        )
