@@ -386,11 +386,11 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
     "EDGE-04": _config(
         lambda c: next(t for t in c["targets"] if t["kind"] == "onprem")["edge"].__setitem__("waf", False)
     ),
-    "SUPPLY-06": _on(
+    "IMG-01": _on(
         _first("kubernetes:core/v1:Namespace", lambda r: r["name"].endswith("-ns") and "llm-fleet.dev/model" in (r["props"]["metadata"].get("labels") or {})),
         lambda r: r["props"]["metadata"]["labels"].pop("policy.sigstore.dev/include"),
     ),
-    "SUPPLY-07": _remove("command:local:Command"),
+    "IMG-02": _remove("command:local:Command"),
 }
 NOT_IN_PROD = {"COST-06": "dev only: see test_dev_mutation_spot_and_scale_to_zero"}
 

@@ -591,7 +591,7 @@ CASES = {
             {"aws1-logs": ["protect is false; expected protect=True"]},
         ),
     ],
-    "SUPPLY-06": [
+    "IMG-01": [
         Case("baseline"),
         Case("dev-needs-no-check", chain(config("environment", "dev"), remove("dc1-admission-serving-image-policy"))),
         Case(
@@ -623,7 +623,7 @@ CASES = {
         ),
         Case("unsigned-image-elsewhere", set_(D, f"{C}.image", f"ghcr.io/acme/other@{DIGEST}"), _uncovered(f"ghcr.io/acme/other@{DIGEST}", servers=(D,))),
     ],
-    "SUPPLY-07": [
+    "IMG-02": [
         Case("baseline"),
         Case("image-is-the-source", chain(remove("dc1-image-copy"), config("image.source", "registry.dc1.internal/llm-fleet/serving"))),
         Case("dev-builds-its-own", chain(config("environment", "dev"), remove("dc1-image-copy"))),

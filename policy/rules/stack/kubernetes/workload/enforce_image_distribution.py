@@ -1,4 +1,4 @@
-"""SUPPLY-07: the promoted image is copied into every prod target's registry."""
+"""IMG-02: the promoted image is copied into every prod target's registry."""
 
 from policy.props import get
 from policy.rules._helpers import is_workload, workload_containers
@@ -19,7 +19,7 @@ def _copies(ctx) -> set[tuple[str, str]]:
 
 
 @stack_rule(
-    id="SUPPLY-07",
+    id="IMG-02",
     title="The promoted image is copied into every prod target's registry",
     severity="high",
     category="reliability",

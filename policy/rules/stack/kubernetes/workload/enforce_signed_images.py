@@ -1,4 +1,4 @@
-"""SUPPLY-06: prod model servers run only images whose signature is verified at admission."""
+"""IMG-01: prod model servers run only images whose signature is verified at admission."""
 
 import re
 
@@ -52,7 +52,7 @@ def _verifies(policy, image: str) -> bool:
 
 
 @stack_rule(
-    id="SUPPLY-06",
+    id="IMG-01",
     title="Prod model servers run only images whose signature is verified at admission",
     severity="high",
     category="security",
