@@ -164,7 +164,8 @@ def test_object_meta_is_checked_like_the_api_server(rendered_root: Path) -> None
     ]
     cluster_issuer = _first(rendered_root, "clusterissuer-*.yaml")
     cluster_issuer["metadata"]["namespace"] = "cert-manager"
-    assert _errors(cluster_issuer) == ["metadata.namespace: 'cert-manager' set on a cluster-scoped kind"]
+    assert _errors(cluster_issuer) == [
+        "metadata.namespace: 'cert-manager' set on a cluster-scoped kind (the API server drops it)"]
 
 
 def test_null_of_a_non_nullable_field_is_pruned_and_defaults_apply(rendered_root: Path) -> None:
