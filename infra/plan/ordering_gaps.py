@@ -55,13 +55,39 @@ BUILTIN_GROUPS = frozenset(
 
 CLUSTER_SCOPED_KINDS = frozenset(
     {
+        # Built-in kinds (`kubectl api-resources --namespaced=false`).
         ("", "Namespace"),
+        ("", "Node"),
         ("", "PersistentVolume"),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+        ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("certificates.k8s.io", "CertificateSigningRequest"),
+        ("certificates.k8s.io", "ClusterTrustBundle"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+        ("networking.k8s.io", "IngressClass"),
+        ("networking.k8s.io", "IPAddress"),
+        ("networking.k8s.io", "ServiceCIDR"),
+        ("node.k8s.io", "RuntimeClass"),
         ("rbac.authorization.k8s.io", "ClusterRole"),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+        ("resource.k8s.io", "DeviceClass"),
+        ("resource.k8s.io", "ResourceSlice"),
+        ("scheduling.k8s.io", "PriorityClass"),
+        ("storage.k8s.io", "CSIDriver"),
+        ("storage.k8s.io", "CSINode"),
         ("storage.k8s.io", "StorageClass"),
-        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("storage.k8s.io", "VolumeAttachment"),
+        ("storage.k8s.io", "VolumeAttributesClass"),
+        # Custom resources whose CRD says `scope: Cluster`.
         ("gateway.networking.k8s.io", "GatewayClass"),
+        ("gateway.networking.x-k8s.io", "XMesh"),
+        ("elbv2.k8s.aws", "IngressClassParams"),
         ("cert-manager.io", "ClusterIssuer"),
         ("keda.sh", "ClusterTriggerAuthentication"),
         ("karpenter.sh", "NodePool"),
@@ -70,7 +96,8 @@ CLUSTER_SCOPED_KINDS = frozenset(
         ("monitoring.googleapis.com", "ClusterRules"),
     }
 )
-"""Kinds that live outside namespaces (CRDs: their ``spec.scope: Cluster``)."""
+"""Kinds that live outside namespaces (CRDs: their ``spec.scope: Cluster``, checked against
+vendor/crds by tests/plan/test_ordering.py)."""
 
 
 @dataclass(frozen=True, order=True)

@@ -9,6 +9,7 @@ that chart's release. Planted gaps prove each invariant is read from the edges.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from infra.plan.ordering import CreationOrder
 from infra.plan.ordering_gaps import BUILTIN_GROUPS, CLUSTER_SCOPED_KINDS, OrderingCheck, kind_of, ordering_gaps
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_no_ordering_gaps(any_plan: Plan) -> None:
@@ -172,3 +174,23 @@ def test_a_dependency_on_a_component_stands_for_its_descendants(dev_plan: Plan) 
 )
 def test_chart_switches_that_need_other_crds(chart: str, values: dict, expected: dict) -> None:
     assert needed_groups(chart, values) == expected
+
+
+def test_cluster_scoped_custom_kinds_match_the_vendored_crds() -> None:
+    """The scope table agrees with each vendored upstream CRD's ``spec.scope`` (vendor/crds)."""
+    import yaml
+
+    crds = [
+        doc
+        for path in sorted((ROOT / "vendor" / "crds").rglob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"
+    ]
+    assert len(crds) > 20
+    for crd in crds:
+        spec = crd["spec"]
+        key = (spec["group"], spec["names"]["kind"])
+        assert (key in CLUSTER_SCOPED_KINDS) == (spec["scope"] == "Cluster"), key
+    custom = {key for key in CLUSTER_SCOPED_KINDS if key[0] not in BUILTIN_GROUPS}
+    vendored = {(c["spec"]["group"], c["spec"]["names"]["kind"]) for c in crds}
+    assert custom <= vendored

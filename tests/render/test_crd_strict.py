@@ -164,7 +164,8 @@ def test_object_meta_is_checked_like_the_api_server(rendered_root: Path) -> None
     ]
     cluster_issuer = _first(rendered_root, "clusterissuer-*.yaml")
     cluster_issuer["metadata"]["namespace"] = "cert-manager"
-    assert _errors(cluster_issuer) == ["metadata.namespace: 'cert-manager' set on a cluster-scoped kind"]
+    assert _errors(cluster_issuer) == [
+        "metadata.namespace: 'cert-manager' set on a cluster-scoped kind (the API server drops it)"]
 
 
 def test_null_of_a_non_nullable_field_is_pruned_and_defaults_apply(rendered_root: Path) -> None:
@@ -203,3 +204,13 @@ def test_the_command_line_checks_a_rendered_folder(rendered_root: Path, tmp_path
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1
     assert done.stdout.splitlines()[1:] == ["  - spec.minReplicas: unknown field (the API server would prune it)"]
+
+
+def test_redacted_values_pass_where_a_string_is_allowed_and_are_named_elsewhere(rendered_root: Path) -> None:
+    scaled = _first(rendered_root, "scaledobject-*.yaml")
+    scaled["spec"]["triggers"][0]["metadata"]["serverAddress"] = "[secret]"  # a map of strings
+    assert _errors(scaled) == []
+    scaled["spec"]["maxReplicaCount"] = "[secret]"
+    assert _errors(scaled)[0] == (
+        'spec.maxReplicaCount: Invalid value: "[secret]": must be of type integer, got string '
+        "(the redaction placeholder: the rendered manifest cannot show the value)")

@@ -111,10 +111,12 @@ def object_meta_errors(meta: Any, namespaced: bool, path: str) -> list[str]:
     elif isinstance(name, str) and (len(name) > 253 or not DNS1123_SUBDOMAIN.match(name)):
         errors.append(f"{path}.name: {name!r} must be a DNS-1123 subdomain (lower case, <= 253)")
     namespace = meta.get("namespace")
+    # Stricter than the API server, which fills in the request's namespace or clears it on a
+    # cluster-scoped kind: either way the object would not be where the program meant it.
     if namespaced and not namespace:
         errors.append(f"{path}.namespace: a namespaced kind needs one (else it lands in the provider's default)")
     if not namespaced and namespace:
-        errors.append(f"{path}.namespace: {namespace!r} set on a cluster-scoped kind")
+        errors.append(f"{path}.namespace: {namespace!r} set on a cluster-scoped kind (the API server drops it)")
     if namespace and (len(namespace) > 63 or not DNS1123_LABEL.match(namespace)):
         errors.append(f"{path}.namespace: {namespace!r} must be a DNS-1123 label")
     for key, value in (meta.get("labels") or {}).items():

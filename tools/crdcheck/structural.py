@@ -17,6 +17,7 @@ from typing import Any
 
 import re2
 
+from infra.plan.model import SECRET
 from tools.crdcheck.celrules import rule_errors
 from tools.crdcheck.formats import format_error, object_meta_errors
 
@@ -130,7 +131,8 @@ class Validator:
             return True
         expected = schema.get("type")
         if expected and not JSON_TYPES[expected](value):
-            self.error(path, f"Invalid value: {_describe(value)}: must be of type {expected}, got {_type_name(value)}",
+            note = " (the redaction placeholder: the rendered manifest cannot show the value)" if value == SECRET else ""
+            self.error(path, f"Invalid value: {_describe(value)}: must be of type {expected}, got {_type_name(value)}{note}",
                        blocking=True)
             return False
         return True
