@@ -62,6 +62,7 @@ CRD_INSTALLERS: dict[str, Installer] = {
     "elbv2.k8s.aws": HelmInstaller(versions.AWS_LOAD_BALANCER_CONTROLLER),
     "leaderworkerset.x-k8s.io": HelmInstaller(versions.LEADER_WORKER_SET),
     "monitoring.googleapis.com": GKE_MANAGED_PROMETHEUS,
+    "policy.sigstore.dev": HelmInstaller(versions.POLICY_CONTROLLER),
 }
 """API group -> what installs its CRDs."""
 

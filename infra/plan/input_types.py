@@ -32,7 +32,9 @@ from pulumi.runtime import rpc
 
 from infra.plan.model import SECRET, Plan, PlanResource
 
-SDK_PACKAGES = ("pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "pulumi_tls", "pulumi_docker_build")
+SDK_PACKAGES = (
+    "pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "pulumi_tls", "pulumi_docker_build", "pulumi_command",
+)
 """The provider SDKs the program uses (pinned in requirements/main.txt)."""
 
 PLACEHOLDERS = frozenset({SECRET, "[unknown]"})

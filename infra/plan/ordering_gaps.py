@@ -94,6 +94,7 @@ CLUSTER_SCOPED_KINDS = frozenset(
         ("karpenter.k8s.aws", "EC2NodeClass"),
         ("monitoring.googleapis.com", "ClusterPodMonitoring"),
         ("monitoring.googleapis.com", "ClusterRules"),
+        ("policy.sigstore.dev", "ClusterImagePolicy"),
     }
 )
 """Kinds that live outside namespaces (CRDs: their ``spec.scope: Cluster``, checked against

@@ -27,6 +27,7 @@ from infra import versions
 from infra.config import ImageSigner
 from infra.workloads import meta
 from infra.workloads.context import ClusterContext
+from infra.workloads.operations.cluster import NO_CPU_LIMIT
 from infra.workloads.peers import POD_IDENTITY_ENDPOINTS
 from infra.workloads.system_namespaces import anywhere, api_server_egress, create_addon_namespace, tcp
 
@@ -109,14 +110,18 @@ def policy_controller_values() -> dict[str, Any]:
             # "securityContext" the pod's: both at Pod Security "restricted".
             "podSecurityContext": {"enabled": True, **RESTRICTED_CONTAINER},
             "securityContext": {"enabled": True, **RESTRICTED_POD},
+            # Memory limit only: the chart's CPU limit is deleted (null), as for every add-on.
             "resources": {
                 "requests": {"cpu": "100m", "memory": "128Mi"},
-                "limits": {"memory": "512Mi"},
+                "limits": NO_CPU_LIMIT | {"memory": "512Mi"},
             },
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         },
         # The post-delete hook Job that removes the webhook's leases (on uninstall).
-        "leasescleanup": {"podSecurityContext": {"enabled": True, **RESTRICTED_CONTAINER}},
+        "leasescleanup": {
+            "podSecurityContext": {"enabled": True, **RESTRICTED_CONTAINER},
+            "resources": {"limits": dict(NO_CPU_LIMIT)},
+        },
     }
 
 

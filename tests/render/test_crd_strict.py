@@ -32,6 +32,7 @@ EXPECTED_KINDS = {
         "keda.sh/v1alpha1/ScaledObject",
         "monitoring.coreos.com/v1/PodMonitor", "monitoring.coreos.com/v1/PrometheusRule",
         "monitoring.coreos.com/v1/ServiceMonitor",
+        "policy.sigstore.dev/v1beta1/ClusterImagePolicy",
     },
 }
 EXPECTED_KINDS["prod"] = EXPECTED_KINDS["dev"] | {

@@ -33,11 +33,21 @@ def _pin_version(pin: str) -> str:
 
 def _tag_matches(source: Source, version: str) -> bool:
     """The tag names the pinned version: ``v1.2.3``/``1.2.3``, ``<name>-1.2.3`` or ``<app>-1.2.3``,
-    or (repositories tagged by their own release numbers) the vendored Chart.yaml has it."""
+    or (repositories tagged by their own release numbers) the vendored Chart.yaml has it, or it is
+    the appVersion of the pinned chart's vendored Chart.yaml."""
     if source.tag.removeprefix("v") == version.removeprefix("v") or source.tag.endswith(f"-{version}"):
         return True
-    charts = [s for s in SOURCES if s.pin == source.pin and s.tag == source.tag and Path(s.file).name == "Chart.yaml"]
-    return any(yaml.safe_load(s.local.read_text(encoding="utf-8"))["version"] == version for s in charts)
+    charts = [s for s in SOURCES if s.pin == source.pin and Path(s.file).name == "Chart.yaml"]
+    for chart in charts:
+        meta = yaml.safe_load(chart.local.read_text(encoding="utf-8"))
+        if chart.tag == source.tag and meta["version"] == version:
+            return True
+        # The application's own repository at the appVersion the pinned chart deploys
+        # (charts whose CRDs are templates take them from there, e.g. policy-controller).
+        app = str(meta.get("appVersion", "")).removeprefix("v")
+        if meta["version"] == version and app and source.tag.removeprefix("v") == app:
+            return True
+    return False
 
 
 def test_every_vendored_file_has_exactly_one_sources_row() -> None:
