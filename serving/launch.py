@@ -1,4 +1,4 @@
-"""The image entrypoint: read the ServingSpec, preflight the GPUs, then exec ``vllm serve``.
+"""The image entrypoint: read the ServingSpec, preflight the GPUs, then run ``vllm serve`` behind a drain proxy.
 
     python -m serving.launch                      # serve (the container's default)
     python -m serving.launch --spec PATH          # another spec file (default: $LLMFLEET_SPEC,
@@ -18,8 +18,17 @@ Serving, in order:
 4. preflight the GPUs in a child process with torch: enough GPUs for tp x pp, each with
    ``gpuMemoryUtilization x total`` free, and the capacity plan for the measured memory
    fits (exit 3 with the numbers instead of vLLM's late OOM);
-5. ``os.execvpe("vllm", ["vllm", "serve", ...])``: vLLM replaces this process, so it is
-   PID 1 and receives SIGTERM directly (``--shutdown-timeout`` drains in-flight requests).
+5. run ``vllm serve ...`` as a child on loopback (``127.0.0.1:8001``) and the drain proxy on the
+   spec's port, staying PID 1 (serving.supervisor): on SIGTERM new requests get 503 with
+   Retry-After, those in flight run on for ``shutdownTimeout`` seconds, what is still running
+   then ends with an error (never silently), and the process exits within
+   serving.supervisor.stop_budget_s. vLLM alone cuts streams silently at its deadline and
+   answers 500 while draining (serving.drain_proxy says what was measured).
+
+``LLMFLEET_TEST_ON_CPU=1`` (the test switch, CI only) skips the GPU preflight so vLLM's CPU build
+can serve a tiny model on a machine without GPUs; the launcher refuses it inside Kubernetes
+(``KUBERNETES_SERVICE_HOST`` is set in every pod) and policy rule K8S-15 fails any pod template
+that sets it.
 
 A server wider than one node runs as a LeaderWorkerSet group (``LLMFLEET_GROUP_ROLE`` leader or
 worker, ``LLMFLEET_GROUP_SIZE`` pods; the spec says ``distributedExecutorBackend: ray``), one Ray
@@ -30,11 +39,11 @@ cluster per group, as in vLLM's "deploying with LWS" guide:
   never runs vLLM, and needs neither the API key nor the weights check;
 * the leader does steps 1-4, starts the head (``ray start --head --port=6379``), waits until
   all ``LLMFLEET_GROUP_SIZE`` nodes are alive (``groupJoinTimeout``; exit 5 naming how many of
-  how many joined), then execs ``vllm serve ... --distributed-executor-backend ray``.
+  how many joined), then runs ``vllm serve ... --distributed-executor-backend ray`` as in step 5.
 
-The GPU probe and the Ray node count run in child processes, so this process never creates a
-CUDA context or a Ray driver that would outlive the exec. ``main`` takes the probe, the exec and
-the Ray calls (``RayControl``) as arguments for tests.
+The GPU probe and the Ray node count run in child processes, so this process never holds a
+CUDA context or a Ray driver. ``main`` takes the probe, the exec (a worker's ``ray start``), the
+run (vLLM behind the proxy) and the Ray calls (``RayControl``) as arguments for tests.
 """
 
 from __future__ import annotations
@@ -63,7 +72,8 @@ from serving.group import (
 )
 from serving.preflight import EXIT_PREFLIGHT, GpuInfo, GpuProbe, PreflightError, preflight, probe_gpus
 from serving.spec import ServingSpec
-from serving.versions import RAY_VERSION, SPEC_ENV, SPEC_PATH
+from serving.supervisor import Serving, backend_argv
+from serving.versions import BACKEND_PORT, BACKEND_PORT_ENV, CPU_TEST_ENV, RAY_VERSION, SPEC_ENV, SPEC_PATH
 
 __all__ = [  # the launcher's parts, re-exported for callers and tests that import them from here
     "CACHE_DIRS",
@@ -109,6 +119,8 @@ class WeightsError(LlmFleetError):
 
 
 Exec = Callable[[str, list[str], Mapping[str, str]], object]
+Run = Callable[[list[str], Mapping[str, str], Serving, Callable[[str], None]], int]
+"""Runs vLLM (argv, environment) behind the drain proxy until it stops; returns the exit status."""
 
 
 def check_weights(spec: ServingSpec, env: Mapping[str, str], log: Callable[[str], None]) -> None:
@@ -132,7 +144,6 @@ def check_weights(spec: ServingSpec, env: Mapping[str, str], log: Callable[[str]
     log(f"launch: weights verified against manifest: {len(manifest.files)} files, revision {manifest.revision}")
 
 
-
 # -- serving ------------------------------------------------------------------------------------
 
 
@@ -142,23 +153,27 @@ def serve(
     environ: MutableMapping[str, str] | None = None,
     gpu_probe: GpuProbe = probe_gpus,
     exec_fn: Exec = os.execvpe,
+    run_fn: Run | None = None,
     log: Callable[[str], None] | None = None,
     ray: RayControl | None = None,
 ) -> int:
     out = log or _log
     environ = os.environ if environ is None else environ
     spec = ServingSpec.from_file(spec_path)
+    on_cpu = cpu_test_switch(environ, out)
     group = group_from_env(environ, spec)
     if group is not None and group.role == "worker":
-        return _serve_worker(spec, group, environ, gpu_probe, exec_fn, out, ray or RayControl())
+        return _serve_worker(spec, group, environ, gpu_probe, exec_fn, out, ray or RayControl(), on_cpu)
     env = prepare_environment(spec, environ, out)
     check_weights(spec, env, out)
     if group is None:
-        preflight(spec, gpu_probe(), out)
+        if not on_cpu:
+            preflight(spec, gpu_probe(), out)
     else:
         ray = ray or RayControl()
         gpus = group.gpus_per_pod(spec)
-        preflight(spec, gpu_probe(), out, group_size=group.size)
+        if not on_cpu:
+            preflight(spec, gpu_probe(), out, group_size=group.size)
         head = ray_head_argv(gpus)
         # Ray's daemons and the node-count driver never see the key; vLLM's driver keeps it to itself.
         ray_env = {k: v for k, v in env.items() if k != "VLLM_API_KEY"}
@@ -169,13 +184,47 @@ def serve(
         except FileNotFoundError:
             return _missing("ray", out)
         wait_for_nodes(ray, group.size, spec.group_join_timeout, ray_env, out)
-    argv = spec.to_vllm_argv()
-    out(f"launch: exec {' '.join(argv)}")
+    port = _backend_port(environ)
+    argv = backend_argv(spec.to_vllm_argv(), port=port)
+    serving = Serving(
+        listen_host=spec.host,
+        listen_port=spec.port,
+        backend_port=port,
+        shutdown_timeout_s=spec.shutdown_timeout,
+        api_keys=(env["VLLM_API_KEY"],) if env.get("VLLM_API_KEY") else (),
+    )
+    out(f"launch: run {' '.join(argv)}")
+    if run_fn is None:
+        from serving.supervisor import run as run_fn
     try:
-        exec_fn(argv[0], argv, env)
+        return run_fn(argv, env, serving, out)
     except FileNotFoundError:
         return _missing("vllm", out)
-    return 0
+
+
+def cpu_test_switch(environ: Mapping[str, str], log: Callable[[str], None]) -> bool:
+    """Whether the CI test switch is on; refused (exit 2) inside Kubernetes."""
+    value = environ.get(CPU_TEST_ENV, "").strip()
+    if value in ("", "0"):
+        return False
+    if value != "1":
+        raise LlmFleetError(f"{CPU_TEST_ENV}: '{value}' is not allowed (allowed: 1, 0 or unset)")
+    if environ.get("KUBERNETES_SERVICE_HOST"):
+        raise LlmFleetError(
+            f"{CPU_TEST_ENV}: the CPU test switch is set inside Kubernetes (KUBERNETES_SERVICE_HOST is set); it is "
+            "for `make test-vllm-server` only: remove it from the pod template"
+        )
+    log(f"launch: {CPU_TEST_ENV}=1: GPU preflight skipped (CI test switch; refused inside Kubernetes)")
+    return True
+
+
+def _backend_port(environ: Mapping[str, str]) -> int:
+    raw = environ.get(BACKEND_PORT_ENV, "").strip()
+    if not raw:
+        return BACKEND_PORT
+    if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
+        raise LlmFleetError(f"{BACKEND_PORT_ENV}: '{raw}' is not a port (allowed: 1024-65535)")
+    return int(raw)
 
 
 def _serve_worker(
@@ -186,10 +235,12 @@ def _serve_worker(
     exec_fn: Exec,
     out: Callable[[str], None],
     ray: RayControl,
+    on_cpu: bool = False,
 ) -> int:
     """A group worker: its own GPUs, then ``ray start --block`` as PID 1; never vLLM, never the key."""
     env = prepare_environment(spec, environ, out, api_key=False)
-    preflight(spec, gpu_probe(), out, group_size=group.size)
+    if not on_cpu:
+        preflight(spec, gpu_probe(), out, group_size=group.size)
     assert group.leader_address is not None  # group_from_env requires it of a worker
     wait_for_head(ray, group.leader_address, spec.group_join_timeout, out)
     argv = ray_worker_argv(group.leader_address, group.gpus_per_pod(spec))
@@ -217,6 +268,7 @@ def main(
     environ: MutableMapping[str, str] | None = None,
     gpu_probe: GpuProbe = probe_gpus,
     exec_fn: Exec = os.execvpe,
+    run_fn: Run | None = None,
     log: Callable[[str], None] | None = None,
     ray: RayControl | None = None,
 ) -> int:
@@ -250,7 +302,9 @@ def main(
         if print_only:
             print(json.dumps(ServingSpec.from_file(spec_path).to_vllm_argv()))
             return 0
-        return serve(spec_path, environ=environ, gpu_probe=gpu_probe, exec_fn=exec_fn, log=log, ray=ray)
+        return serve(
+            spec_path, environ=environ, gpu_probe=gpu_probe, exec_fn=exec_fn, run_fn=run_fn, log=log, ray=ray
+        )
     except LlmFleetError as exc:
         (log or _log)(f"error: {exc}")
         return exc.exit_code
