@@ -166,3 +166,40 @@ def test_the_test_switch_is_refused_inside_kubernetes(tmp_path, fake_vllm_dir):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "LLMFLEET_TEST_ON_CPU: the CPU test switch is set inside Kubernetes" in lines[0]
     assert KEY not in done.stderr and os.environ.get("LLMFLEET_TEST_ON_CPU") is None
+
+
+def _server_pods(plan):
+    """(name, pod template spec, ServingSpec) of every model server pod that runs vLLM."""
+    specs = {}
+    for resource in plan.resources:
+        meta = resource.props.get("metadata", {})
+        if resource.type == "kubernetes:core/v1:ConfigMap" and "spec.json" in (resource.props.get("data") or {}):
+            specs[(resource.provider, meta.get("namespace"), meta.get("name"))] = resource.props["data"]["spec.json"]
+    for resource in plan.resources:
+        props = resource.props
+        if resource.type == "kubernetes:apps/v1:Deployment":
+            templates = [props["spec"]["template"]]
+        elif resource.type.endswith(":LeaderWorkerSet"):
+            templates = [props["spec"]["leaderWorkerTemplate"]["leaderTemplate"]]
+        else:
+            continue
+        for template in templates:
+            pod = template["spec"]
+            config_maps = [v["configMap"]["name"] for v in pod.get("volumes", []) if "configMap" in v]
+            key = (resource.provider, props["metadata"]["namespace"], config_maps[0] if config_maps else None)
+            if key in specs:
+                yield resource.name, pod, ServingSpec.from_json(specs[key])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_server_pod_gives_the_launcher_its_whole_stop_budget(stack, request):
+    """preStop, then SIGTERM; the launcher needs stop_budget_s(shutdownTimeout) after it."""
+    plan = request.getfixturevalue(f"{stack}_plan")
+    pods = list(_server_pods(plan))
+    assert pods, "no model server in the plan"
+    for name, pod, spec in pods:
+        (container,) = [c for c in pod["containers"] if c["name"] == "server"]
+        pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert spec.shutdown_timeout > 0, name
+        assert pre_stop + stop_budget_s(spec.shutdown_timeout) <= pod["terminationGracePeriodSeconds"], name
+        assert not any(e["name"] == "LLMFLEET_TEST_ON_CPU" for e in container.get("env", [])), name
