@@ -76,7 +76,7 @@ def catalog_from_exposition(text: str, *, prefix: str = "vllm:") -> dict[str, di
         }
         if entry["type"] == "histogram":
             item["buckets"] = entry["buckets"]
-        if entry["labelValues"]:
+        if entry["labelValues"] and not name.endswith("_info"):  # an info gauge's values echo the config
             item["labelValues"] = {k: sorted(v) for k, v in sorted(entry["labelValues"].items())}
         out[name] = item
     return out

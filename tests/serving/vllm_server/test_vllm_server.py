@@ -56,8 +56,10 @@ pytestmark = [pytest.mark.vllm_server, pytest.mark.server, pytest.mark.slow]
 
 KEY = "sk-vllm-server-test-0123456789"
 MODEL = "tiny"
-SHUTDOWN_TIMEOUT = 6
+SHUTDOWN_TIMEOUT = 15
 """The drain window of the test server (production: 45 s; the arithmetic is checked below)."""
+MEDIUM_TOKENS = 1500
+"""A request in flight at SIGTERM that finishes inside the drain window (about 2-4 s here)."""
 MAX_NUM_SEQS = 4
 MAX_QUEUED = 4
 """maxNumQueuedRequests = maxNumSeqs: a fifth request is refused while four run and none waits."""
@@ -330,12 +332,17 @@ def test_queued_cap_counts_running_requests_and_a_disconnect_is_no_abort(server)
 
 def test_sigterm_drains_what_fits_ends_the_rest_with_an_error_and_exits_in_budget(server, prod_plan):
     port = server.port
+
+    def timed_call(body):
+        reply = call(port, "POST", "/v1/completions", body, key=KEY)
+        return reply, time.monotonic()
+
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        short_stream = pool.submit(stream, port, "/v1/completions", _completion(16), key=KEY)
-        short_call = pool.submit(call, port, "POST", "/v1/completions", _completion(16), key=KEY)
+        short_stream = pool.submit(stream, port, "/v1/completions", _completion(MEDIUM_TOKENS), key=KEY)
+        short_call = pool.submit(timed_call, _completion(MEDIUM_TOKENS))
         long_stream = pool.submit(stream, port, "/v1/completions", _completion(LONG_TOKENS), key=KEY)
-        long_call = pool.submit(call, port, "POST", "/v1/completions", _completion(LONG_TOKENS), key=KEY)
-        time.sleep(1.0)
+        long_call = pool.submit(timed_call, _completion(LONG_TOKENS))
+        time.sleep(0.5)
         sent = server.sigterm()
         time.sleep(0.5)
         during = call(port, "POST", "/v1/completions", _completion(4), key=KEY)
@@ -345,6 +352,9 @@ def test_sigterm_drains_what_fits_ends_the_rest_with_an_error_and_exits_in_budge
             f.result(timeout=30) for f in (short_stream, short_call, long_stream, long_call)
         )
     log = server.log()
+    (short_call, short_call_ended), (long_call, _) = short_call, long_call
+    # In flight at SIGTERM, done inside the window: complete, with their finish reason.
+    assert sent < short_stream.ended and sent < short_call_ended, "the medium requests were not in flight"
     assert short_stream.status == 200 and short_stream.done and short_stream.finish_reasons == ["length"], log[-3000:]
     assert short_call.status == 200 and short_call.json()["choices"][0]["finish_reason"] == "length"
     # The long ones do not fit: never a silent cut.
