@@ -164,6 +164,8 @@ def plan_references(resources: Iterable[Any]) -> list[Reference]:
 
 _GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^()]*)\)")
 _SERIES = re.compile(r"(?<![\w:\"])([A-Za-z_:][A-Za-z0-9_:]*)\s*[{\[]")
+_COLON_NAME = re.compile(r"(?<![\w:])([A-Za-z_][A-Za-z0-9_]*:[A-Za-z0-9_:]+)")
+"""A name with a colon is a metric (vllm:..., recorded llmfleet:...), wherever it stands."""
 _MADE = re.compile(r"label_(?:replace|join)\s*\([^,]*,\s*\"([^\"]+)\"")
 
 
@@ -172,7 +174,8 @@ def grouping_problems(queries: Iterable[tuple[str, str]], catalog: dict[str, Any
     samples = {s: family for family, item in catalog.items() for s in item["samples"]}
     problems: list[str] = []
     for where, query in queries:
-        series = set(_SERIES.findall(query))
+        bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', query)  # no string literals
+        series = set(_SERIES.findall(bare)) | set(_COLON_NAME.findall(re.sub(r"\[[^\]]*\]", "", bare)))
         if not series or not all(name.startswith("vllm:") for name in series):
             continue
         known = set(TARGET_LABELS) | set(_MADE.findall(query))
