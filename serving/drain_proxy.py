@@ -65,6 +65,8 @@ RETRY_AFTER_S = 1
 BACKEND_KEEPALIVE_S = 4.0
 """Below uvicorn's 5 s keep-alive in vLLM, so the proxy never reuses a connection vLLM is closing."""
 DONE_EVENT = b"data: [DONE]"
+MAX_PENDING_EVENT = 1 << 20
+"""An event longer than this (no blank line yet) is passed on as it is."""
 EVENT_STREAM = "text/event-stream"
 UNAUTHORIZED = {"error": "Unauthorized"}
 
@@ -275,14 +277,24 @@ _CLIENT_GONE = "client-gone"
 
 
 async def _pump(upstream: aiohttp.ClientResponse, response: web.StreamResponse) -> str:
-    """Copy an SSE body as it comes; _COMPLETE when it ended with ``[DONE]``."""
+    """Copy an SSE body event by event; _COMPLETE when it ended with ``[DONE]``.
+
+    Only whole events (up to a blank line) are passed on, so an error event the proxy appends
+    after a cut never lands in the middle of a half-sent one.
+    """
+    pending = b""
     tail = b""
     async for chunk in upstream.content.iter_any():
+        pending += chunk
+        end = pending.rfind(b"\n\n")
+        if end < 0 and len(pending) < MAX_PENDING_EVENT:
+            continue
+        out, pending = (pending[: end + 2], pending[end + 2 :]) if end >= 0 else (pending, b"")
         try:
-            await response.write(chunk)
+            await response.write(out)
         except (ConnectionError, aiohttp.ClientError):
             return _CLIENT_GONE
-        tail = (tail + chunk)[-64:]
-    if DONE_EVENT in tail:
+        tail = (tail + out)[-64:]
+    if DONE_EVENT in tail and not pending.strip():
         return _COMPLETE
     return "the model server ended the stream without [DONE]; retry"

@@ -6,7 +6,8 @@ Answers like vLLM's OpenAI server, on timings the request asks for, so a test ca
 in flight across a SIGTERM:
 
 * ``GET /health`` 200;
-* ``POST /v1/completions`` with JSON ``{"stream": bool, "chunks": N, "interval": S, "end": "done"|"cut"}``:
+* ``POST /v1/completions`` with JSON ``{"stream": bool, "chunks": N, "interval": S, "end": "done"|"cut",
+  "split": bool}`` (``split``: every event in two writes, so a cut can fall inside one):
   a stream of N SSE chunks S seconds apart, then a finish_reason chunk and ``data: [DONE]``
   (``end: "cut"``: the connection just closes, as when vLLM dies); without ``stream``, one JSON
   answer after N x S seconds;
@@ -42,7 +43,12 @@ async def completions(request: web.Request) -> web.StreamResponse:
     for i in range(chunks):
         await asyncio.sleep(interval)
         chunk = {"object": "text_completion", "choices": [{"index": 0, "text": str(i), "finish_reason": None}]}
-        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        event = f"data: {json.dumps(chunk)}\n\n".encode()
+        if body.get("split"):  # each event in two writes, half an interval apart
+            await response.write(event[:20])
+            await asyncio.sleep(interval / 2)
+            event = event[20:]
+        await response.write(event)
     if body.get("end") == "cut":
         assert request.transport is not None
         request.transport.close()  # the connection drops mid-stream, as when the engine dies

@@ -88,7 +88,9 @@ def test_sigterm_drains_what_fits_and_ends_the_rest_with_an_error(tmp_path, fake
         port = server.port
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             short_stream = pool.submit(stream, port, "/v1/completions", {"chunks": 10, "interval": 0.15}, key=KEY)
-            long_stream = pool.submit(stream, port, "/v1/completions", {"chunks": 100, "interval": 0.1}, key=KEY)
+            long_stream = pool.submit(
+                stream, port, "/v1/completions", {"chunks": 100, "interval": 0.1, "split": True}, key=KEY
+            )
             short_call = pool.submit(call, port, "POST", "/v1/completions", {"chunks": 10, "interval": 0.15}, key=KEY)
             long_call = pool.submit(call, port, "POST", "/v1/completions", {"chunks": 100, "interval": 0.1}, key=KEY)
             time.sleep(0.5)  # all four are in flight
@@ -108,6 +110,7 @@ def test_sigterm_drains_what_fits_and_ends_the_rest_with_an_error(tmp_path, fake
     # What does not ends with an error, never silently.
     assert long_stream.status == 200 and long_stream.done and long_stream.error is None
     assert long_stream.finish_reasons == [] and len(long_stream.error_events) == 1, long_stream.events[-3:]
+    assert len(long_stream.payloads) > 10  # every event parses: the error never lands inside a half-sent one
     assert long_stream.error_events[0]["code"] == 503 and "shut down" in long_stream.error_events[0]["message"]
     assert SHUTDOWN_TIMEOUT <= long_stream.ended - sent <= SHUTDOWN_TIMEOUT + CUT_GRACE_S + 1
     assert long_call.status == 503 and long_call.headers["retry-after"] == "1"
