@@ -327,6 +327,46 @@ def test_queued_cap_counts_running_requests_and_a_disconnect_is_no_abort(server)
         ), reason
 
 
+# -- what the proxy costs ------------------------------------------------------------------------------
+
+
+def test_the_proxy_adds_little_latency_and_no_streaming_slowdown(server):
+    """Through the proxy vs straight to vLLM, alternating; the figures go to build/vllm-proxy-overhead.json."""
+    import statistics
+
+    def one_token(port: int) -> float:
+        started = time.perf_counter()
+        assert call(port, "POST", "/v1/completions", _completion(1), key=KEY).status == 200
+        return time.perf_counter() - started
+
+    def tokens_1000(port: int) -> float:
+        started = time.perf_counter()
+        assert stream(port, "/v1/completions", _completion(1000), key=KEY).done
+        return time.perf_counter() - started
+
+    ports = {"proxy": server.port, "direct": server.backend_port}
+    for port in ports.values():
+        one_token(port)
+    small: dict[str, list[float]] = {"proxy": [], "direct": []}
+    long: dict[str, list[float]] = {"proxy": [], "direct": []}
+    for i in range(30):
+        for name in ("proxy", "direct") if i % 2 else ("direct", "proxy"):
+            small[name].append(one_token(ports[name]))
+    for i in range(4):
+        for name in ("proxy", "direct") if i % 2 else ("direct", "proxy"):
+            long[name].append(tokens_1000(ports[name]))
+    figures = {
+        "oneTokenMedianMs": {k: round(statistics.median(v) * 1000, 2) for k, v in small.items()},
+        "stream1000TokensMedianS": {k: round(statistics.median(v), 3) for k, v in long.items()},
+        "cpus": os.cpu_count(),
+    }
+    out = Path(__file__).resolve().parents[3] / "build" / "vllm-proxy-overhead.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    assert figures["oneTokenMedianMs"]["proxy"] - figures["oneTokenMedianMs"]["direct"] < 10, figures
+    assert figures["stream1000TokensMedianS"]["proxy"] < 1.25 * figures["stream1000TokensMedianS"]["direct"], figures
+
+
 # -- shutdown (last: it stops the server) -------------------------------------------------------------
 
 
