@@ -2,7 +2,8 @@
 
 The Dockerfile repeats the image tag and digest as build ARGs (a Dockerfile cannot import
 Python); ``tests/serving/test_serving_dockerfile.py`` fails when the two disagree.
-``requirements/vllm.txt`` pins the same vLLM for the argument-parser check.
+``requirements/vllm.txt`` pins the same vLLM for the argument-parser check, and
+``requirements/vllm-server.txt`` its CPU build for the real-server tests.
 """
 
 from __future__ import annotations
