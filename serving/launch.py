@@ -164,6 +164,12 @@ def serve(
     group = group_from_env(environ, spec)
     if group is not None and group.role == "worker":
         return _serve_worker(spec, group, environ, gpu_probe, exec_fn, out, ray or RayControl(), on_cpu)
+    port = _backend_port(environ)
+    if port == spec.port:
+        raise LlmFleetError(
+            f"port: {spec.port} is where vLLM listens behind the launcher's drain proxy ({BACKEND_PORT_ENV} or "
+            f"{BACKEND_PORT}); give the spec another port"
+        )
     env = prepare_environment(spec, environ, out)
     check_weights(spec, env, out)
     if group is None:
@@ -184,7 +190,6 @@ def serve(
         except FileNotFoundError:
             return _missing("ray", out)
         wait_for_nodes(ray, group.size, spec.group_join_timeout, ray_env, out)
-    port = _backend_port(environ)
     argv = backend_argv(spec.to_vllm_argv(), port=port)
     serving = Serving(
         listen_host=spec.host,

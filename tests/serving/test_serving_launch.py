@@ -522,3 +522,36 @@ def test_a_one_pod_server_ignores_the_ray_hooks(tmp_path):
     env = _env(tmp_path, LLMFLEET_GROUP_ROLE="server", LWS_GROUP_SIZE="1")
     assert _serve(spec_path, rec, env, ray=ray) == 0
     assert rec.execs[0][0] == "vllm" and not ray.heads and not ray.probes
+
+
+@pytest.mark.parametrize(
+    ("env", "fields", "pattern"),
+    [
+        ({"LLMFLEET_TEST_ON_CPU": "yes"}, {}, r"^error: LLMFLEET_TEST_ON_CPU: 'yes' is not allowed \(allowed: 1, 0 or unset\)$"),
+        (
+            {"LLMFLEET_TEST_ON_CPU": "1", "KUBERNETES_SERVICE_HOST": "10.96.0.1"},
+            {},
+            r"^error: LLMFLEET_TEST_ON_CPU: the CPU test switch is set inside Kubernetes",
+        ),
+        ({"LLMFLEET_BACKEND_PORT": "80"}, {}, r"^error: LLMFLEET_BACKEND_PORT: '80' is not a port \(allowed: 1024-65535\)$"),
+        ({}, {"port": 8001}, r"^error: port: 8001 is where vLLM listens behind the launcher's drain proxy"),
+    ],
+)
+def test_bad_test_switch_or_ports_exit_2_before_any_work(tmp_path, env, fields, pattern):
+    spec_path = _write_spec(tmp_path, **fields)
+    rec = Recorder()
+    probed = []
+    code = _serve(spec_path, rec, _env(tmp_path, **env), lambda: probed.append(1) or [])
+    assert code == EXIT_BAD_SPEC and not rec.execs, rec.text
+    assert re.search(pattern, rec.lines[-1]), rec.text
+
+
+def test_the_cpu_test_switch_skips_the_gpu_preflight_only(tmp_path):
+    spec_path = _write_spec(tmp_path, api_key_env="LLMFLEET_API_KEY")
+    rec = Recorder()
+    probed = []
+    env = _env(tmp_path, LLMFLEET_TEST_ON_CPU="1", LLMFLEET_API_KEY=API_KEY)
+    assert _serve(spec_path, rec, env, lambda: probed.append(1) or []) == 0, rec.text
+    assert not probed and "GPU preflight skipped" in rec.text and "weights verified against manifest" in rec.text
+    ((serving,),) = [rec.serving]
+    assert serving.api_keys == (API_KEY,)
