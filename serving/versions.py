@@ -2,7 +2,8 @@
 
 The Dockerfile repeats the image tag and digest as build ARGs (a Dockerfile cannot import
 Python); ``tests/serving/test_serving_dockerfile.py`` fails when the two disagree.
-``requirements/vllm.txt`` pins the same vLLM for the argument-parser check.
+``requirements/vllm.txt`` pins the same vLLM for the argument-parser check, and
+``requirements/vllm-server.txt`` its CPU build for the real-server tests.
 """
 
 from __future__ import annotations
@@ -56,3 +57,15 @@ RAY_PORT = 6379
 RAY_NODE_MANAGER_PORT = 6380
 """Fixed raylet port on every pod of a group (Ray picks a random one otherwise): the worker
 pods' probes check that their raylet listens there."""
+
+BACKEND_HOST = "127.0.0.1"
+BACKEND_PORT = 8001
+"""Where vLLM listens inside the pod, behind the launcher's drain proxy (serving.supervisor),
+which holds the spec's port. Loopback only: nothing outside the pod reaches vLLM directly."""
+BACKEND_PORT_ENV = "LLMFLEET_BACKEND_PORT"
+"""Overrides BACKEND_PORT (tests on a shared machine pick a free port)."""
+
+CPU_TEST_ENV = "LLMFLEET_TEST_ON_CPU"
+"""``1``: the launcher skips the GPU preflight so vLLM's CPU build can serve a tiny model in CI
+(``make test-vllm-server``). Refused inside Kubernetes (KUBERNETES_SERVICE_HOST set), and policy
+rule K8S-18 fails any pod template that sets it."""

@@ -2,8 +2,9 @@
 Service and its PodDisruptionBudget.
 
 Rollouts never drop below serving capacity: a new server starts (maxSurge 1) and must pass
-its probes before an old one stops (maxUnavailable 0). Stopping drains: preStop sleep, then
-vLLM's --shutdown-timeout, inside terminationGracePeriodSeconds.
+its probes before an old one stops (maxUnavailable 0). Stopping drains: preStop sleep, then the
+launcher's drain (serving.supervisor: new requests 503, in-flight ones get the spec's
+shutdownTimeout, then end with an error), inside terminationGracePeriodSeconds.
 
 The API key Secret is mounted read-only as a file (the spec's ``apiKeyFile``), never mapped
 into the environment. In a group, the leader runs the Ray head and vLLM (HTTP probes on

@@ -334,6 +334,7 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
         lambda r: r["props"]["metadata"]["labels"].__setitem__("pod-security.kubernetes.io/enforce", "privileged"),
     ),
     "K8S-14": _remove("kubernetes:networking.k8s.io/v1:NetworkPolicy"),
+    "K8S-18": _container(lambda c: c["env"].append({"name": "LLMFLEET_TEST_ON_CPU", "value": "1"})),
     "COST-01": _on(_first("kubernetes:karpenter.sh/v1:NodePool"), lambda r: r["props"]["spec"].pop("limits")),
     "COST-02": _on(_first("aws:eks/nodeGroup:NodeGroup"), lambda r: r["props"]["scalingConfig"].pop("maxSize")),
     "COST-03": _on(

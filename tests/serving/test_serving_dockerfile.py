@@ -51,6 +51,8 @@ def test_runs_as_uid_2000_with_the_launcher_as_exec_form_entrypoint():
     assert '\nENTRYPOINT ["python3", "-m", "serving.launch"]' in TEXT
     assert f"LLMFLEET_SPEC={versions.SPEC_PATH}" in TEXT
     assert f"LLMFLEET_CACHE_ROOT={versions.CACHE_ROOT}" in TEXT
+    assert versions.CPU_TEST_ENV not in TEXT and versions.BACKEND_PORT_ENV not in TEXT, "CI-only settings"
+    assert f"EXPOSE {versions.BACKEND_PORT}" not in TEXT, "vLLM listens on loopback behind the drain proxy"
 
 
 def test_copies_only_the_serving_package_and_no_secrets():

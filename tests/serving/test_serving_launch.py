@@ -29,6 +29,8 @@ from serving.launch import (
 )
 from serving.spec import ServingSpec
 from serving.stage import MANIFEST_NAME, StageOptions, stage
+from serving.supervisor import Serving, backend_argv
+from serving.versions import BACKEND_PORT
 from tests.serving.serving_cases import cases
 
 GIB = 2**30
@@ -39,12 +41,19 @@ class Recorder:
     def __init__(self):
         self.lines: list[str] = []
         self.execs: list[tuple[str, list[str], dict[str, str]]] = []
+        self.serving: list[Serving] = []
 
     def log(self, line: str) -> None:
         self.lines.append(line)
 
     def exec(self, file: str, argv: list[str], env) -> None:
         self.execs.append((file, list(argv), dict(env)))
+
+    def run(self, argv: list[str], env, serving: Serving, log) -> int:
+        """The supervisor's place: vLLM's argv and environment, and what the drain proxy gets."""
+        self.execs.append((argv[0], list(argv), dict(env)))
+        self.serving.append(serving)
+        return 0
 
     @property
     def text(self) -> str:
@@ -81,6 +90,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def _serve(spec_path: Path, rec: Recorder, environ: dict[str, str], gpu_probe=None, **kwargs) -> int:
     """main() on one spec file (one L40S unless gpu_probe is given), its log and execs recorded in rec."""
     kwargs.setdefault("exec_fn", rec.exec)
+    kwargs.setdefault("run_fn", rec.run)
     probe = _gpus(1) if gpu_probe is None else gpu_probe
     return main(["--spec", str(spec_path)], environ=environ, gpu_probe=probe, log=rec.log, **kwargs)
 
@@ -91,10 +101,14 @@ def test_serve_sets_the_environment_and_execs_vllm(tmp_path):
     )
     rec = Recorder()
     env = _env(tmp_path, LLMFLEET_API_KEY=API_KEY, VLLM_PORT="tcp://10.0.0.1:8000", LLMFLEET_SPEC=str(spec_path))
-    code = main([], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, log=rec.log)
+    code = main([], environ=env, gpu_probe=_gpus(1), exec_fn=rec.exec, run_fn=rec.run, log=rec.log)
     assert code == 0, rec.text
     ((file, argv, child_env),) = rec.execs
-    assert file == "vllm" and argv == ServingSpec.from_file(spec_path).to_vllm_argv()
+    spec = ServingSpec.from_file(spec_path)
+    assert file == "vllm" and argv == backend_argv(spec.to_vllm_argv(), port=BACKEND_PORT)
+    ((serving,),) = [rec.serving]
+    assert (serving.listen_host, serving.listen_port) == (spec.host, spec.port)
+    assert serving.shutdown_timeout_s == spec.shutdown_timeout and serving.api_keys == (API_KEY,)
     cache = tmp_path / "cache"
     assert child_env["HOME"] == str(cache / "home")
     for var in ("HF_HOME", "VLLM_CACHE_ROOT", "XDG_CACHE_HOME", "TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR"):
@@ -247,10 +261,8 @@ def test_missing_vllm_binary_is_reported(tmp_path):
     spec_path = _write_spec(tmp_path)
     rec = Recorder()
 
-    def no_vllm(file, argv, env):
-        raise FileNotFoundError(file)
-
-    assert _serve(spec_path, rec, _env(tmp_path), exec_fn=no_vllm) == launch.EXIT_NO_VLLM
+    # The real supervisor: PATH (/usr/bin:/bin) has no vllm.
+    assert _serve(spec_path, rec, _env(tmp_path), run_fn=None) == launch.EXIT_NO_VLLM
     assert "'vllm' is not on PATH" in rec.text
 
 
@@ -379,7 +391,7 @@ def test_leader_starts_the_head_waits_for_the_group_then_execs_vllm_on_ray(tmp_p
     assert len(ray.polls) == 3 and ray.now == 2 * launch.RAY_POLL_INTERVAL_S
     ((file, argv, child_env),) = rec.execs
     spec = ServingSpec.from_file(spec_path)
-    assert file == "vllm" and argv == spec.to_vllm_argv()
+    assert file == "vllm" and argv == backend_argv(spec.to_vllm_argv(), port=BACKEND_PORT)
     assert argv[argv.index("--distributed-executor-backend") + 1] == "ray"
     assert argv[argv.index("--tensor-parallel-size") + 1] == "4"
     assert child_env["VLLM_API_KEY"] == API_KEY and API_KEY not in rec.text
@@ -510,3 +522,36 @@ def test_a_one_pod_server_ignores_the_ray_hooks(tmp_path):
     env = _env(tmp_path, LLMFLEET_GROUP_ROLE="server", LWS_GROUP_SIZE="1")
     assert _serve(spec_path, rec, env, ray=ray) == 0
     assert rec.execs[0][0] == "vllm" and not ray.heads and not ray.probes
+
+
+@pytest.mark.parametrize(
+    ("env", "fields", "pattern"),
+    [
+        ({"LLMFLEET_TEST_ON_CPU": "yes"}, {}, r"^error: LLMFLEET_TEST_ON_CPU: 'yes' is not allowed \(allowed: 1, 0 or unset\)$"),
+        (
+            {"LLMFLEET_TEST_ON_CPU": "1", "KUBERNETES_SERVICE_HOST": "10.96.0.1"},
+            {},
+            r"^error: LLMFLEET_TEST_ON_CPU: the CPU test switch is set inside Kubernetes",
+        ),
+        ({"LLMFLEET_BACKEND_PORT": "80"}, {}, r"^error: LLMFLEET_BACKEND_PORT: '80' is not a port \(allowed: 1024-65535\)$"),
+        ({}, {"port": 8001}, r"^error: port: 8001 is where vLLM listens behind the launcher's drain proxy"),
+    ],
+)
+def test_bad_test_switch_or_ports_exit_2_before_any_work(tmp_path, env, fields, pattern):
+    spec_path = _write_spec(tmp_path, **fields)
+    rec = Recorder()
+    probed = []
+    code = _serve(spec_path, rec, _env(tmp_path, **env), lambda: probed.append(1) or [])
+    assert code == EXIT_BAD_SPEC and not rec.execs, rec.text
+    assert re.search(pattern, rec.lines[-1]), rec.text
+
+
+def test_the_cpu_test_switch_skips_the_gpu_preflight_only(tmp_path):
+    spec_path = _write_spec(tmp_path, api_key_env="LLMFLEET_API_KEY")
+    rec = Recorder()
+    probed = []
+    env = _env(tmp_path, LLMFLEET_TEST_ON_CPU="1", LLMFLEET_API_KEY=API_KEY)
+    assert _serve(spec_path, rec, env, lambda: probed.append(1) or []) == 0, rec.text
+    assert not probed and "GPU preflight skipped" in rec.text and "weights verified against manifest" in rec.text
+    ((serving,),) = [rec.serving]
+    assert serving.api_keys == (API_KEY,)

@@ -114,6 +114,10 @@ def test_extra_flags_cannot_fight_fields_or_carry_secrets(extra, pattern):
         ({"group_join_timeout": 5}, r"groupJoinTimeout: Input should be greater than or equal to 30"),
         ({"revision": "main"}, r"revision: String should match pattern"),
         ({"max_num_seqs": 64, "max_num_batched_tokens": 32}, r"maxNumBatchedTokens 32 is below maxNumSeqs 64"),
+        (
+            {"max_num_seqs": 64, "max_num_queued_requests": 32},
+            r"maxNumQueuedRequests 32 is below maxNumSeqs 64: vLLM counts running requests against it too",
+        ),
         ({"swap_space": 4}, r"swapSpace: Extra inputs are not permitted"),
     ],
 )

@@ -9,9 +9,15 @@ SLIs (one recorded series name, ``llmfleet:slo_errors:ratio_rate<window>``, labe
 * ``availability``: share of requests the gateway answered with a 5xx, from Envoy's per-route
   cluster counters. Measured at the gateway because that is what clients see, and because it
   counts the failures an engine cannot report about itself: no ready replica (Envoy's 503 "no
-  healthy upstream"), a crashed or wedged pod, upstream timeouts. vLLM's own
-  ``finished_reason="abort"`` means the *client* went away (vllm/v1/engine FinishReason) and
-  ``"error"`` is always answered 500, so the gateway's 5xx already includes it.
+  healthy upstream"), a crashed or wedged pod, upstream timeouts, and the launcher's 503s
+  while a server drains. vLLM's own ``finished_reason`` cannot replace it: ``"error"`` is
+  always answered 500, so the gateway's 5xx already includes it, and ``"abort"`` counts only
+  requests the *engine* aborted (a shutdown without drain, a pause in abort mode). A client
+  that disconnects is not counted under any reason: vLLM's frontend drops the request without
+  a finished-request record (vllm/v1/engine/output_processor.py ``abort_requests``; checked
+  against the real server in tests/serving/vllm_server). A stream the drain ends at
+  ``shutdownTimeout`` is answered 200 with an SSE error event, so no 5xx counts it either; the
+  server's log does (``drain: N request(s) still running ... were ended with an error``).
 * ``ttft`` / ``itl``: share of requests (tokens, for ITL) slower than the target, from vLLM's
   histogram. "p95 <= target" is the same statement as "at most 5% over target", so the error
   budget is 5%. The boundary is the largest bucket <= the target (vLLM's default buckets are
@@ -129,8 +135,11 @@ RUNBOOKS: dict[str, dict[str, str]] = {
         "runbook": "1. Check the model dashboard: replicas ready vs desired, pod restarts, generation stalled. "
         "2. 503 'no healthy upstream' means no ready replica: look at pod events (Pending: GPU capacity or "
         "node scale-up; CrashLoop: kubectl logs --previous). 3. 5xx with replicas ready: engine errors in the "
-        "server logs, KV cache exhaustion, timeouts at the gateway. 4. Shift traffic: the routing health "
-        "check fails over to the other target when /health fails; lower the weight of this target otherwise.",
+        "server logs, KV cache exhaustion, timeouts at the gateway; 503 with Retry-After during a rollout or "
+        "scale-down comes from servers draining (their logs say 'drain:'), and 503 from vLLM itself from "
+        "maxNumQueuedRequests, which counts running requests too (vllm:admission_rejections_total). "
+        "4. Shift traffic: the routing health check fails over to the other target when /health fails; "
+        "lower the weight of this target otherwise.",
     },
     "ModelAvailabilityBurnRateTicket": {
         "summary": "{{ $labels.model }} on {{ $labels.target }}: 5xx share is eroding the availability budget",

@@ -136,7 +136,8 @@ def placement_dashboard(scope: DashboardScope) -> dict[str, Any]:
             "Requests / s by finish reason",
             (Query(f"sum by (finished_reason) (rate(vllm:request_success_total{ns}[{RATE}]))", "{{finished_reason}}"),),
             "reqps",
-            description="abort = the client went away; error = answered 500.",
+            description="abort = aborted by the engine (a client that disconnects is not counted); "
+            "error = answered 500.",
         ),
         Panel(
             "Gateway answers / s and 5xx share",

@@ -8,8 +8,10 @@ Sources (names only; labels are noted where queries rely on them):
 
 * vLLM v0.31/0.32 (``../shared/reference/vllm.md``; checked against vLLM 0.32.0
   ``vllm/v1/metrics/loggers.py``): labels ``model_name``, ``engine``; ``finished_reason`` on
-  ``vllm:request_success_total`` is one of stop, length, abort (client went away), error
-  (always answered 500), repetition.
+  ``vllm:request_success_total`` is one of stop, length, abort (aborted by the engine; a
+  client that disconnects is not counted at all), error (always answered 500), repetition.
+  ``serving/catalog/vllm_metrics.json`` lists every family, label and bucket the real 0.32.0
+  server exposes; tests/serving/test_serving_vllm_metrics.py holds the rendered queries to it.
 * NVIDIA DCGM exporter (``etc/default-counters.csv`` of NVIDIA/dcgm-exporter; the ECC counter
   is commented out there, so :data:`DCGM_COUNTERS_CSV` enables it).
 * kube-state-metrics (``kube_deployment_*``, ``kube_pod_container_status_restarts_total``).

@@ -335,6 +335,33 @@ CASES = {
             },
         ),
     ],
+    "K8S-18": [
+        Case("baseline"),
+        Case("switch-off-elsewhere", set_(D, f"{C}.env.1", {"name": "LLMFLEET_TEST_ON_CPUS", "value": "1"})),
+        Case(
+            "server-env",
+            set_(D, f"{C}.env.1", {"name": "LLMFLEET_TEST_ON_CPU", "value": "1"}),
+            {D: [f"{WHERE}: env LLMFLEET_TEST_ON_CPU is set; expected it unset (a CI-only test switch)"]},
+        ),
+        Case(
+            "lws-worker-from-a-config-map",
+            chain(
+                set_(LWS, f"{LW}.containers.0.envFrom", [{"configMapRef": {"name": "llama-8b-spec"}, "prefix": "LLMFLEET_"}]),
+                set_("dc1-spec", "data.TEST_ON_CPU", "1"),
+            ),
+            {
+                LWS: [
+                    f"{LWHERE}: envFrom ConfigMap llama-8b-spec sets LLMFLEET_TEST_ON_CPU; expected it unset (a CI-only "
+                    "test switch)"
+                ]
+            },
+        ),
+        Case(
+            "stage-job-from-a-secret",
+            set_(JOB, "spec.template.spec.containers.0.env.0", {"name": "LLMFLEET_TEST_ON_CPU", "valueFrom": {"secretKeyRef": {"name": "x", "key": "y"}}}),
+            {JOB: ["spec.template.spec: container 'stage': env LLMFLEET_TEST_ON_CPU is set; expected it unset (a CI-only test switch)"]},
+        ),
+    ],
 }
 
 

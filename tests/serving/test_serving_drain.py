@@ -1,0 +1,208 @@
+"""The launcher's drain proxy and shutdown, end to end on loopback, with a stand-in vLLM.
+
+The real launcher process (``python -m serving.launch`` with the CPU test switch) runs
+tests/serving/fake_vllm.py as its ``vllm``: fast enough for every ``make test``. The same
+properties are checked against the real vLLM 0.32.0 server in tests/serving/vllm_server.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from serving.drain_proxy import OPEN_PATHS
+from serving.spec import ServingSpec
+from serving.supervisor import BACKEND_STOP_S, CUT_GRACE_S, backend_argv, stop_budget_s
+from tests.serving.launcher_harness import call, free_port, launcher, stream
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+KEY = "sk-drain-test-0123456789"
+SHUTDOWN_TIMEOUT = 3
+FAKE = Path(__file__).with_name("fake_vllm.py")
+
+
+@pytest.fixture
+def fake_vllm_dir(tmp_path: Path) -> str:
+    """A directory whose ``vllm`` runs the stand-in with this interpreter."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "vllm"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    return str(bin_dir)
+
+
+def _spec(tmp_path: Path, **fields) -> ServingSpec:
+    model = tmp_path / "model"
+    model.mkdir(exist_ok=True)
+    base = {
+        "model": str(model),
+        "served_model_name": "tiny",
+        "host": "127.0.0.1",
+        "port": free_port(),
+        "shutdown_timeout": SHUTDOWN_TIMEOUT,
+        "api_key_env": "LLMFLEET_TEST_API_KEY",
+        "require_manifest": False,
+    }
+    return ServingSpec(**{**base, **fields})
+
+
+def _run(tmp_path, fake_vllm_dir, **fields):
+    return launcher(_spec(tmp_path, **fields), tmp_path / "run", python=sys.executable, path_dirs=[fake_vllm_dir], key=KEY)
+
+
+def test_backend_argv_moves_vllm_behind_the_proxy():
+    spec = ServingSpec(model="/models/x", served_model_name="x", shutdown_timeout=45)
+    argv = backend_argv(spec.to_vllm_argv(), port=8001)
+    assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == "8001"
+    assert argv[argv.index("--shutdown-timeout") + 1] == "0", "the proxy drains; vLLM must not cut on its own"
+    assert len(argv) == len(spec.to_vllm_argv())
+    assert stop_budget_s(45) == 45 + CUT_GRACE_S + BACKEND_STOP_S
+
+
+def test_requests_pass_through_and_the_key_is_checked_on_every_path(tmp_path, fake_vllm_dir):
+    with _run(tmp_path, fake_vllm_dir) as server:
+        port = server.port
+        done = call(port, "POST", "/v1/completions", {"chunks": 2, "interval": 0.01}, key=KEY)
+        assert done.status == 200 and done.json()["choices"][0]["finish_reason"] == "length"
+        streamed = stream(port, "/v1/completions", {"chunks": 3, "interval": 0.01}, key=KEY)
+        assert streamed.status == 200 and streamed.done and streamed.finish_reasons == ["length"]
+        assert [p["choices"][0]["text"] for p in streamed.payloads] == ["0", "1", "2", ""]
+        for path in ("/v1/models", "/tokenize", "/invocations", "/scale_elastic_ep", "/health/../tokenize", "//health"):
+            for key in (None, "wrong-key"):
+                reply = call(port, "POST", path, {}, key=key)
+                assert reply.status == 401 and reply.json() == {"error": "Unauthorized"}, (path, key)
+        assert call(port, "POST", "/tokenize?x=1", {}, key=KEY).json() == {"method": "POST", "path": "/tokenize?x=1"}
+        for path in sorted(OPEN_PATHS):
+            assert call(port, "GET", path).status == 200, path
+
+
+def test_sigterm_drains_what_fits_and_ends_the_rest_with_an_error(tmp_path, fake_vllm_dir):
+    with _run(tmp_path, fake_vllm_dir) as server:
+        port = server.port
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            short_stream = pool.submit(stream, port, "/v1/completions", {"chunks": 10, "interval": 0.15}, key=KEY)
+            long_stream = pool.submit(
+                stream, port, "/v1/completions", {"chunks": 100, "interval": 0.1, "split": True}, key=KEY
+            )
+            short_call = pool.submit(call, port, "POST", "/v1/completions", {"chunks": 10, "interval": 0.15}, key=KEY)
+            long_call = pool.submit(call, port, "POST", "/v1/completions", {"chunks": 100, "interval": 0.1}, key=KEY)
+            time.sleep(0.5)  # all four are in flight
+            sent = server.sigterm()
+            time.sleep(0.3)
+            during = call(port, "POST", "/v1/completions", {"chunks": 1, "interval": 0.01}, key=KEY)
+            health = call(port, "GET", "/health")
+            metrics = call(port, "GET", "/metrics")
+            server.proc.wait(timeout=stop_budget_s(SHUTDOWN_TIMEOUT) + 5)
+            exited = time.monotonic() - sent
+            results = [f.result(timeout=10) for f in (short_stream, long_stream, short_call, long_call)]
+    short_stream, long_stream, short_call, long_call = results
+    log = server.log()
+    # What fits the drain window completes.
+    assert short_stream.status == 200 and short_stream.done and short_stream.finish_reasons == ["length"], log
+    assert short_call.status == 200 and short_call.json()["choices"][0]["finish_reason"] == "length"
+    # What does not ends with an error, never silently.
+    assert long_stream.status == 200 and long_stream.done and long_stream.error is None
+    assert long_stream.finish_reasons == [] and len(long_stream.error_events) == 1, long_stream.events[-3:]
+    assert len(long_stream.payloads) > 10  # every event parses: the error never lands inside a half-sent one
+    assert long_stream.error_events[0]["code"] == 503 and "shut down" in long_stream.error_events[0]["message"]
+    assert SHUTDOWN_TIMEOUT <= long_stream.ended - sent <= SHUTDOWN_TIMEOUT + CUT_GRACE_S + 1
+    assert long_call.status == 503 and long_call.headers["retry-after"] == "1"
+    assert long_call.json()["error"]["code"] == 503
+    # New requests during the drain: 503 with Retry-After; /health 503 too; /metrics still answered.
+    assert during.status == 503 and during.headers["retry-after"] == "1" and during.headers.get("connection") == "close"
+    assert health.status == 503 and metrics.status == 200
+    # The process exits in its budget, with status 0.
+    assert server.proc.returncode == 0, log
+    assert exited <= stop_budget_s(SHUTDOWN_TIMEOUT), log
+    assert "drain: 2 request(s) still running" in log and "drain: stopped" in log
+
+
+def test_an_idle_server_stops_at_once(tmp_path, fake_vllm_dir):
+    with _run(tmp_path, fake_vllm_dir, shutdown_timeout=30) as server:
+        sent = server.sigterm()
+        server.proc.wait(timeout=20)
+        assert time.monotonic() - sent < 5 and server.proc.returncode == 0
+        assert "every request finished" in server.log()
+
+
+def test_a_stream_the_engine_drops_ends_with_an_error_event(tmp_path, fake_vllm_dir):
+    with _run(tmp_path, fake_vllm_dir) as server:
+        cut = stream(server.port, "/v1/completions", {"chunks": 2, "interval": 0.01, "end": "cut"}, key=KEY)
+        assert cut.status == 200 and cut.done and cut.finish_reasons == [] and len(cut.error_events) == 1
+        assert "mid-answer" in cut.error_events[0]["message"] or "without [DONE]" in cut.error_events[0]["message"]
+
+
+def test_vllm_exiting_stops_the_launcher_with_its_status(tmp_path, fake_vllm_dir):
+    with _run(tmp_path, fake_vllm_dir) as server:
+        reply = call(server.port, "POST", "/crash", {}, key=KEY)
+        assert reply.status == 503 and reply.headers["retry-after"] == "1"
+        server.proc.wait(timeout=20)
+        assert server.proc.returncode == 3 and "vLLM exited with status 3" in server.log()
+
+
+def test_the_test_switch_is_refused_inside_kubernetes(tmp_path, fake_vllm_dir):
+    import subprocess
+
+    from tests.serving.launcher_harness import ROOT, write_spec
+
+    spec_path = write_spec(tmp_path, _spec(tmp_path))
+    env = {
+        "PATH": f"{fake_vllm_dir}:/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "LLMFLEET_TEST_ON_CPU": "1",
+        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+        "LLMFLEET_TEST_API_KEY": KEY,
+        "LLMFLEET_CACHE_ROOT": str(tmp_path / "cache"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "serving.launch", "--spec", str(spec_path)],
+        env=env, capture_output=True, text=True, timeout=60, check=False, cwd=str(ROOT),
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "LLMFLEET_TEST_ON_CPU: the CPU test switch is set inside Kubernetes" in lines[0]
+    assert KEY not in done.stderr and os.environ.get("LLMFLEET_TEST_ON_CPU") is None
+
+
+def _server_pods(plan):
+    """(name, pod template spec, ServingSpec) of every model server pod that runs vLLM."""
+    specs = {}
+    for resource in plan.resources:
+        meta = resource.props.get("metadata", {})
+        if resource.type == "kubernetes:core/v1:ConfigMap" and "spec.json" in (resource.props.get("data") or {}):
+            specs[(resource.provider, meta.get("namespace"), meta.get("name"))] = resource.props["data"]["spec.json"]
+    for resource in plan.resources:
+        props = resource.props
+        if resource.type == "kubernetes:apps/v1:Deployment":
+            templates = [props["spec"]["template"]]
+        elif resource.type.endswith(":LeaderWorkerSet"):
+            templates = [props["spec"]["leaderWorkerTemplate"]["leaderTemplate"]]
+        else:
+            continue
+        for template in templates:
+            pod = template["spec"]
+            config_maps = [v["configMap"]["name"] for v in pod.get("volumes", []) if "configMap" in v]
+            key = (resource.provider, props["metadata"]["namespace"], config_maps[0] if config_maps else None)
+            if key in specs:
+                yield resource.name, pod, ServingSpec.from_json(specs[key])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_server_pod_gives_the_launcher_its_whole_stop_budget(stack, request):
+    """preStop, then SIGTERM; the launcher needs stop_budget_s(shutdownTimeout) after it."""
+    plan = request.getfixturevalue(f"{stack}_plan")
+    pods = list(_server_pods(plan))
+    assert pods, "no model server in the plan"
+    for name, pod, spec in pods:
+        (container,) = [c for c in pod["containers"] if c["name"] == "server"]
+        pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert spec.shutdown_timeout > 0, name
+        assert pre_stop + stop_budget_s(spec.shutdown_timeout) <= pod["terminationGracePeriodSeconds"], name
+        assert not any(e["name"] == "LLMFLEET_TEST_ON_CPU" for e in container.get("env", [])), name
