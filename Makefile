@@ -24,7 +24,7 @@ plan: venv ## Offline plan of the dev stack (STACK=prod for prod)
 	$(BIN)/llmfleet plan $(STACK) --out build/plan-$(STACK).json
 
 # Outside validators: Checkov in its own venv (it pins an old `packaging`), promtool
-# from Debian's prometheus package, Chromium and Graphviz from Debian.
+# from Debian's prometheus package, amtool from prometheus-alertmanager, Chromium and Graphviz from Debian.
 .venv-checkov/bin/checkov: requirements/checkov.txt
 	$(PYTHON) -m venv .venv-checkov
 	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
@@ -53,10 +53,11 @@ $(CRD_VALIDATE)/node_modules/.package-lock.json: $(CRD_VALIDATE)/package.json $(
 
 crd-validate: $(CRD_VALIDATE)/node_modules/.package-lock.json ## Install the CRD schema validator into tools/crd-validate
 
-APT_PACKAGES := prometheus chromium graphviz fonts-dejavu-core
+APT_PACKAGES := prometheus prometheus-alertmanager chromium graphviz fonts-dejavu-core
 tools: venv checkov-venv sarif-multitool crd-validate ## Install the outside validators (apt needs root)
 	@missing=""; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
 	if [ -n "$$missing" ]; then \

@@ -1,0 +1,247 @@
+"""Alert routing: the generated Alertmanager configuration under Alertmanager's own tool
+(``amtool check-config``, ``amtool config routes test``), how credentials reach it on each kind
+of cluster, and the ``alerting`` setting's errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.config import Alerting, ConfigError, parse_stack_config
+from infra.plan import Plan
+from infra.stackfile import load_stack_file
+from infra.workloads.operations import alert_routing
+from infra.workloads.operations.cluster import (
+    GMP_ALERTMANAGER_KEY,
+    GMP_ALERTMANAGER_SECRET,
+    GMP_PUBLIC_NAMESPACE,
+    MONITORING_NAMESPACE,
+    ROUTING_ANNOTATION,
+)
+from tests.operations.harness import ROOT
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+AMTOOL = shutil.which("amtool")
+needs_amtool = pytest.mark.skipif(
+    AMTOOL is None,
+    reason="amtool not installed (Debian: apt-get install -y prometheus-alertmanager; `make tools` as root)",
+)
+
+EVERY_KIND = Alerting.model_validate(
+    {
+        "receivers": [
+            {"name": "oncall", "pagerduty": {"routingKey": {"config": "pd"}}},
+            {"name": "chat", "slack": {"apiUrl": {"env": "SLACK_URL"}, "channel": "#llm"}},
+            {
+                "name": "mail",
+                "email": {
+                    "to": ["team@example.com"],
+                    "from": "am@example.com",
+                    "smarthost": "smtp.example.com:587",
+                    "authUsername": "am@example.com",
+                    "authPassword": {"config": "smtp"},
+                },
+            },
+            {"name": "bridge", "webhook": {"url": "https://incidents.example.com/hook", "token": {"config": "hook"}}},
+            {"name": "plain-hook", "webhook": {"url": "https://audit.example.com/hook"}},
+        ],
+        "page": ["oncall", "bridge"],
+        "ticket": ["chat", "mail", "plain-hook"],
+    }
+)
+# Stand-in credential values for the inline (managed Alertmanager) form: shaped like the real ones.
+STAND_INS = {
+    "routingKey": "0123456789abcdef0123456789abcdef",
+    "apiUrl": "https://hooks.slack.com/services/T000/B000/XXXX",
+    "authPassword": "stand-in-password",
+    "token": "stand-in-token",
+}
+
+
+def stack_alerting(stack: str) -> Alerting:
+    config = load_stack_file(stack, ROOT).parse()
+    assert config.alerting is not None
+    return config.alerting
+
+
+def inline_values(alerting: Alerting) -> dict[str, str]:
+    return {c.secret_name: STAND_INS[c.field] for c in alert_routing.credentials(alerting)}
+
+
+def write(config: dict[str, Any], tmp_path: Path, name: str = "alertmanager.yml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def amtool(*args: str) -> str:
+    result = subprocess.run([AMTOOL, *args], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def receivers_for(config_file: Path, *labels: str) -> list[str]:
+    out = amtool("config", "routes", "test", f"--config.file={config_file}", *labels)
+    return out.strip().split(",")
+
+
+def kps_configs(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {
+        r.name.split("-ops-")[0]: r.props["values"]["alertmanager"]
+        for r in plan.of_type(RELEASE)
+        if r.props["chart"] == "kube-prometheus-stack"
+    }
+
+
+# -- amtool ------------------------------------------------------------------------------
+
+
+@needs_amtool
+@pytest.mark.external
+@pytest.mark.parametrize("inline", [False, True], ids=["mounted-files", "inline-managed"])
+@pytest.mark.parametrize("alerting", [EVERY_KIND, None], ids=["every-receiver-kind", "no-alerting"])
+def test_amtool_accepts_the_generated_config(alerting: Alerting | None, inline: bool, tmp_path: Path) -> None:
+    values = inline_values(alerting) if inline and alerting else None
+    path = write(alert_routing.alertmanager_config(alerting, values), tmp_path)
+    out = amtool("check-config", str(path))
+    assert "SUCCESS" in out
+    expected = 1 + (len(alerting.receivers) if alerting else 0)
+    assert f"{expected} receivers" in out and "2 inhibit rules" in out
+
+
+@needs_amtool
+@pytest.mark.external
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_planned_in_cluster_config_passes_amtool_and_routes_by_severity(
+    stack: str, operations_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    alerting = stack_alerting(stack)
+    configs = kps_configs(operations_plans[stack])
+    assert configs, "no kube-prometheus-stack release in the plan"
+    for target, values in configs.items():
+        path = write(values["config"], tmp_path, f"{target}.yml")
+        assert "SUCCESS" in amtool("check-config", str(path))
+        page = receivers_for(path, "severity=critical", "alertname=ModelTtftBurnRatePage", "model=m", f"target={target}")
+        ticket = receivers_for(path, "severity=warning", "alertname=VllmQueueGrowing", "model=m", f"target={target}")
+        assert page == list(alerting.page)
+        assert ticket == list(alerting.ticket)
+        assert receivers_for(path, "severity=none", "alertname=Watchdog") == [alert_routing.SILENT_RECEIVER]
+
+
+@needs_amtool
+@pytest.mark.external
+def test_prod_routes_pages_to_pagerduty_and_tickets_to_slack_and_email(tmp_path: Path) -> None:
+    alerting = stack_alerting("prod")
+    kinds = {r.name: r.kind for r in alerting.receivers}
+    path = write(alert_routing.alertmanager_config(alerting, inline_values(alerting)), tmp_path)
+    assert [kinds[r] for r in receivers_for(path, "severity=critical", "alertname=GpuXidHardwareError")] == ["pagerduty"]
+    assert sorted(kinds[r] for r in receivers_for(path, "severity=warning", "alertname=GpuXidError")) == ["email", "slack"]
+
+
+# -- credentials ----------------------------------------------------------------------------
+
+
+def test_in_cluster_alertmanager_reads_every_credential_from_a_mounted_secret(operations_plans: dict[str, Plan]) -> None:
+    for stack, plan in operations_plans.items():
+        alerting = stack_alerting(stack)
+        expected = alert_routing.credentials(alerting)
+        secrets = {(r.name.split("-ops-")[0], r.props["metadata"]["name"]): r for r in plan.of_type(SECRET)}
+        for target, values in kps_configs(plan).items():
+            mounted = values["alertmanagerSpec"]["secrets"]
+            assert mounted == [c.secret_name for c in expected]
+            for credential in expected:
+                secret = secrets[(target, credential.secret_name)]
+                assert secret.props["metadata"]["namespace"] == MONITORING_NAMESPACE
+                assert secret.props["stringData"] == "[secret]"
+            text = json.dumps(values["config"])
+            paths = [c.path for c in expected]
+            assert all(text.count(p) == 1 for p in paths)
+            assert all(p.startswith(f"{alert_routing.SECRETS_DIR}/") for p in paths)
+
+
+@pytest.mark.parametrize(
+    ("field", "key"),
+    [("routingKey", "routing_key"), ("apiUrl", "api_url"), ("authPassword", "auth_password"), ("token", "credentials")],
+)
+def test_credentials_are_files_in_cluster_and_values_only_inline(field: str, key: str) -> None:
+    mounted = json.dumps(alert_routing.alertmanager_config(EVERY_KIND))
+    inline = json.dumps(alert_routing.alertmanager_config(EVERY_KIND, inline_values(EVERY_KIND)))
+    assert f'"{key}_file"' in mounted and f'"{key}"' not in mounted
+    assert STAND_INS[field] not in mounted
+    assert STAND_INS[field] in inline and f'"{key}_file"' not in inline
+
+
+def test_gmp_cluster_gets_the_managed_alertmanager_secret_with_credentials_hidden(ops_prod: Plan) -> None:
+    found = [
+        r
+        for r in ops_prod.of_type(SECRET)
+        if r.props["metadata"]["name"] == GMP_ALERTMANAGER_SECRET
+        and r.props["metadata"]["namespace"] == GMP_PUBLIC_NAMESPACE
+    ]
+    assert [r.name.split("-ops-")[0] for r in found] == ["gcp-usc1"]
+    secret = found[0]
+    assert secret.props["stringData"] in ("[secret]", {GMP_ALERTMANAGER_KEY: "[secret]"})
+    shown = json.loads(secret.props["metadata"]["annotations"][ROUTING_ANNOTATION])
+    alerting = stack_alerting("prod")
+    names = [c.secret_name for c in alert_routing.credentials(alerting)]
+    assert shown == alert_routing.redacted(alert_routing.alertmanager_config(alerting, dict.fromkeys(names, "x")))
+    assert "[secret]" in json.dumps(shown) and "_file" not in json.dumps(shown)
+
+
+# -- inhibition and grouping --------------------------------------------------------------------
+
+
+def test_cause_alerts_listed_for_inhibition_are_the_generated_ones(ops_prod: Plan) -> None:
+    generated = {
+        rule["alert"]
+        for r in ops_prod.resources
+        if r.type.endswith(":PrometheusRule") or r.type.endswith(":ClusterRules")
+        for group in r.props["spec"]["groups"]
+        if group["name"].endswith("causes")
+        for rule in group["rules"]
+    }
+    assert generated == set(alert_routing.CAUSE_ALERTS)
+
+
+def test_cause_and_ticket_alerts_are_inhibited_only_for_the_same_model_and_target() -> None:
+    causes, tickets = alert_routing.inhibit_rules()
+    assert causes["equal"] == ["target", "model"]
+    assert tickets["equal"] == ["target", "model", "slo"]
+    assert all("Page" in m for m in causes["source_matchers"][1:])
+
+
+def test_notifications_are_grouped_per_cluster_target_and_model() -> None:
+    assert alert_routing.alertmanager_config(EVERY_KIND)["route"]["group_by"] == ["cluster", "target", "model"]
+
+
+# -- the setting's errors -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alerting", "message"),
+    [
+        ({"receivers": [{"name": "a", "webhook": {"url": "https://x.example.com"}}], "page": ["b"]}, "page: 'b' is not a receiver"),
+        ({"receivers": [{"name": "a"}]}, "exactly one of"),
+        ({"receivers": [{"name": "a", "webhook": {"url": "http://x.example.com"}}]}, "url"),
+        (
+            {"receivers": [{"name": "a", "email": {"to": ["x@example.com"], "from": "y@example.com", "smarthost": "s.example.com:25", "authUsername": "u"}}]},
+            "authUsername and authPassword go together",
+        ),
+        ({"receivers": [{"name": "a", "pagerduty": {"routingKey": "plain-text-key"}}]}, "routingKey"),
+    ],
+)
+def test_bad_alerting_settings_name_the_key(alerting: dict[str, Any], message: str) -> None:
+    values = dict(load_stack_file("dev", ROOT).values)
+    values["alerting"] = alerting
+    with pytest.raises(ConfigError) as err:
+        parse_stack_config(values, "dev")
+    text = str(err.value)
+    assert "alerting" in text and message in text
+    assert "plain-text-key" not in text
