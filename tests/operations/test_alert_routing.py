@@ -16,7 +16,7 @@ import yaml
 from infra.config import Alerting, ConfigError, parse_stack_config
 from infra.plan import Plan
 from infra.stackfile import load_stack_file
-from infra.workloads.operations import alert_routing
+from infra.workloads.operations import alert_routing, alerts
 from infra.workloads.operations.cluster import (
     GMP_ALERTMANAGER_KEY,
     GMP_ALERTMANAGER_SECRET,
@@ -24,6 +24,7 @@ from infra.workloads.operations.cluster import (
     MONITORING_NAMESPACE,
     ROUTING_ANNOTATION,
 )
+from policy.rules.stack.kubernetes.helm_sh.release.enforce_page_routing import PAGE_ALERTS
 from tests.operations.harness import ROOT
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -208,6 +209,20 @@ def test_cause_alerts_listed_for_inhibition_are_the_generated_ones(ops_prod: Pla
         for rule in group["rules"]
     }
     assert generated == set(alert_routing.CAUSE_ALERTS)
+
+
+def test_policy_page_alerts_are_the_generated_critical_alerts(ops_prod: Plan) -> None:
+    """OPS-01 walks the routing of these alert names: they must be every alert generated as a page."""
+    critical = {
+        rule["alert"]
+        for r in ops_prod.resources
+        if r.type.endswith((":PrometheusRule", ":ClusterRules"))
+        for group in r.props["spec"]["groups"]
+        for rule in group["rules"]
+        if rule.get("labels", {}).get("severity") == "critical"
+    }
+    assert critical == set(PAGE_ALERTS)
+    assert {f"{stem}BurnRatePage" for stem in alerts._ALERT_STEM.values()} <= critical
 
 
 def test_cause_and_ticket_alerts_are_inhibited_only_for_the_same_model_and_target() -> None:

@@ -1287,6 +1287,44 @@ def _onprem() -> list[dict[str, Any]]:
     ]
 
 
+ALERTMANAGER_CONFIG: dict[str, Any] = {
+    "route": {
+        "receiver": "silent",
+        "group_by": ["cluster", "target", "model"],
+        "routes": [
+            {"matchers": ['severity="critical"'], "receiver": "oncall"},
+            {"matchers": ['severity="warning"'], "receiver": "team"},
+        ],
+    },
+    "receivers": [
+        {"name": "silent"},
+        {"name": "oncall", "pagerduty_configs": [{"routing_key_file": "/etc/alertmanager/secrets/pd/credential"}]},
+        {"name": "team", "slack_configs": [{"api_url_file": "/etc/alertmanager/secrets/slack/credential", "channel": "#t"}]},
+    ],
+}
+
+
+def _alerting() -> list[dict[str, Any]]:
+    """Alertmanager on every target: kube-prometheus-stack on aws1 and dc1, GMP's managed one on gcp1."""
+
+    def kps(target: str) -> dict[str, Any]:
+        values = {"alertmanager": {"enabled": True, "config": ALERTMANAGER_CONFIG, "alertmanagerSpec": {"secrets": ["pd", "slack"]}}}
+        props = {"name": "kps", "chart": "kube-prometheus-stack", "version": "88.2.0", "namespace": "monitoring", "values": values}
+        return _res("kubernetes:helm.sh/v3:Release", f"{target}-kps", props, target, f"{target}-k8s")
+
+    managed = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "alertmanager",
+            "namespace": "gmp-public",
+            "annotations": {"llm-fleet.dev/alertmanager-routing": json.dumps(ALERTMANAGER_CONFIG)},
+        },
+        "stringData": "[secret]",
+    }
+    return [kps("aws1"), kps("dc1"), _res("kubernetes:core/v1:Secret", "gcp1-alertmanager", managed, "gcp1", "gcp1-k8s")]
+
+
 def _components() -> list[dict[str, Any]]:
     out = []
     for target, kind in (("aws1", "aws"), ("gcp1", "gcp"), ("dc1", "onprem")):
@@ -1320,7 +1358,7 @@ def _components() -> list[dict[str, Any]]:
 
 def baseline() -> dict[str, Any]:
     """A fresh copy of the compliant baseline Plan (schemaVersion 1)."""
-    resources = json.loads(json.dumps([*_components(), *_aws(), *_gcp(), *_onprem()]))  # no shared sub-dicts
+    resources = json.loads(json.dumps([*_components(), *_aws(), *_gcp(), *_onprem(), *_alerting()]))  # no shared sub-dicts
     return {
         "schemaVersion": 1,
         "project": PROJECT,
