@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help plan test lint venv tools checkov-venv sarif-multitool crd-validate vllm-venv test-vllm ray-venv test-ray golden image bench clean
+.PHONY: help plan test lint venv tools checkov-venv gcp-dashboards-venv sarif-multitool crd-validate vllm-venv test-vllm ray-venv test-ray golden image bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,15 @@ plan: venv ## Offline plan of the dev stack (STACK=prod for prod)
 
 checkov-venv: .venv-checkov/bin/checkov ## Install Checkov into .venv-checkov
 
+# Google's Cloud Monitoring Dashboards types (protobuf 6: Pulumi's SDK pins protobuf 5), for the
+# test that parses the generated Cloud Monitoring dashboards.
+.venv-gcp-dashboards/bin/python: requirements/gcp-dashboards.txt
+	$(PYTHON) -m venv .venv-gcp-dashboards
+	.venv-gcp-dashboards/bin/pip install --quiet --disable-pip-version-check -r requirements/gcp-dashboards.txt
+	touch $@
+
+gcp-dashboards-venv: .venv-gcp-dashboards/bin/python ## Install Google's dashboard types into .venv-gcp-dashboards
+
 # Microsoft's SARIF Multitool (npm) validates our SARIF; its package also carries the official
 # SARIF 2.1.0 JSON schema.
 SARIF_MULTITOOL := .tools/sarif-multitool/package/Sarif.Multitool
@@ -54,7 +63,7 @@ $(CRD_VALIDATE)/node_modules/.package-lock.json: $(CRD_VALIDATE)/package.json $(
 crd-validate: $(CRD_VALIDATE)/node_modules/.package-lock.json ## Install the CRD schema validator into tools/crd-validate
 
 APT_PACKAGES := prometheus prometheus-alertmanager chromium graphviz fonts-dejavu-core
-tools: venv checkov-venv sarif-multitool crd-validate ## Install the outside validators (apt needs root)
+tools: venv checkov-venv gcp-dashboards-venv sarif-multitool crd-validate ## Install the outside validators (apt needs root)
 	@missing=""; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \

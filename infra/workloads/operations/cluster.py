@@ -37,7 +37,7 @@ import yaml
 from infra import secrets, versions
 from infra.workloads.context import GPU_TAINT, ClusterContext
 from infra.workloads.meta import OWNERSHIP_LABELS
-from infra.workloads.operations import alert_routing, alerts, dashboards
+from infra.workloads.operations import alert_routing, alerts, cloud_dashboards, dashboards
 from infra.workloads.operations.metrics import GATEWAY_METRICS, dcgm_counters_csv
 from infra.workloads.peers import POD_IDENTITY_ENDPOINTS
 from infra.workloads.system_namespaces import (
@@ -489,6 +489,9 @@ class ClusterOperations(pulumi.ComponentResource):
 
     def _create_fleet_dashboard(self) -> None:
         board = dashboards.fleet_dashboard(self._context.name)
+        if self._gmp:
+            create_cloud_dashboard(f"{self._name}-fleet-dashboard", board, self._context, self._args.gcp_provider, self)
+            return
         k8s.core.v1.ConfigMap(
             f"{self._name}-fleet-dashboard",
             metadata={
@@ -500,6 +503,26 @@ class ClusterOperations(pulumi.ComponentResource):
             data=dashboards.dashboard_configmap_data(board),
             opts=self._opts(self.monitoring_namespace),
         )
+
+
+def create_cloud_dashboard(
+    name: str,
+    board: dict[str, Any],
+    context: ClusterContext,
+    gcp_provider: pulumi.ProviderResource | None,
+    parent: pulumi.Resource,
+) -> pulumi.CustomResource:
+    """A GMP cluster's dashboard: nothing there loads Grafana ConfigMaps, so the same panels
+    become a Cloud Monitoring dashboard in the target's project (cloud_dashboards.py)."""
+    import pulumi_gcp as gcp
+
+    target = context.target
+    return gcp.monitoring.Dashboard(
+        name,
+        project=target.project,  # type: ignore[union-attr]
+        dashboard_json=json.dumps(cloud_dashboards.cloud_dashboard(board, target.name), sort_keys=True),
+        opts=pulumi.ResourceOptions(parent=parent, provider=gcp_provider),
+    )
 
 
 # ---------------------------------------------------------------------------
