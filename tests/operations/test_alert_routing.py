@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +263,87 @@ def test_bad_alerting_settings_name_the_key(alerting: dict[str, Any], message: s
     text = str(err.value)
     assert "alerting" in text and message in text
     assert "plain-text-key" not in text
+
+
+# -- the real Alertmanager (Debian's prometheus-alertmanager) on loopback ----------------------
+
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http(url: str, body: Any = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        text = response.read().decode()
+    return json.loads(text) if text.strip() else None
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path):
+    """Alertmanager serving the prod configuration on 127.0.0.1 (credentials files are read only
+    when notifying, so the configuration runs as generated)."""
+    if ALERTMANAGER is None:
+        pytest.skip("Alertmanager not installed (Debian: apt-get install -y prometheus-alertmanager)")
+    port = _free_port()
+    config = write(alert_routing.alertmanager_config(stack_alerting("prod")), tmp_path)
+    process = subprocess.Popen(
+        [ALERTMANAGER, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/-/ready", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.external
+def test_alertmanager_holds_back_causes_and_tickets_only_under_a_page_for_the_same_model_and_target(alertmanager: str) -> None:
+    def alert(name: str, severity: str, **labels: str) -> dict[str, Any]:
+        return {"labels": {"alertname": name, "severity": severity, **labels}}
+
+    _http(
+        f"{alertmanager}/api/v2/alerts",
+        [
+            alert("ModelTtftBurnRatePage", "critical", model="m", target="t", slo="ttft"),
+            alert("VllmQueueGrowing", "warning", model="m", target="t"),
+            alert("VllmGenerationStalled", "critical", model="m", target="t"),
+            alert("ModelTtftBurnRateTicket", "warning", model="m", target="t", slo="ttft"),
+            alert("ModelItlBurnRateTicket", "warning", model="m", target="t", slo="itl"),
+            alert("VllmQueueGrowing", "warning", model="m2", target="t"),
+            alert("VllmQueueGrowing", "warning", model="m", target="t2"),
+            alert("GpuXidError", "warning", target="t"),
+        ],
+    )
+    alerts_ = _http(f"{alertmanager}/api/v2/alerts")
+    state = {(a["labels"]["alertname"], a["labels"].get("model"), a["labels"]["target"]): a["status"]["state"] for a in alerts_}
+    assert state == {
+        ("ModelTtftBurnRatePage", "m", "t"): "active",
+        ("VllmQueueGrowing", "m", "t"): "suppressed",
+        ("VllmGenerationStalled", "m", "t"): "suppressed",
+        ("ModelTtftBurnRateTicket", "m", "t"): "suppressed",
+        ("ModelItlBurnRateTicket", "m", "t"): "active",  # another SLO: its own ticket still counts
+        ("VllmQueueGrowing", "m2", "t"): "active",
+        ("VllmQueueGrowing", "m", "t2"): "active",
+        ("GpuXidError", None, "t"): "active",
+    }
+    receivers = {a["labels"]["alertname"] + "/" + a["labels"].get("model", "-"): [r["name"] for r in a["receivers"]] for a in alerts_}
+    assert receivers["ModelTtftBurnRatePage/m"] == ["oncall"]
+    assert receivers["VllmQueueGrowing/m2"] == ["team-slack", "team-email"]
