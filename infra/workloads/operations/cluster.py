@@ -22,6 +22,11 @@ package on ``gmp`` clusters.
 
 Gateway metrics: the Envoy Gateway proxies' per-route cluster counters (availability SLI and
 the scale-from-zero signal), filtered to the two counter families the rules read.
+
+Alert routing (``alerting`` in the stack config, :mod:`.alert_routing`): kube-prometheus-stack's
+Alertmanager reads credentials from mounted Secrets; on ``gmp`` the managed Alertmanager's
+configuration is the ``alertmanager`` Secret of ``gmp-public``. Dashboards: Grafana ConfigMaps,
+or on ``gmp`` (no Grafana) Cloud Monitoring dashboards from the same panels (:mod:`.cloud_dashboards`).
 """
 
 from __future__ import annotations
