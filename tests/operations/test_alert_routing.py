@@ -347,3 +347,48 @@ def test_alertmanager_holds_back_causes_and_tickets_only_under_a_page_for_the_sa
     receivers = {a["labels"]["alertname"] + "/" + a["labels"].get("model", "-"): [r["name"] for r in a["receivers"]] for a in alerts_}
     assert receivers["ModelTtftBurnRatePage/m"] == ["oncall"]
     assert receivers["VllmQueueGrowing/m2"] == ["team-slack", "team-email"]
+
+
+# -- what Helm hands Alertmanager: the chart's defaults merged with our values --------------------
+
+CHART_VALUES = Path(__file__).parent / "upstream" / "kube-prometheus-stack" / "values.yaml"
+
+
+def helm_coalesce(defaults: Any, overrides: Any) -> Any:
+    """Helm's value merge: maps merge key by key, anything else (lists too) is replaced, null deletes."""
+    if not (isinstance(defaults, dict) and isinstance(overrides, dict)):
+        return overrides
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = helm_coalesce(defaults.get(key), value)
+    return merged
+
+
+def test_our_alertmanager_values_are_keys_of_the_pinned_chart(ops_prod: Plan) -> None:
+    from infra import versions
+
+    assert versions.KUBE_PROMETHEUS_STACK.version in (CHART_VALUES.parent / "SOURCES").read_text()
+    chart = yaml.safe_load(CHART_VALUES.read_text())["alertmanager"]
+    for values in kps_configs(ops_prod).values():
+        assert set(values) <= set(chart)
+        assert set(values["alertmanagerSpec"]) <= set(chart["alertmanagerSpec"])
+        assert chart["tplConfig"] is False  # our Slack/PagerDuty templates reach Alertmanager untouched by Helm
+
+
+@needs_amtool
+@pytest.mark.external
+def test_effective_config_after_helm_merges_the_chart_defaults_passes_amtool(ops_prod: Plan, tmp_path: Path) -> None:
+    chart = yaml.safe_load(CHART_VALUES.read_text())["alertmanager"]["config"]
+    alerting = stack_alerting("prod")
+    for target, values in kps_configs(ops_prod).items():
+        effective = helm_coalesce(chart, values["config"])
+        # Lists replace the chart's: its namespace-wide inhibitions and 'null' receiver are gone.
+        assert effective["inhibit_rules"] == alert_routing.inhibit_rules()
+        assert effective["route"]["group_by"] == list(alert_routing.GROUP_BY)
+        path = write(effective, tmp_path, f"{target}-effective.yml")
+        assert "SUCCESS" in amtool("check-config", str(path))
+        assert receivers_for(path, "severity=critical", "alertname=ModelItlBurnRatePage") == list(alerting.page)
+        assert receivers_for(path, "severity=none", "alertname=Watchdog") == [alert_routing.SILENT_RECEIVER]
