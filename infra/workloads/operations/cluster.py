@@ -77,7 +77,9 @@ KEDA_SERVICE_ACCOUNT = "keda-operator"
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret's name, not a password
 GMP_PUBLIC_NAMESPACE = "gmp-public"
 GMP_ALERTMANAGER_SECRET = "alertmanager"  # noqa: S105 - a Secret's name, not a password
-"""GMP's managed Alertmanager (gmp-system) reads its configuration from this Secret of gmp-public."""
+"""GMP's managed Alertmanager (gmp-system) reads its configuration from this Secret of gmp-public:
+the GMP operator copies only that key into its own Secret, and points the managed rule evaluator
+at the managed Alertmanager (GoogleCloudPlatform/prometheus-engine pkg/operator/operator_config.go)."""
 GMP_ALERTMANAGER_KEY = "alertmanager.yaml"
 ROUTING_ANNOTATION = "llm-fleet.dev/alertmanager-routing"
 """The managed Alertmanager's configuration with credentials redacted, readable in the Plan."""

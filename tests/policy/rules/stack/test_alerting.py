@@ -51,6 +51,12 @@ CASES = {
             set_("aws1-kps", ROUTES, [{"matchers": [*PAGE, 'alertname=~"Model.*BurnRatePage"'], "receiver": "oncall"}]),
             _unrouted("aws1-kps", [a for a in PAGE_ALERTS if not a.endswith("BurnRatePage")]),
         ),
+        Case("page-route-per-cluster", set_("dc1-kps", ROUTES, [{"matchers": [*PAGE, 'cluster="dc1"'], "receiver": "oncall"}])),
+        Case(
+            "page-route-for-another-cluster",
+            set_("dc1-kps", ROUTES, [{"matchers": [*PAGE, 'cluster="aws1"'], "receiver": "oncall"}]),
+            _unrouted("dc1-kps"),
+        ),
         Case("legacy-match-syntax", set_("aws1-kps", ROUTES, [{"match": {"severity": "critical"}, "receiver": "oncall"}])),
         Case(
             "string-config",

@@ -1,13 +1,12 @@
 """OPS-01: prod page alerts reach a receiver on every target.
 
-A receiver counts when it notifies someone (at least one ``*_configs`` entry).
-
 Reads every Alertmanager configuration in the Plan, however it got there: kube-prometheus-stack
 releases (``values.alertmanager.config`` or ``stringConfig``) and Google Managed Prometheus'
 ``alertmanager`` Secret in ``gmp-public`` (its ``alertmanager.yaml`` when readable; planned as a
 secret, it is read from the redacted copy in the ``llm-fleet.dev/alertmanager-routing`` annotation).
 The routing tree is walked as Alertmanager walks it (matchers, ``continue``, inherited receivers)
-for each page alert; a receiver counts when it has at least one ``*_configs`` entry.
+for each page alert (labelled with its target as ``target`` and ``cluster``, as this project's
+alerts are); a receiver counts when it notifies someone (at least one ``*_configs`` entry).
 """
 
 import base64
@@ -114,12 +113,12 @@ def _gmp_config(secret):
     return config
 
 
-def unrouted(config) -> list[str]:
-    """Page alerts that reach no notifying receiver under ``config``."""
+def unrouted(config, target: str) -> list[str]:
+    """Page alerts of ``target`` that reach no notifying receiver under ``config``."""
     route = get(config, "route") or {}
     missing = []
     for alert in PAGE_ALERTS:
-        labels = {"alertname": alert, "severity": "critical"}
+        labels = {"alertname": alert, "severity": "critical", "target": target, "cluster": target}
         if not any(_notifies(config, r) for r in receivers_for(route, labels)):
             missing.append(alert)
     return missing
@@ -149,6 +148,6 @@ def enforce_page_routing(ctx):
             yield Violation(f"target {target!r}: no Alertmanager configuration: page alerts reach no one", ctx.stack_urn)
             continue
         for resource, config in found:
-            missing = unrouted(config)
+            missing = unrouted(config, target)
             if missing:
                 yield Violation(f"page alerts {missing} reach no receiver that notifies anyone", resource.urn)
