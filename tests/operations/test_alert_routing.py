@@ -5,6 +5,7 @@ of cluster, and the ``alerting`` setting's errors."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -392,3 +393,87 @@ def test_effective_config_after_helm_merges_the_chart_defaults_passes_amtool(ops
         assert "SUCCESS" in amtool("check-config", str(path))
         assert receivers_for(path, "severity=critical", "alertname=ModelItlBurnRatePage") == list(alerting.page)
         assert receivers_for(path, "severity=none", "alertname=Watchdog") == [alert_routing.SILENT_RECEIVER]
+
+
+@pytest.mark.external
+def test_alertmanager_delivers_grouped_notifications_with_the_mounted_token(tmp_path: Path) -> None:
+    """Webhook receivers on loopback: the bearer token is read from its mounted file, and one
+    notification carries the alerts of one model on one target."""
+    import http.server
+    import threading
+
+    if ALERTMANAGER is None:
+        pytest.skip("Alertmanager not installed (Debian: apt-get install -y prometheus-alertmanager)")
+    received: list[tuple[str, str, dict[str, Any]]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((self.path, self.headers.get("Authorization", ""), body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    alerting = Alerting.model_validate(
+        {
+            "receivers": [
+                {"name": "pager", "webhook": {"url": "https://pager.example.com/page", "token": {"config": "pagerToken"}}},
+                {"name": "tickets", "webhook": {"url": "https://tickets.example.com/ticket"}},
+            ],
+            "page": ["pager"],
+            "ticket": ["tickets"],
+        }
+    )
+    config = alert_routing.alertmanager_config(alerting)
+    # Test-only changes: plain HTTP to the loopback stand-in, a 1 s group wait, the token file here.
+    token = alert_routing.credentials(alerting)[0]
+    token_file = tmp_path / "token"
+    token_file.write_text("stand-in-token")
+    text = yaml.safe_dump(config).replace(token.path, str(token_file))
+    text = re.sub(r"https://[a-z.]+\.example\.com", f"http://127.0.0.1:{hook.server_port}", text)
+    config = yaml.safe_load(text)
+    config["route"]["group_wait"] = "1s"
+    path = write(config, tmp_path)
+    port = _free_port()
+    process = subprocess.Popen(
+        [ALERTMANAGER, f"--config.file={path}", f"--storage.path={tmp_path / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                _http(f"{url}/api/v2/alerts", [])
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.2)
+        page = {"severity": "critical", "model": "m", "target": "t", "cluster": "t"}
+        _http(
+            f"{url}/api/v2/alerts",
+            [
+                {"labels": {"alertname": "VllmGenerationStalled", **page, "pod": "p1"}},
+                {"labels": {"alertname": "VllmGenerationStalled", **page, "pod": "p2"}},
+                {"labels": {"alertname": "VllmGenerationStalled", **page, "model": "m2", "pod": "p3"}},
+                {"labels": {"alertname": "GpuXidError", "severity": "warning", "target": "t", "cluster": "t"}},
+            ],
+        )
+        deadline = time.monotonic() + 20
+        while len(received) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        hook.shutdown()
+    by_group = sorted((p, auth, len(b["alerts"]), b["groupLabels"].get("model", "-")) for p, auth, b in received)
+    assert by_group == [
+        ("/page", "Bearer stand-in-token", 1, "m2"),
+        ("/page", "Bearer stand-in-token", 2, "m"),
+        ("/ticket", "", 1, "-"),
+    ]
