@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help plan test lint venv tools checkov-venv sarif-multitool vllm-venv test-vllm vllm-server-venv tiny-model test-vllm-server ray-venv test-ray golden image bench clean
+.PHONY: help plan test lint venv tools checkov-venv gcp-dashboards-venv sarif-multitool vllm-venv test-vllm vllm-server-venv tiny-model test-vllm-server ray-venv test-ray golden image bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -24,13 +24,22 @@ plan: venv ## Offline plan of the dev stack (STACK=prod for prod)
 	$(BIN)/llmfleet plan $(STACK) --out build/plan-$(STACK).json
 
 # Outside validators: Checkov in its own venv (it pins an old `packaging`), promtool
-# from Debian's prometheus package, Chromium and Graphviz from Debian.
+# from Debian's prometheus package, amtool from prometheus-alertmanager, Chromium and Graphviz from Debian.
 .venv-checkov/bin/checkov: requirements/checkov.txt
 	$(PYTHON) -m venv .venv-checkov
 	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
 	touch $@
 
 checkov-venv: .venv-checkov/bin/checkov ## Install Checkov into .venv-checkov
+
+# Google's Cloud Monitoring Dashboards types (protobuf 6: Pulumi's SDK pins protobuf 5), for the
+# test that parses the generated Cloud Monitoring dashboards.
+.venv-gcp-dashboards/bin/python: requirements/gcp-dashboards.txt
+	$(PYTHON) -m venv .venv-gcp-dashboards
+	.venv-gcp-dashboards/bin/pip install --quiet --disable-pip-version-check -r requirements/gcp-dashboards.txt
+	touch $@
+
+gcp-dashboards-venv: .venv-gcp-dashboards/bin/python ## Install Google's dashboard types into .venv-gcp-dashboards
 
 # Microsoft's SARIF Multitool (npm) validates our SARIF; its package also carries the official
 # SARIF 2.1.0 JSON schema.
@@ -43,10 +52,11 @@ $(SARIF_MULTITOOL):
 
 sarif-multitool: $(SARIF_MULTITOOL) ## Install the SARIF Multitool into .tools/
 
-APT_PACKAGES := prometheus chromium graphviz fonts-dejavu-core
-tools: venv checkov-venv sarif-multitool ## Install the outside validators (apt needs root)
+APT_PACKAGES := prometheus prometheus-alertmanager chromium graphviz fonts-dejavu-core
+tools: venv checkov-venv gcp-dashboards-venv sarif-multitool ## Install the outside validators (apt needs root)
 	@missing=""; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
 	if [ -n "$$missing" ]; then \

@@ -427,6 +427,112 @@ class Budget(Model):
         return emails
 
 
+# ---------------------------------------------------------------------------
+# Alert routing: who hears about page and ticket alerts
+# ---------------------------------------------------------------------------
+
+EMAIL = r"[^@\s]+@[^@\s]+\.[a-z]{2,}"
+
+
+class PagerDutyReceiver(Model):
+    """PagerDuty Events API v2."""
+
+    routing_key: SecretRef = Field(..., description="Integration (routing) key of the PagerDuty service.")
+
+
+class SlackReceiver(Model):
+    """Slack incoming webhook."""
+
+    api_url: SecretRef = Field(..., description="Incoming-webhook URL (a secret: the URL is the credential).")
+    channel: str = Field(..., pattern=r"^[#@][\w.-]{1,80}$", description="Channel (#name) or user (@name).")
+
+
+class EmailReceiver(Model):
+    """E-mail over SMTP with STARTTLS."""
+
+    to: list[str] = Field(..., min_length=1, description="Recipients.")
+    sender: str = Field(..., alias="from", description="Sender address.")
+    smarthost: str = Field(..., pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$", description="SMTP server, host:port.")
+    auth_username: str | None = Field(None, description="SMTP user name (with authPassword).")
+    auth_password: SecretRef | None = Field(None, description="SMTP password (a secret reference).")
+
+    @field_validator("to")
+    @classmethod
+    def _recipients(cls, emails: list[str]) -> list[str]:
+        for email in emails:
+            if not re.fullmatch(EMAIL, email):
+                raise ValueError(f"'{email}' is not an e-mail address")
+        return emails
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, email: str) -> str:
+        if not re.fullmatch(EMAIL, email):
+            raise ValueError(f"'{email}' is not an e-mail address")
+        return email
+
+    @model_validator(mode="after")
+    def _auth_pair(self) -> EmailReceiver:
+        if (self.auth_username is None) != (self.auth_password is None):
+            raise ValueError("authUsername and authPassword go together")
+        return self
+
+
+class WebhookReceiver(Model):
+    """Alertmanager's generic webhook (JSON POST)."""
+
+    url: str = Field(..., pattern=r"^https://[^\s]+$", description="https:// endpoint (an address, not a secret).")
+    token: SecretRef | None = Field(None, description="Bearer token sent in the Authorization header (a secret reference).")
+
+
+class AlertReceiver(Model):
+    """One named receiver: exactly one of pagerduty, slack, email, webhook."""
+
+    name: Name = Field(..., description="Receiver name, used in `page` and `ticket`.")
+    pagerduty: PagerDutyReceiver | None = Field(None, description="PagerDuty Events API v2.")
+    slack: SlackReceiver | None = Field(None, description="Slack incoming webhook.")
+    email: EmailReceiver | None = Field(None, description="E-mail over SMTP.")
+    webhook: WebhookReceiver | None = Field(None, description="Generic webhook.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AlertReceiver:
+        kinds = [k for k in RECEIVER_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"a receiver needs exactly one of {list(RECEIVER_KINDS)}; got {kinds or 'none'}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in RECEIVER_KINDS if getattr(self, k) is not None)
+
+
+RECEIVER_KINDS = ("pagerduty", "slack", "email", "webhook")
+
+
+class Alerting(Model):
+    """Where alerts go: page alerts (severity critical) and ticket alerts (severity warning)."""
+
+    receivers: list[AlertReceiver] = Field(..., min_length=1, description="Named receivers.")
+    page: list[Name] = Field(
+        default_factory=list, description="Receivers of page alerts (severity critical: SLO fast burn, GPU faults)."
+    )
+    ticket: list[Name] = Field(
+        default_factory=list, description="Receivers of ticket alerts (severity warning: slow burn, causes)."
+    )
+
+    @model_validator(mode="after")
+    def _known_receivers(self) -> Alerting:
+        names = [r.name for r in self.receivers]
+        _require_unique(names, "receiver name")
+        for key in ("page", "ticket"):
+            chosen = getattr(self, key)
+            _require_unique(chosen, f"{key} receiver")
+            for name in chosen:
+                if name not in names:
+                    raise ValueError(f"{key}: '{name}' is not a receiver; expected one of {sorted(names)}")
+        return self
+
+
 class Suppression(Model):
     rule: RuleId
     resource: str = Field(..., description="Resource name or URN; '*' wildcards allowed.")
@@ -525,6 +631,9 @@ class StackConfig(Model):
     routing: list[Route] = Field(default_factory=list, description="Public hostnames routed across targets.")
     budget: Budget = Field(..., description="Monthly budget and its alerts.")
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Policy enforcement and suppressions.")
+    alerting: Alerting | None = Field(
+        None, description="Alert receivers and which alerts reach them (none: alerts reach no one)."
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> StackConfig:

@@ -115,7 +115,12 @@ def test_model_servers_are_scraped_by_the_cluster_backend(ops_prod: Plan) -> Non
 
 def test_fleet_dashboard_on_every_cluster(operations_plans: dict[str, Plan]) -> None:
     for plan in operations_plans.values():
-        for target in (t["name"] for t in plan.config["targets"]):
+        for config in plan.config["targets"]:
+            target = config["name"]
+            if config["kind"] == "gcp" and config.get("monitoring", {}).get("stack") == "managed":
+                # GMP: a Cloud Monitoring dashboard instead (tests/operations/test_cloud_dashboards.py)
+                assert one(plan, "gcp:monitoring/dashboard:Dashboard", f"{target}-ops-fleet-dashboard")
+                continue
             cm = one(plan, "kubernetes:core/v1:ConfigMap", f"{target}-ops-fleet-dashboard")
             assert cm.props["metadata"]["labels"]["grafana_dashboard"] == "1"
             (board,) = (json.loads(v) for v in cm.props["data"].values())

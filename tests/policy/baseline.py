@@ -1307,6 +1307,44 @@ def _onprem() -> list[dict[str, Any]]:
     ]
 
 
+ALERTMANAGER_CONFIG: dict[str, Any] = {
+    "route": {
+        "receiver": "silent",
+        "group_by": ["cluster", "target", "model"],
+        "routes": [
+            {"matchers": ['severity="critical"'], "receiver": "oncall"},
+            {"matchers": ['severity="warning"'], "receiver": "team"},
+        ],
+    },
+    "receivers": [
+        {"name": "silent"},
+        {"name": "oncall", "pagerduty_configs": [{"routing_key_file": "/etc/alertmanager/secrets/pd/credential"}]},
+        {"name": "team", "slack_configs": [{"api_url_file": "/etc/alertmanager/secrets/slack/credential", "channel": "#t"}]},
+    ],
+}
+
+
+def _alerting() -> list[dict[str, Any]]:
+    """Alertmanager on every target: kube-prometheus-stack on aws1 and dc1, GMP's managed one on gcp1."""
+
+    def kps(target: str) -> dict[str, Any]:
+        values = {"alertmanager": {"enabled": True, "config": ALERTMANAGER_CONFIG, "alertmanagerSpec": {"secrets": ["pd", "slack"]}}}
+        props = {"name": "kps", "chart": "kube-prometheus-stack", "version": "88.2.0", "namespace": "monitoring", "values": values}
+        return _res("kubernetes:helm.sh/v3:Release", f"{target}-kps", props, target, f"{target}-k8s")
+
+    managed = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "alertmanager",
+            "namespace": "gmp-public",
+            "annotations": {"llm-fleet.dev/alertmanager-routing": json.dumps(ALERTMANAGER_CONFIG)},
+        },
+        "stringData": "[secret]",
+    }
+    return [kps("aws1"), kps("dc1"), _res("kubernetes:core/v1:Secret", "gcp1-alertmanager", managed, "gcp1", "gcp1-k8s")]
+
+
 def _components() -> list[dict[str, Any]]:
     out = []
     for target, kind in (("aws1", "aws"), ("gcp1", "gcp"), ("dc1", "onprem")):
@@ -1418,7 +1456,9 @@ def baseline() -> dict[str, Any]:
     from tests.policy.baseline_identity_network import resources as identity_network
 
     resources = json.loads(
-        json.dumps([*_components(), *_aws(), *_gcp(), *_onprem(), *_edge_and_rbac(), *identity_network()])
+        json.dumps(
+            [*_components(), *_aws(), *_gcp(), *_onprem(), *_edge_and_rbac(), *identity_network(), *_alerting()]
+        )
     )  # no shared sub-dicts
     return {
         "schemaVersion": 1,

@@ -392,6 +392,10 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
         lambda r: r["props"]["metadata"]["labels"].pop("policy.sigstore.dev/include"),
     ),
     "IMG-02": _remove("command:local:Command"),
+    "OPS-01": _remove(
+        "kubernetes:core/v1:Secret",
+        lambda r: r["props"]["metadata"]["name"] == "alertmanager" and r["props"]["metadata"]["namespace"] == "gmp-public",
+    ),
 }
 NOT_IN_PROD = {"COST-06": "dev only: see test_dev_mutation_spot_and_scale_to_zero"}
 

@@ -22,20 +22,27 @@ package on ``gmp`` clusters.
 
 Gateway metrics: the Envoy Gateway proxies' per-route cluster counters (availability SLI and
 the scale-from-zero signal), filtered to the two counter families the rules read.
+
+Alert routing (``alerting`` in the stack config, :mod:`.alert_routing`): kube-prometheus-stack's
+Alertmanager reads credentials from mounted Secrets; on ``gmp`` the managed Alertmanager's
+configuration is the ``alertmanager`` Secret of ``gmp-public``. Dashboards: Grafana ConfigMaps,
+or on ``gmp`` (no Grafana) Cloud Monitoring dashboards from the same panels (:mod:`.cloud_dashboards`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
-from infra import versions
+from infra import secrets, versions
 from infra.workloads.context import GPU_TAINT, ClusterContext
 from infra.workloads.meta import OWNERSHIP_LABELS
-from infra.workloads.operations import alerts, dashboards
+from infra.workloads.operations import alert_routing, alerts, cloud_dashboards, dashboards
 from infra.workloads.operations.metrics import GATEWAY_METRICS, dcgm_counters_csv
 from infra.workloads.peers import POD_IDENTITY_ENDPOINTS
 from infra.workloads.system_namespaces import (
@@ -68,6 +75,14 @@ GMP_QUERY_URL = "https://monitoring.googleapis.com/v1/projects/{project}/locatio
 GMP_TRIGGER_AUTH = "google-managed-prometheus"
 KEDA_SERVICE_ACCOUNT = "keda-operator"
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret's name, not a password
+GMP_PUBLIC_NAMESPACE = "gmp-public"
+GMP_ALERTMANAGER_SECRET = "alertmanager"  # noqa: S105 - a Secret's name, not a password
+"""GMP's managed Alertmanager (gmp-system) reads its configuration from this Secret of gmp-public:
+the GMP operator copies only that key into its own Secret, and points the managed rule evaluator
+at the managed Alertmanager (GoogleCloudPlatform/prometheus-engine pkg/operator/operator_config.go)."""
+GMP_ALERTMANAGER_KEY = "alertmanager.yaml"
+ROUTING_ANNOTATION = "llm-fleet.dev/alertmanager-routing"
+"""The managed Alertmanager's configuration with credentials redacted, readable in the Plan."""
 DCGM_COUNTERS_CONFIGMAP = "dcgm-exporter-counters"
 DCGM_COUNTERS_DIR = "/etc/dcgm-exporter/llm-fleet"
 GPU_POOL_LABEL = "llm-fleet.dev/gpu-pool"
@@ -170,6 +185,7 @@ class ClusterOperations(pulumi.ComponentResource):
         self._create_gateway_scrape()
         self._create_keda()
         self._create_gpu_rules()
+        self._create_managed_alerting()
         self._create_fleet_dashboard()
         self._context.extra[OPERATIONS_KEY] = self
         self.register_outputs(
@@ -262,6 +278,7 @@ class ClusterOperations(pulumi.ComponentResource):
             string_data={"admin-user": "admin", "admin-password": password.result},
             opts=self._opts(self.monitoring_namespace),
         )
+        credentials = self._create_alert_credentials()
         self.prometheus_stack = k8s.helm.v3.Release(
             f"{self._name}-kube-prometheus-stack",
             name=PROMETHEUS_RELEASE,
@@ -270,10 +287,52 @@ class ClusterOperations(pulumi.ComponentResource):
             values=prometheus_stack_values(self._context),
             atomic=True,
             timeout=900,
-            opts=self._opts(self.monitoring_namespace, admin),
+            opts=self._opts(self.monitoring_namespace, admin, *credentials),
             **versions.KUBE_PROMETHEUS_STACK.release_args(),
         )
         self.dependencies.append(self.prometheus_stack)
+
+    def _create_alert_credentials(self) -> list[k8s.core.v1.Secret]:
+        """One Secret per receiver credential, mounted into Alertmanager (alertmanagerSpec.secrets)."""
+        alerting = self._context.stack.alerting
+        if alerting is None:
+            return []
+        return [
+            k8s.core.v1.Secret(
+                f"{self._name}-{credential.secret_name}",
+                metadata={"name": credential.secret_name, "namespace": MONITORING_NAMESPACE, "labels": self._labels()},
+                string_data={alert_routing.CREDENTIAL_KEY: secrets.resolve(credential.ref, credential.key)},
+                opts=self._opts(self.monitoring_namespace),
+            )
+            for credential in alert_routing.credentials(alerting)
+        ]
+
+    def _create_managed_alerting(self) -> None:
+        """GMP: the managed Alertmanager mounts nothing of ours, so the credentials are written into
+        its configuration, which exists only inside the gmp-public Secret (a Pulumi secret)."""
+        if not self._gmp:
+            return
+        alerting = self._context.stack.alerting
+        found = alert_routing.credentials(alerting) if alerting else []
+        names = [c.secret_name for c in found]
+        values = [secrets.resolve(c.ref, c.key) for c in found]
+
+        def render(resolved: list[str]) -> str:
+            return yaml.safe_dump(alert_routing.alertmanager_config(alerting, dict(zip(names, resolved, strict=True))))
+
+        document = pulumi.Output.all(*values).apply(render) if values else pulumi.Output.from_input(render([]))
+        shown = alert_routing.redacted(alert_routing.alertmanager_config(alerting, dict.fromkeys(names, "[secret]")))
+        k8s.core.v1.Secret(
+            f"{self._name}-managed-alertmanager",
+            metadata={
+                "name": GMP_ALERTMANAGER_SECRET,
+                "namespace": GMP_PUBLIC_NAMESPACE,
+                "labels": self._labels(),
+                "annotations": {ROUTING_ANNOTATION: json.dumps(shown, sort_keys=True)},
+            },
+            string_data={GMP_ALERTMANAGER_KEY: pulumi.Output.secret(document)},
+            opts=self._opts(),
+        )
 
     def _create_gpu_metrics(self) -> None:
         mode = self.plumbing.dcgm
@@ -437,6 +496,9 @@ class ClusterOperations(pulumi.ComponentResource):
 
     def _create_fleet_dashboard(self) -> None:
         board = dashboards.fleet_dashboard(self._context.name)
+        if self._gmp:
+            create_cloud_dashboard(f"{self._name}-fleet-dashboard", board, self._context, self._args.gcp_provider, self)
+            return
         k8s.core.v1.ConfigMap(
             f"{self._name}-fleet-dashboard",
             metadata={
@@ -448,6 +510,26 @@ class ClusterOperations(pulumi.ComponentResource):
             data=dashboards.dashboard_configmap_data(board),
             opts=self._opts(self.monitoring_namespace),
         )
+
+
+def create_cloud_dashboard(
+    name: str,
+    board: dict[str, Any],
+    context: ClusterContext,
+    gcp_provider: pulumi.ProviderResource | None,
+    parent: pulumi.Resource,
+) -> pulumi.CustomResource:
+    """A GMP cluster's dashboard: nothing there loads Grafana ConfigMaps, so the same panels
+    become a Cloud Monitoring dashboard in the target's project (cloud_dashboards.py)."""
+    import pulumi_gcp as gcp
+
+    target = context.target
+    return gcp.monitoring.Dashboard(
+        name,
+        project=target.project,  # type: ignore[union-attr]
+        dashboard_json=json.dumps(cloud_dashboards.cloud_dashboard(board, target.name), sort_keys=True),
+        opts=pulumi.ResourceOptions(parent=parent, provider=gcp_provider),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -483,7 +565,7 @@ def prometheus_stack_values(context: ClusterContext) -> dict[str, Any]:
         "fullnameOverride": PROMETHEUS_RELEASE,
         "crds": {"enabled": True},
         "prometheus": {"prometheusSpec": spec},
-        "alertmanager": {"enabled": True},
+        "alertmanager": alertmanager_values(context),
         "kubeStateMetrics": {"enabled": True},
         "nodeExporter": {"enabled": True},
         "grafana": {
@@ -525,6 +607,17 @@ Helm deletes from the merged values (helm.sh/docs/chart_template_guide/values_fi
 default key"); leaving it out would keep the chart's limit. The null reaches Helm: the Python SDK
 sends it in the request (the Plan records that request) and pulumi-kubernetes >= 4.30 keeps nulls
 in Release values (pulumi/pulumi-kubernetes#4293; allowNullValues is no longer needed)."""
+
+
+def alertmanager_values(context: ClusterContext) -> dict[str, Any]:
+    """kube-prometheus-stack's Alertmanager: the generated routing, credentials read from mounted Secrets."""
+    alerting = context.stack.alerting
+    found = alert_routing.credentials(alerting) if alerting else []
+    return {
+        "enabled": True,
+        "config": alert_routing.alertmanager_config(alerting),
+        "alertmanagerSpec": {"secrets": [c.secret_name for c in found]},
+    }
 
 
 def dcgm_exporter_values() -> dict[str, Any]:

@@ -19,7 +19,7 @@ from infra import naming
 from infra.workloads import meta
 from infra.workloads.meta import OWNERSHIP_LABELS
 from infra.workloads.operations import alerts, autoscaling, dashboards
-from infra.workloads.operations.cluster import OPERATIONS_KEY, MetricsPlumbing, metrics_plumbing
+from infra.workloads.operations.cluster import OPERATIONS_KEY, MetricsPlumbing, create_cloud_dashboard, metrics_plumbing
 from infra.workloads.operations.prices import replica_cost
 from infra.workloads.server import ROLE_LABEL
 from infra.workloads.sizing import ServerShape, server_shape
@@ -169,6 +169,7 @@ class PlacementOperations(pulumi.ComponentResource):
         self.server = server
         self._plumbing = metrics_plumbing(args.cluster)
         cluster_ops = args.cluster.extra.get(OPERATIONS_KEY)
+        self._gcp_provider = getattr(getattr(cluster_ops, "_args", None), "gcp_provider", None)
         self._cluster_deps: list[pulumi.Resource] = list(getattr(cluster_ops, "dependencies", []))
         self._create_scrape()
         self._create_rules()
@@ -250,6 +251,9 @@ class PlacementOperations(pulumi.ComponentResource):
     # -- dashboard -----------------------------------------------------------------------------
     def _create_dashboard(self) -> None:
         board = dashboards.placement_dashboard(dashboard_scope(self._args, self.server))
+        if self._plumbing.backend == "gmp":
+            create_cloud_dashboard(f"{self._name}-dashboard", board, self._args.cluster, self._gcp_provider, self)
+            return
         k8s.core.v1.ConfigMap(
             f"{self._name}-dashboard",
             metadata=self._metadata(
