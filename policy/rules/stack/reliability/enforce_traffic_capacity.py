@@ -42,14 +42,16 @@ def enforce_traffic_capacity(ctx):
         low, high = replica_bounds(placement)
         rate = traffic.peak_requests_per_second
         lengths = f"{traffic.prompt_tokens:,} in / {traffic.output_tokens:,} out"
+        slo = model.get("slo") if isinstance(model.get("slo"), dict) else {}
         if rate > 0 and not sizing.meets_slo:
             yield Violation(
-                f"{where}: no batch meets the SLOs for {lengths}: one stream already takes "
-                f"{sizing.tpot_ms:.0f} ms/token (itl SLO) and {sizing.ttft_ms:.0f} ms to first token (ttft SLO)"
+                f"{where}: no batch meets the SLOs for {lengths}: one stream already takes {sizing.tpot_ms:.1f} "
+                f"ms/token (itlP95Ms {slo.get('itlP95Ms')}) and {sizing.ttft_ms:.0f} ms to the first token "
+                f"(ttftP95Ms {slo.get('ttftP95Ms')})"
             )
         elif sizing.replicas_needed > high:
             yield Violation(
-                f"{where}: peak {rate:g} req/s ({share:.0%} of the model's) of {lengths} needs "
+                f"{where}: peak {rate:.3g} req/s ({share:.0%} of the model's) of {lengths} needs "
                 f"{sizing.replicas_needed} replicas within the SLOs ({sizing.requests_per_second_per_replica:.2f} req/s "
                 f"each at batch {sizing.batch}, {sizing.tpot_ms:.0f} ms/token, bound by {sizing.limit}); "
                 f"replicas.max is {high}"
@@ -57,5 +59,5 @@ def enforce_traffic_capacity(ctx):
         if low > max(2, OVERSIZED_FACTOR * sizing.replicas_needed):
             yield Violation(
                 f"{where}: replicas.min {low} is more than {OVERSIZED_FACTOR}x the {sizing.replicas_needed} "
-                f"replica(s) its peak {rate:g} req/s needs: idle GPUs are paid for"
+                f"replica(s) its peak {rate:.3g} req/s needs: idle GPUs are paid for"
             )
