@@ -235,7 +235,10 @@ class CostReport:
         m = self.monthly
         lines.append(f"{'TOTAL':<12} {m.floor:>12,.2f} {m.expected:>12,.2f} {m.ceiling:>12,.2f}")
         if self.placements:
-            lines += ["", "per placement: $ per 1M output tokens expected from declared traffic (worst case: max length):"]
+            lines += [
+                "",
+                "per placement: $ per 1M output tokens expected from declared traffic (worst case: max length):",
+            ]
             for p in self.placements:
                 per_million = p.usd_per_million_output_tokens
                 expected = p.expected_usd_per_million_output_tokens
