@@ -109,11 +109,8 @@ def _concurrency(output: str) -> float:
 
 def test_traffic_options_size_replicas_at_peak_and_reject_magic_zeros():
     base = ["capacity", "-m", "llama-3.1-8b", "-g", "L40S", "--max-model-len", "16384"]
-    result = runner.invoke(
-        app,
-        [*base, *"--prompt-tokens 1500 --output-tokens 300 --requests-per-second 20".split()]
-        + "--itl-ms 80 --max-num-seqs 128 --format json".split(),
-    )
+    traffic = ["--prompt-tokens", "1500", "--output-tokens", "300", "--requests-per-second", "20", "--itl-ms", "80"]
+    result = runner.invoke(app, [*base, *traffic, "--max-num-seqs", "128", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["maxNumSeqs"] == 128 and data["promptTokens"] == 1500 and data["outputTokens"] == 300
