@@ -137,6 +137,23 @@ CROSS_CHECKS = (
 """Further published logs (multi-GPU) that constrain NON_TORCH_MULTI_GPU_GIB."""
 
 
+CONTRADICTIONS = (
+    {
+        "case": "Qwen3-32B bf16 on one H100 80GB at max_model_len 40,960 (the native context), util 0.9, "
+        "reported elsewhere as served with vLLM's defaults",
+        "finding": "The planner's refusal is right for that configuration. One sequence needs 40,960 x 256 KiB = "
+        "10.00 GiB of KV; the budget left after the 61.02 GiB of weights is 79.19 x 0.9 - 61.02 = 10.25 GiB, and "
+        "vLLM 0.32's profile run (gpu_model_runner.profile_run) still takes non-torch memory (>= 0.35 GiB in every "
+        "published log), the 8,192-token forward pass and the sampler warm-up over min(max_num_seqs, "
+        "max_num_batched_tokens) = 1,024 rows of the 151,936-token vocabulary (it runs the sorting "
+        "forward_native path even where FlashInfer sampling is on). vLLM then refuses at start-up (the KV cache "
+        "must hold one max_model_len sequence). A run that served it differed in something the claim left out: "
+        "an fp8 checkpoint or KV cache, a higher gpu_memory_utilization, a shorter max_model_len or a 94 GB H100 NVL.",
+    },
+)
+"""Published claims the planner contradicts, with the reason (tests hold the arithmetic)."""
+
+
 class CapacityPlan(WireModel):
     """Sizing of one model server. ``to_json()`` writes the camelCase wire names."""
 
