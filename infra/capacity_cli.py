@@ -62,7 +62,8 @@ def capacity_command(
     ttft_ms: float | None = None,
 ) -> str:
     """Text or JSON for one sizing; with ``recommend``, also the cheapest instance that fits."""
-    from serving.capacity import plan_capacity, recommend_instance, server_of
+    from serving.capacity import plan_capacity, server_of
+    from serving.recommend import recommend_instance
     from serving.traffic import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS, Traffic, size_for_traffic
 
     if not 0.0 < gpu_memory_utilization <= 1.0:

@@ -767,7 +767,7 @@ def instance_candidates(
 
     Filter by GPU type id, cloud and an allow-list; ``capacity`` 'spot' prices at the middle
     of the spot range. This is the ``candidates`` argument of
-    ``serving.capacity.recommend_instance``.
+    ``serving.recommend.recommend_instance``.
     """
     rows: list[InstancePrice] = [
         r

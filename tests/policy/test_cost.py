@@ -169,7 +169,7 @@ def test_prices_match_the_team_reference():
 
 
 def test_instance_candidates_feed_the_capacity_planner():
-    from serving.capacity import recommend_instance
+    from serving.recommend import recommend_instance
 
     candidates = instance_candidates(gpu="L40S")
     assert [c[1] for c in candidates] == ["g6e.xlarge", "g6e.12xlarge"]

@@ -17,12 +17,12 @@ from serving.capacity import (
     CROSS_CHECKS,
     GIB,
     plan_capacity,
-    recommend_instance,
     recommend_tp,
     valid_tp_sizes,
 )
 from serving.catalog import get_model, list_gpus, list_models
 from serving.errors import LlmFleetError
+from serving.recommend import recommend_instance
 
 
 @pytest.mark.parametrize("case", CALIBRATION, ids=lambda c: c["model"])
