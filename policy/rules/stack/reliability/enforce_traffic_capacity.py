@@ -1,5 +1,9 @@
-"""CAP-01: every placement carries its share of the model's declared peak traffic within its SLOs,
-and its minimum replicas are not far above what that traffic needs."""
+"""CAP-01: every placement carries its declared peak traffic within its TTFT/ITL SLOs, without idle minimums.
+
+The share of the peak a placement carries follows the routing (policy.capacity.traffic_share); the sizing is
+serving.traffic's (the decode model at the operating batch that meets both SLOs)."""
+
+from collections.abc import Mapping
 
 from policy.capacity import placement_plan, placement_sizing, replica_bounds, traffic_share
 from policy.props import as_list
@@ -24,7 +28,7 @@ paid-for idle capacity."""
 )
 def enforce_traffic_capacity(ctx):
     settings = ctx.settings
-    routing = [r for r in as_list(settings.raw.get("routing")) if isinstance(r, dict)]
+    routing = [r for r in as_list(settings.raw.get("routing")) if isinstance(r, Mapping)]
     for model, placement in settings.placements():
         where = f"models.{model.get('name')} on {placement.get('target')}/{placement.get('pool')}"
         target = settings.target(placement.get("target"))
@@ -42,7 +46,7 @@ def enforce_traffic_capacity(ctx):
         low, high = replica_bounds(placement)
         rate = traffic.peak_requests_per_second
         lengths = f"{traffic.prompt_tokens:,} in / {traffic.output_tokens:,} out"
-        slo = model.get("slo") if isinstance(model.get("slo"), dict) else {}
+        slo = model.get("slo") if isinstance(model.get("slo"), Mapping) else {}
         if rate > 0 and not sizing.meets_slo:
             yield Violation(
                 f"{where}: no batch meets the SLOs for {lengths}: one stream already takes {sizing.tpot_ms:.1f} "
