@@ -11,6 +11,8 @@ import json
 from serving.errors import LlmFleetError
 
 CAPACITY_HELP = {
+    "concurrency": "Concurrent streams: the aggregate decode figure is computed at it, --recommend sizes for it "
+    "(default: as many as the KV cache holds; 1 for --recommend).",
     "max_num_seqs": "vLLM --max-num-seqs: max concurrent sequences per server (default: vLLM's for the GPU).",
     "quantization": "Online quantization: fp8_per_tensor, fp8_per_block or fp8_per_channel (default: none).",
     "prompt_tokens": "Typical prompt length, tokens (default 1024): the context the decode figures use.",
@@ -38,7 +40,11 @@ def _check(flag: str, value: float | None) -> None:
         return
     low, high = _BOUNDS[flag]
     if not low <= value <= high:
-        raise LlmFleetError(f"{flag}: {value:g} is out of range (allowed: {low:g} to {high:g})")
+        raise LlmFleetError(f"{flag}: {value:g} is out of range (allowed: {_number(low)} to {_number(high)})")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
 def capacity_command(
@@ -50,7 +56,7 @@ def capacity_command(
     kv_cache_dtype: str,
     gpu_memory_utilization: float,
     recommend: bool,
-    concurrency: int,
+    concurrency: int | None,
     as_json: bool,
     max_num_seqs: int | None = None,
     quantization: str | None = None,
@@ -94,6 +100,7 @@ def capacity_command(
         max_model_len=max_model_len,
         prompt_tokens=prompt_tokens,
         output_tokens=output_tokens,
+        concurrency=concurrency,
         **common,
     )
     sizing = traffic = None
@@ -119,7 +126,7 @@ def capacity_command(
         recommendation = recommend_instance(
             model,
             instance_candidates(),
-            target_concurrency=concurrency,
+            target_concurrency=concurrency or 1,
             max_model_len=plan.max_model_len,
             **common,
         )
@@ -154,7 +161,7 @@ def capacity_command(
     if recommendation is not None:
         choice = recommendation.choice
         text += (
-            f"\n\ncheapest for {concurrency} concurrent sequences of {recommendation.max_model_len:,} tokens:\n"
+            f"\n\ncheapest for {concurrency or 1} concurrent sequences of {recommendation.max_model_len:,} tokens:\n"
             f"  {choice.instances} x {choice.cloud} {choice.instance_type} ({choice.gpus_per_instance}x {choice.gpu}, "
             f"tp={choice.tp}, {choice.replicas_per_instance} replica(s) each) at ${choice.total_hourly:,.2f}/h on demand"
         )

@@ -217,7 +217,7 @@ def capacity(
     recommend: Annotated[
         bool, typer.Option("--recommend", help="Also pick the cheapest instance type that fits.")
     ] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Target concurrent sequences for --recommend.")] = 1,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help=CAPACITY_HELP["concurrency"])] = None,
     format: Annotated[CostFormat, typer.Option("--format", "-f", help="Output format.")] = CostFormat.text,
     max_num_seqs: Annotated[int | None, typer.Option("--max-num-seqs", help=CAPACITY_HELP["max_num_seqs"])] = None,
     quantization: Annotated[str | None, typer.Option("--quantization", help=CAPACITY_HELP["quantization"])] = None,

@@ -190,7 +190,9 @@ class CapacityPlan(WireModel):
     )
     decode_tokens_per_second: float = Field(..., description="One stream at decode_context_tokens, tokens/s.")
     traffic_running_seqs: int = Field(
-        ..., description="Sequences of prompt + output tokens the KV cache holds, capped by max_num_seqs."
+        ...,
+        description="Streams the aggregate is computed at: the requested concurrency, capped by the sequences of "
+        "prompt + output tokens the KV cache holds and by max_num_seqs.",
     )
     aggregate_decode_tokens_per_second: float = Field(
         ..., description="traffic_running_seqs streams at decode_context_tokens, tokens/s (no SLO applied)."
@@ -322,6 +324,7 @@ def plan_capacity(
     strict: bool = True,
     prompt_tokens: int | None = None,
     output_tokens: int | None = None,
+    concurrency: int | None = None,
 ) -> CapacityPlan:
     """Size ``model`` on ``gpu`` (catalogue ids or rows).
 
@@ -331,7 +334,9 @@ def plan_capacity(
     With ``strict`` (the default) a plan that does not fit raises LlmFleetError with the
     numbers and what would fit; ``strict=False`` returns it with ``fits=False`` and
     ``problems``. ``prompt_tokens`` / ``output_tokens`` are the typical request the decode
-    figures assume (default: serving.traffic's defaults, clipped to ``max_model_len``).
+    figures assume (default: serving.traffic's defaults, clipped to ``max_model_len``);
+    ``concurrency`` the number of streams the aggregate figure is computed at (default: as
+    many as the KV cache holds at that length, up to ``max_num_seqs``).
     """
     arch = get_model(model) if isinstance(model, str) else model
     card = get_gpu(gpu) if isinstance(gpu, str) else gpu
@@ -367,6 +372,7 @@ def plan_capacity(
         usable_memory_gib=usable_memory_gib,
         prompt_tokens=prompt_tokens,
         output_tokens=output_tokens,
+        streams=concurrency,
     )
     if strict and not plan.fits:
         raise LlmFleetError(_explain(plan, arch, card))
@@ -414,8 +420,11 @@ def _plan(
     usable_memory_gib: float | None,
     prompt_tokens: int | None = None,
     output_tokens: int | None = None,
+    streams: int | None = None,
 ) -> CapacityPlan:
     length = max_model_len or arch.native_context
+    if streams is not None and streams < 1:
+        raise LlmFleetError(f"concurrency: {streams} is not allowed (allowed: 1 or more streams)")
     _check_inputs(arch, tp, pp, length, kv_cache_dtype, gpu_memory_utilization)
     default_tokens, default_seqs = vllm_scheduler_defaults(card)
     batched = max_num_batched_tokens or default_tokens
@@ -465,6 +474,8 @@ def _plan(
     server = decode_server(arch, card, tp, pp, weight_dtype, total_weight_bytes, per_token)
     work = Workload(prompt, output)
     traffic_seqs = max(0, min(seqs, math.floor(kv_tokens / _tokens_per_sequence(arch, prompt + output))))
+    if streams is not None:
+        traffic_seqs = min(traffic_seqs, streams)
     single = estimate(server, 1, work)
     aggregate = estimate(server, traffic_seqs, work) if traffic_seqs else None
     worst_work = Workload(max(1, length - output), output)
@@ -671,6 +682,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     parser.add_argument("--quantization", default=None)
     parser.add_argument("--max-num-seqs", type=int, default=None)
+    parser.add_argument("--prompt-tokens", type=int, default=None, help="typical prompt length (default 1024)")
+    parser.add_argument("--output-tokens", type=int, default=None, help="typical output length (default 256)")
+    parser.add_argument("--concurrency", type=int, default=None, help="streams for the aggregate decode figure")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
     try:
@@ -684,6 +698,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             gpu_memory_utilization=args.gpu_memory_utilization,
             quantization=args.quantization,
             max_num_seqs=args.max_num_seqs,
+            prompt_tokens=args.prompt_tokens,
+            output_tokens=args.output_tokens,
+            concurrency=args.concurrency,
         )
     except LlmFleetError as exc:
         print(f"error: {exc}", file=sys.stderr)
