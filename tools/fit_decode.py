@@ -24,8 +24,8 @@ from serving.decode_measurements import Measurement, measurements, predict
 
 OUT = Path(__file__).resolve().parents[1] / "serving" / "catalog" / "decode_fit.json"
 EFFICIENCY_BOUNDS = (0.3, 0.95)
-OVERHEAD_GRID_MS = [x / 20 for x in range(0, 61)]  # 0 to 3 ms
-MFU_GRID = [x / 100 for x in range(20, 81, 2)]
+OVERHEAD_RANGE_MS = (0.0, 3.0)
+MFU_RANGE = (0.2, 0.8)
 
 
 def _loss(rows: list[Measurement], fit: DecodeFit) -> float:
@@ -60,14 +60,27 @@ def _class_means(efficiency: dict[str, float]) -> dict[str, float]:
 
 
 def fit(rows: list[Measurement]) -> DecodeFit:
+    """Coarse grid over (overhead, prefill MFU), then a finer grid around the best cell."""
     by_gpu: dict[str, list[Measurement]] = {}
     for r in rows:
         by_gpu.setdefault(r.gpu, []).append(r)
-    best = min(
-        (_fit_for(o, m, by_gpu) for o in OVERHEAD_GRID_MS for m in MFU_GRID),
-        key=lambda pair: pair[0],
-    )
+    (o_low, o_high), (m_low, m_high) = OVERHEAD_RANGE_MS, MFU_RANGE
+    o_step, m_step = 0.25, 0.05
+    best: tuple[float, DecodeFit] | None = None
+    for _ in range(2):
+        overheads = _grid(o_low, o_high, o_step)
+        mfus = _grid(m_low, m_high, m_step)
+        best = min((_fit_for(o, m, by_gpu) for o in overheads for m in mfus), key=lambda pair: pair[0])
+        o_best, m_best = best[1].overhead_s * 1000, best[1].prefill_mfu
+        o_low, o_high = max(OVERHEAD_RANGE_MS[0], o_best - o_step), min(OVERHEAD_RANGE_MS[1], o_best + o_step)
+        m_low, m_high = max(MFU_RANGE[0], m_best - m_step), min(MFU_RANGE[1], m_best + m_step)
+        o_step, m_step = 0.05, 0.01
+    assert best is not None
     return best[1]
+
+
+def _grid(low: float, high: float, step: float) -> list[float]:
+    return [round(low + i * step, 4) for i in range(round((high - low) / step) + 1)]
 
 
 def to_json(result: DecodeFit, rows: list[Measurement]) -> dict:

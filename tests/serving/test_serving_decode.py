@@ -120,3 +120,15 @@ def test_concurrency_sets_the_aggregate_batch_and_matches_the_published_16_strea
     assert sixteen.aggregate_tpot_ms == pytest.approx(10.9, rel=0.2)
     assert 1000 / one.decode_tokens_per_second == pytest.approx(6.6, rel=0.2)
     assert sixteen.aggregate_decode_tokens_per_second == pytest.approx(16 * 1000 / sixteen.aggregate_tpot_ms, rel=0.01)
+
+
+def test_the_checked_in_fit_is_what_the_fit_script_computes(capsys):
+    """`python -m tools.fit_decode` reproduces catalog/decode_fit.json from the table (they cannot drift apart)."""
+    from tools.fit_decode import fit, main, to_json
+
+    rows = [r for r in measurements() if r.use == "fit"]
+    checked_in = json.loads(resources.files("serving.catalog").joinpath("decode_fit.json").read_text())
+    assert to_json(fit(rows), rows) == checked_in
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "per-step overhead" in out and all(r.id in out for r in measurements())
