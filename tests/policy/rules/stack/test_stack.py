@@ -455,9 +455,9 @@ CASES = {
             ),
             {
                 STACK: [
-                    "models.llama-8b on aws1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.01 req/s each at batch 173, 48 ms/token, bound by kv cache); replicas.max is 2",
-                    "models.llama-8b on dc1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.01 req/s each at batch 173, 48 ms/token, bound by kv cache); replicas.max is 4",
-                    "models.llama-8b on gcp1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.01 req/s each at batch 173, 48 ms/token, bound by kv cache); replicas.max is 2",
+                    "models.llama-8b on aws1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.09 req/s each at batch 173, 47 ms/token, bound by kv cache); replicas.max is 2",
+                    "models.llama-8b on dc1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.09 req/s each at batch 173, 47 ms/token, bound by kv cache); replicas.max is 4",
+                    "models.llama-8b on gcp1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.09 req/s each at batch 173, 47 ms/token, bound by kv cache); replicas.max is 2",
                 ]
             },
         ),
@@ -466,9 +466,9 @@ CASES = {
             config("models.0.slo", {"ttftP95Ms": 2000, "itlP95Ms": 5}),
             {
                 STACK: [
-                    "models.llama-8b on aws1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 36 ms to the first token (ttftP95Ms 2000)",
-                    "models.llama-8b on dc1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 36 ms to the first token (ttftP95Ms 2000)",
-                    "models.llama-8b on gcp1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 36 ms to the first token (ttftP95Ms 2000)",
+                    "models.llama-8b on aws1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 35 ms to the first token (ttftP95Ms 2000)",
+                    "models.llama-8b on dc1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 35 ms to the first token (ttftP95Ms 2000)",
+                    "models.llama-8b on gcp1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 35 ms to the first token (ttftP95Ms 2000)",
                 ]
             },
         ),
@@ -506,7 +506,7 @@ CASES = {
             ),
             {
                 STACK: [
-                    "models.llama-8b on dc1/h100: peak 54 req/s (90% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.01 req/s each at batch 173, 48 ms/token, bound by kv cache); replicas.max is 4",
+                    "models.llama-8b on dc1/h100: peak 54 req/s (90% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.09 req/s each at batch 173, 47 ms/token, bound by kv cache); replicas.max is 4",
                 ]
             },
         ),
