@@ -65,7 +65,7 @@ def traffic_share(routing: list[Mapping[str, Any]], model: Mapping[str, Any], pl
 
     A weighted route gives each target its weight's share; a failover route gives each of its
     targets all of it (the secondary takes everything when the primary fails); a placement whose
-    target no route of the model names gets an even share of what is left unrouted.
+    target no route of the model names gets none. A model without any route splits evenly.
     """
     name, target = model.get("name"), placement.get("target")
     placements = as_list(model.get("placements"))

@@ -122,3 +122,16 @@ def test_traffic_options_size_replicas_at_peak_and_reject_magic_zeros():
         assert bad.output.strip().startswith(f"error: {flag}: ") and "Traceback" not in bad.output
     quantized = runner.invoke(app, [*base, "--quantization", "fp8_per_tensor", "--format", "json"])
     assert json.loads(quantized.output)["weightDtype"] == "fp8"
+
+
+def test_the_serving_readme_capacity_command_runs_as_written():
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "serving" / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if line.startswith("llmfleet capacity ")]
+    assert commands
+    for line in commands:
+        result = runner.invoke(app, shlex.split(line)[1:])
+        assert result.exit_code == 0, (line, result.output)
+        assert "replica(s), each running" in result.output
