@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from infra.capacity_cli import CAPACITY_HELP
 from serving.errors import LlmFleetError
 
 app = typer.Typer(
@@ -216,10 +217,22 @@ def capacity(
     recommend: Annotated[
         bool, typer.Option("--recommend", help="Also pick the cheapest instance type that fits.")
     ] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Target concurrent sequences for --recommend.")] = 1,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help=CAPACITY_HELP["concurrency"])] = None,
     format: Annotated[CostFormat, typer.Option("--format", "-f", help="Output format.")] = CostFormat.text,
+    max_num_seqs: Annotated[int | None, typer.Option("--max-num-seqs", help=CAPACITY_HELP["max_num_seqs"])] = None,
+    quantization: Annotated[str | None, typer.Option("--quantization", help=CAPACITY_HELP["quantization"])] = None,
+    prompt_tokens: Annotated[int | None, typer.Option("--prompt-tokens", help=CAPACITY_HELP["prompt_tokens"])] = None,
+    output_tokens: Annotated[int | None, typer.Option("--output-tokens", help=CAPACITY_HELP["output_tokens"])] = None,
+    requests_per_second: Annotated[
+        float | None, typer.Option("--requests-per-second", help=CAPACITY_HELP["requests_per_second"])
+    ] = None,
+    shared_prefix_percent: Annotated[
+        float | None, typer.Option("--shared-prefix-percent", help=CAPACITY_HELP["shared_prefix_percent"])
+    ] = None,
+    itl_ms: Annotated[float | None, typer.Option("--itl-ms", help=CAPACITY_HELP["itl_ms"])] = None,
+    ttft_ms: Annotated[float | None, typer.Option("--ttft-ms", help=CAPACITY_HELP["ttft_ms"])] = None,
 ) -> None:
-    """Size one model server: weights, KV cache, max concurrency, decode speed."""
+    """Size one model server: weights, KV cache, max concurrency, decode speed; with traffic, replicas at peak."""
     from infra.capacity_cli import capacity_command
 
     text = capacity_command(
@@ -232,6 +245,14 @@ def capacity(
         recommend=recommend,
         concurrency=concurrency,
         as_json=format is CostFormat.json,
+        max_num_seqs=max_num_seqs,
+        quantization=quantization,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        requests_per_second=requests_per_second,
+        shared_prefix_percent=shared_prefix_percent,
+        itl_ms=itl_ms,
+        ttft_ms=ttft_ms,
     )
     write_or_print(text, None)
 

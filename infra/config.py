@@ -26,6 +26,12 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from serving.errors import LlmFleetError
+from serving.traffic import (
+    DEFAULT_OUTPUT_TOKENS,
+    DEFAULT_PEAK_REQUESTS_PER_SECOND,
+    DEFAULT_PROMPT_TOKENS,
+    DEFAULT_SHARED_PREFIX_PERCENT,
+)
 
 PROJECT = "llm-fleet"
 
@@ -357,6 +363,29 @@ class Autoscaling(Model):
     )
 
 
+class Traffic(Model):
+    """Typical requests and the peak rate: what replicas, SLO checks and $/1M tokens are sized on."""
+
+    prompt_tokens: int = Field(
+        DEFAULT_PROMPT_TOKENS, ge=1, le=1_048_576, description="Typical (mean) prompt length, tokens."
+    )
+    output_tokens: int = Field(
+        DEFAULT_OUTPUT_TOKENS, ge=1, le=1_048_576, description="Typical (mean) output length, tokens."
+    )
+    peak_requests_per_second: float = Field(
+        DEFAULT_PEAK_REQUESTS_PER_SECOND,
+        ge=0,
+        le=100_000,
+        description="Peak request rate over all placements of the model, requests/s (0: idle model).",
+    )
+    shared_prefix_percent: float = Field(
+        DEFAULT_SHARED_PREFIX_PERCENT,
+        ge=0,
+        le=99,
+        description="Share of each prompt served from the prefix cache (shared system prompt), percent.",
+    )
+
+
 class ModelConfig(Model):
     name: Name = Field(..., description="Model name; used in Kubernetes names and URNs.")
     architecture: str = Field(..., description="Architecture id from the serving catalogue (llama-3.1-8b, ...).")
@@ -372,6 +401,9 @@ class ModelConfig(Model):
     placements: list[Placement] = Field(..., min_length=1, description="Where the model runs.")
     slo: Slo = Field(default_factory=Slo, description="Service level objectives; alerts are generated from them.")
     autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="Queue-depth autoscaling settings.")
+    traffic: Traffic = Field(
+        default_factory=Traffic, description="Typical request lengths and peak rate (capacity and cost sizing)."
+    )
 
 
 # ---------------------------------------------------------------------------

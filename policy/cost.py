@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy.capacity import placement_plan, replica_bounds
+from policy.capacity import placement_plan, placement_sizing, replica_bounds, traffic_share
 from policy.catalog import kubernetes_support
 from policy.catalog.prices import (
     HOURS_PER_MONTH,
@@ -94,16 +94,24 @@ class PlacementCost:
     gpus_per_replica: int
     replica_hourly: float
     decode_tokens_per_second: float
-    """Aggregate decode throughput of one replica at its max running sequences (planner estimate)."""
+    """Worst case: aggregate decode throughput of one replica whose streams all hold max_model_len tokens."""
+    traffic: TrafficCost | None = None
+    """Expected cost from the model's declared traffic (None when the placement does not fit)."""
 
     @property
     def usd_per_million_output_tokens(self) -> float | None:
+        """Worst case: one replica fully loaded with max-length sequences."""
         if self.decode_tokens_per_second <= 0:
             return None
         return self.replica_hourly / (self.decode_tokens_per_second * 3600) * 1e6
 
+    @property
+    def expected_usd_per_million_output_tokens(self) -> float | None:
+        return self.traffic.usd_per_million if self.traffic else None
+
     def to_json(self) -> dict[str, Any]:
         per_million = self.usd_per_million_output_tokens
+        expected = self.expected_usd_per_million_output_tokens
         return {
             "model": self.model,
             "target": self.target,
@@ -112,6 +120,55 @@ class PlacementCost:
             "replicaHourly": round(self.replica_hourly, 4),
             "decodeTokensPerSecond": round(self.decode_tokens_per_second, 1),
             "usdPerMillionOutputTokens": None if per_million is None else round(per_million, 4),
+            "worstCaseUsdPerMillionOutputTokens": None if per_million is None else round(per_million, 4),
+            "expectedUsdPerMillionOutputTokens": None if expected is None else round(expected, 4),
+        } | ({"traffic": self.traffic.to_json()} if self.traffic else {})
+
+
+@dataclass
+class TrafficCost:
+    """A placement sized for its share of the model's peak traffic (serving.traffic)."""
+
+    share: float
+    peak_requests_per_second: float
+    prompt_tokens: int
+    output_tokens: int
+    shared_prefix_percent: float
+    batch: int
+    tpot_ms: float
+    ttft_ms: float
+    requests_per_second_per_replica: float
+    concurrency_at_peak: float
+    replicas_needed: int
+    replicas_at_peak: int
+    usd_per_million: float | None
+    max_model_len: int
+
+    def assumptions(self) -> str:
+        return (
+            f"{self.share:.0%} of the model's peak = {self.peak_requests_per_second:g} req/s of "
+            f"{self.prompt_tokens:,} prompt ({self.shared_prefix_percent:g}% prefix-cached) + "
+            f"{self.output_tokens:,} output tokens; a replica runs {self.batch} streams at {self.tpot_ms:.0f} ms/token "
+            f"({self.requests_per_second_per_replica:.2f} req/s within the TTFT/ITL SLOs); "
+            f"{self.replicas_at_peak} replica(s) at peak (needed {self.replicas_needed}, at least replicas.min); "
+            f"worst case: every stream holds max_model_len {self.max_model_len:,} tokens"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "share": round(self.share, 4),
+            "peakRequestsPerSecond": round(self.peak_requests_per_second, 4),
+            "promptTokens": self.prompt_tokens,
+            "outputTokens": self.output_tokens,
+            "sharedPrefixPercent": self.shared_prefix_percent,
+            "operatingBatch": self.batch,
+            "tpotMs": round(self.tpot_ms, 2),
+            "ttftMs": round(self.ttft_ms, 1),
+            "requestsPerSecondPerReplica": round(self.requests_per_second_per_replica, 4),
+            "concurrencyAtPeak": round(self.concurrency_at_peak, 2),
+            "replicasNeeded": self.replicas_needed,
+            "replicasAtPeak": self.replicas_at_peak,
+            "assumptions": self.assumptions(),
         }
 
 
@@ -178,14 +235,21 @@ class CostReport:
         m = self.monthly
         lines.append(f"{'TOTAL':<12} {m.floor:>12,.2f} {m.expected:>12,.2f} {m.ceiling:>12,.2f}")
         if self.placements:
-            lines += ["", "per placement (planner decode estimate, one replica fully loaded):"]
+            lines += [
+                "",
+                "per placement: $ per 1M output tokens expected from declared traffic (worst case: max length):",
+            ]
             for p in self.placements:
                 per_million = p.usd_per_million_output_tokens
-                cost = "n/a" if per_million is None else f"${per_million:,.3f} per 1M output tokens"
+                expected = p.expected_usd_per_million_output_tokens
+                worst = "n/a" if per_million is None else f"${per_million:,.3f}"
                 lines.append(
-                    f"  {p.model} on {p.target}/{p.pool}: {p.gpus_per_replica} GPU(s), ${p.replica_hourly:,.3f}/h, "
-                    f"{p.decode_tokens_per_second:,.0f} tok/s -> {cost}"
+                    f"  {p.model} on {p.target}/{p.pool}: {p.gpus_per_replica} GPU(s), ${p.replica_hourly:,.3f}/h -> "
+                    f"{'n/a' if expected is None else f'${expected:,.3f}'} expected "
+                    f"(worst case {worst} at {p.decode_tokens_per_second:,.0f} tok/s)"
                 )
+                if p.traffic is not None:
+                    lines.append(f"      assumes {p.traffic.assumptions()}")
         if self.unpriced:
             lines += ["", "not priced (usage-based or not in the catalogue):"]
             lines += [f"  {u['type']} {u['name']}: {u['reason']}" for u in self.unpriced]
@@ -251,6 +315,7 @@ def _resource_max_nodes(resource: Resource, gpus_per_node: int) -> float | None:
 
 def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
     settings = ctx.settings
+    routing = [r for r in as_list(settings.raw.get("routing")) if isinstance(r, Mapping)]
     for target in settings.targets:
         tname, kind = str(target.get("name")), str(target.get("kind"))
         for pool in settings.pools(target):
@@ -259,7 +324,7 @@ def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
                 (m, p) for m, p in settings.placements() if p.get("target") == tname and p.get("pool") == pname
             ]
             if kind == "onprem":
-                _onprem_pool(ctx, report, target, pool, placements)
+                _onprem_pool(ctx, report, target, pool, placements, routing)
                 continue
             rows = [
                 r
@@ -304,7 +369,7 @@ def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
                 )
             )
             for model, placement in placements:
-                _placement_cost(report, model, placement, target, pool, per_node, hourly[1])
+                _placement_cost(report, model, placement, target, pool, per_node, hourly[1], routing)
 
 
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
@@ -492,7 +557,7 @@ def _node_counts(pool, placements, target, per_node: int, resource: Resource | N
     return floor, expected, ceiling
 
 
-def _onprem_pool(ctx: PlanContext, report: CostReport, target, pool, placements) -> None:
+def _onprem_pool(ctx: PlanContext, report: CostReport, target, pool, placements, routing=()) -> None:
     tname, pname = str(target.get("name")), str(pool.get("name"))
     hardware = pool.get("hardware")
     if not hardware:
@@ -521,21 +586,49 @@ def _onprem_pool(ctx: PlanContext, report: CostReport, target, pool, placements)
     report.items.append(CostItem(_target_urn(ctx, tname), "onprem-gpu-pool", description, monthly, source, tname))
     node_hourly = (amortized + power) / HOURS_PER_MONTH
     for model, placement in placements:
-        _placement_cost(report, model, placement, target, pool, per_node, node_hourly)
+        _placement_cost(report, model, placement, target, pool, per_node, node_hourly, routing)
 
 
-def _placement_cost(report: CostReport, model, placement, target, pool, per_node: int, node_hourly: float) -> None:
+def _placement_cost(
+    report: CostReport, model, placement, target, pool, per_node: int, node_hourly: float, routing=()
+) -> None:
     gpus, plan = _gpus_per_replica(model, placement, target, pool)
-    throughput = float(plan.aggregate_decode_tokens_per_second) if plan is not None and plan.fits else 0.0
+    fits = plan is not None and plan.fits
+    throughput = float(plan.worst_case_aggregate_decode_tokens_per_second) if fits else 0.0
+    replica_hourly = node_hourly * gpus / max(per_node, 1)
     report.placements.append(
         PlacementCost(
             model=str(model.get("name")),
             target=str(target.get("name")),
             pool=str(pool.get("name")),
             gpus_per_replica=gpus,
-            replica_hourly=node_hourly * gpus / max(per_node, 1),
+            replica_hourly=replica_hourly,
             decode_tokens_per_second=throughput,
+            traffic=_traffic_cost(model, placement, plan, replica_hourly, list(routing)) if fits else None,
         )
+    )
+
+
+def _traffic_cost(model, placement, plan, replica_hourly: float, routing: list) -> TrafficCost:
+    share = traffic_share(routing, model, placement)
+    traffic, sizing = placement_sizing(model, plan, share)
+    low, _ = replica_bounds(placement)
+    at_peak = max(sizing.replicas_needed, low)
+    return TrafficCost(
+        share=share,
+        peak_requests_per_second=traffic.peak_requests_per_second,
+        prompt_tokens=traffic.prompt_tokens,
+        output_tokens=traffic.output_tokens,
+        shared_prefix_percent=traffic.shared_prefix_percent,
+        batch=sizing.batch,
+        tpot_ms=sizing.tpot_ms,
+        ttft_ms=sizing.ttft_ms,
+        requests_per_second_per_replica=sizing.requests_per_second_per_replica,
+        concurrency_at_peak=sizing.concurrency_at_peak,
+        replicas_needed=sizing.replicas_needed,
+        replicas_at_peak=at_peak,
+        usd_per_million=sizing.expected_usd_per_million(at_peak, replica_hourly, traffic),
+        max_model_len=plan.max_model_len,
     )
 
 
@@ -784,7 +877,7 @@ def instance_candidates(
 
     Filter by GPU type id, cloud and an allow-list; ``capacity`` 'spot' prices at the middle
     of the spot range. This is the ``candidates`` argument of
-    ``serving.capacity.recommend_instance``.
+    ``serving.recommend.recommend_instance``.
     """
     rows: list[InstancePrice] = [
         r

@@ -37,10 +37,10 @@ Where each constant comes from (see ``CALIBRATION`` for the logs):
 * ``CUDA_GRAPH_GIB_PER_LAYER = 0.018``: vLLM >= 0.21 reserves its CUDA-graph estimate
   inside the budget; logs show 0.54-0.67 GiB for 32-36-layer 7-8B models captured up
   to batch 512. Logs from older vLLM predate this (``count_cuda_graphs=False``).
-* Decode speed is memory-bound: each step reads the active weights of a GPU's shard
-  and the KV of the running sequences at ``BANDWIDTH_EFFICIENCY`` of the datasheet
-  bandwidth, times ``TP_EFFICIENCY`` when a step needs all-reduces, capped by
-  ``COMPUTE_EFFICIENCY`` of the dense bf16 FLOPS. An estimate, not a benchmark.
+* Decode speed: ``serving/decode.py`` (a step-time model fitted on published vLLM runs,
+  ``tools/fit_decode.py``). The one-stream and aggregate figures are computed at the same
+  context: the traffic's prompt + output / 2 (defaults in ``serving/traffic.py``). The
+  worst case keeps every stream at ``max_model_len``. An estimate, not a benchmark.
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from serving._wire import WireModel
-from serving.catalog import GpuType, ModelArch, get_gpu, get_instance, get_model
+from serving.catalog import GpuType, ModelArch, get_gpu, get_model
+from serving.decode import Server, Workload, estimate, load_fit
 from serving.errors import LlmFleetError
+from serving.traffic import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS
 from serving.versions import VLLM_VERSION
 
 GIB = 2**30
@@ -69,9 +71,6 @@ NON_TORCH_GIB = 0.35
 NON_TORCH_MULTI_GPU_GIB = 1.3
 CUDA_GRAPH_GIB_PER_LAYER = 0.018
 CUDA_GRAPH_MAX_CAPTURE = 512
-BANDWIDTH_EFFICIENCY = 0.7
-TP_EFFICIENCY = 0.85
-COMPUTE_EFFICIENCY = 0.5
 
 KV_DTYPE_BYTES: dict[str, int] = {
     "auto": 2,
@@ -138,6 +137,23 @@ CROSS_CHECKS = (
 """Further published logs (multi-GPU) that constrain NON_TORCH_MULTI_GPU_GIB."""
 
 
+CONTRADICTIONS = (
+    {
+        "case": "Qwen3-32B bf16 on one H100 80GB at max_model_len 40,960 (the native context), util 0.9, "
+        "reported elsewhere as served with vLLM's defaults",
+        "finding": "The planner's refusal is right for that configuration. One sequence needs 40,960 x 256 KiB = "
+        "10.00 GiB of KV; the budget left after the 61.02 GiB of weights is 79.19 x 0.9 - 61.02 = 10.25 GiB, and "
+        "vLLM 0.32's profile run (gpu_model_runner.profile_run) still takes non-torch memory (>= 0.35 GiB in every "
+        "published log), the 8,192-token forward pass and the sampler warm-up over min(max_num_seqs, "
+        "max_num_batched_tokens) = 1,024 rows of the 151,936-token vocabulary (it runs the sorting "
+        "forward_native path even where FlashInfer sampling is on). vLLM then refuses at start-up (the KV cache "
+        "must hold one max_model_len sequence). A run that served it differed in something the claim left out: "
+        "an fp8 checkpoint or KV cache, a higher gpu_memory_utilization, a shorter max_model_len or a 94 GB H100 NVL.",
+    },
+)
+"""Published claims the planner contradicts, with the reason (tests hold the arithmetic)."""
+
+
 class CapacityPlan(WireModel):
     """Sizing of one model server. ``to_json()`` writes the camelCase wire names."""
 
@@ -167,10 +183,26 @@ class CapacityPlan(WireModel):
     kv_tokens: int
     max_concurrency: float = Field(..., description="Sequences of max_model_len tokens the KV cache holds at once.")
     max_running_seqs: int = Field(..., description="min(max_num_seqs, floor(max_concurrency)).")
-    decode_tokens_per_second: float = Field(..., description="One stream, short context: memory-bound estimate.")
-    aggregate_decode_tokens_per_second: float = Field(
-        ..., description="All max_running_seqs streams at half of max_model_len context."
+    prompt_tokens: int = Field(..., description="Typical prompt length the decode figures assume, tokens.")
+    output_tokens: int = Field(..., description="Typical output length the decode figures assume, tokens.")
+    decode_context_tokens: float = Field(
+        ..., description="KV context both decode figures are computed at: prompt + output / 2, tokens."
     )
+    decode_tokens_per_second: float = Field(..., description="One stream at decode_context_tokens, tokens/s.")
+    traffic_running_seqs: int = Field(
+        ...,
+        description="Streams the aggregate is computed at: the requested concurrency, capped by the sequences of "
+        "prompt + output tokens the KV cache holds and by max_num_seqs.",
+    )
+    aggregate_decode_tokens_per_second: float = Field(
+        ..., description="traffic_running_seqs streams at decode_context_tokens, tokens/s (no SLO applied)."
+    )
+    aggregate_tpot_ms: float = Field(..., description="Time per output token at that batch, ms.")
+    worst_case_aggregate_decode_tokens_per_second: float = Field(
+        ..., description="max_running_seqs streams that each hold max_model_len tokens, tokens/s."
+    )
+    bandwidth_efficiency: float = Field(..., description="Achieved share of the datasheet memory bandwidth.")
+    bandwidth_efficiency_source: str = Field(..., description="Fitted on this GPU, or its memory kind's mean.")
     fits: bool
     problems: list[str]
     vllm_version: str
@@ -206,7 +238,19 @@ class CapacityPlan(WireModel):
             (
                 "decode estimate",
                 f"{self.decode_tokens_per_second:,.0f} tok/s one stream, "
-                f"{self.aggregate_decode_tokens_per_second:,.0f} tok/s aggregate",
+                f"{self.aggregate_decode_tokens_per_second:,.0f} tok/s aggregate "
+                f"({self.traffic_running_seqs} streams, {self.aggregate_tpot_ms:.1f} ms/token) "
+                f"at {self.decode_context_tokens:,.0f} tokens of context "
+                f"({self.prompt_tokens:,} in / {self.output_tokens:,} out)",
+            ),
+            (
+                "worst case",
+                f"{self.worst_case_aggregate_decode_tokens_per_second:,.0f} tok/s aggregate with "
+                f"{self.max_running_seqs} streams of {self.max_model_len:,} tokens",
+            ),
+            (
+                "bandwidth",
+                f"{self.bandwidth_efficiency:.0%} of datasheet ({self.bandwidth_efficiency_source})",
             ),
             ("fits", "yes" if self.fits else "NO: " + "; ".join(self.problems)),
         ]
@@ -278,6 +322,9 @@ def plan_capacity(
     count_cuda_graphs: bool = True,
     usable_memory_gib: float | None = None,
     strict: bool = True,
+    prompt_tokens: int | None = None,
+    output_tokens: int | None = None,
+    concurrency: int | None = None,
 ) -> CapacityPlan:
     """Size ``model`` on ``gpu`` (catalogue ids or rows).
 
@@ -286,7 +333,10 @@ def plan_capacity(
     ``usable_memory_gib`` overrides the catalogue (the launcher passes the measured total).
     With ``strict`` (the default) a plan that does not fit raises LlmFleetError with the
     numbers and what would fit; ``strict=False`` returns it with ``fits=False`` and
-    ``problems``.
+    ``problems``. ``prompt_tokens`` / ``output_tokens`` are the typical request the decode
+    figures assume (default: serving.traffic's defaults, clipped to ``max_model_len``);
+    ``concurrency`` the number of streams the aggregate figure is computed at (default: as
+    many as the KV cache holds at that length, up to ``max_num_seqs``).
     """
     arch = get_model(model) if isinstance(model, str) else model
     card = get_gpu(gpu) if isinstance(gpu, str) else gpu
@@ -320,6 +370,9 @@ def plan_capacity(
         enforce_eager=enforce_eager,
         count_cuda_graphs=count_cuda_graphs,
         usable_memory_gib=usable_memory_gib,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        streams=concurrency,
     )
     if strict and not plan.fits:
         raise LlmFleetError(_explain(plan, arch, card))
@@ -365,8 +418,13 @@ def _plan(
     enforce_eager: bool,
     count_cuda_graphs: bool,
     usable_memory_gib: float | None,
+    prompt_tokens: int | None = None,
+    output_tokens: int | None = None,
+    streams: int | None = None,
 ) -> CapacityPlan:
     length = max_model_len or arch.native_context
+    if streams is not None and streams < 1:
+        raise LlmFleetError(f"concurrency: {streams} is not allowed (allowed: 1 or more streams)")
     _check_inputs(arch, tp, pp, length, kv_cache_dtype, gpu_memory_utilization)
     default_tokens, default_seqs = vllm_scheduler_defaults(card)
     batched = max_num_batched_tokens or default_tokens
@@ -411,7 +469,18 @@ def _plan(
             f"sequence of max_model_len {length:,}"
         )
 
-    single, aggregate = _decode_speed(arch, card, tp, pp, weight_dtype, total_weight_bytes, per_token, length, running)
+    output = min(output_tokens or DEFAULT_OUTPUT_TOKENS, max(length - 1, 1))
+    prompt = max(1, min(prompt_tokens or DEFAULT_PROMPT_TOKENS, length - output))
+    server = decode_server(arch, card, tp, pp, weight_dtype, total_weight_bytes, per_token)
+    work = Workload(prompt, output)
+    traffic_seqs = max(0, min(seqs, math.floor(kv_tokens / _tokens_per_sequence(arch, prompt + output))))
+    if streams is not None:
+        traffic_seqs = min(traffic_seqs, streams)
+    single = estimate(server, 1, work)
+    aggregate = estimate(server, traffic_seqs, work) if traffic_seqs else None
+    worst_work = Workload(max(1, length - output), output)
+    worst = estimate(server, running, worst_work) if running else None
+    efficiency, efficiency_source = load_fit().bandwidth_efficiency(card)
     return CapacityPlan(
         model=arch.id,
         gpu=card.id,
@@ -439,8 +508,16 @@ def _plan(
         kv_tokens=kv_tokens,
         max_concurrency=concurrency,
         max_running_seqs=running,
-        decode_tokens_per_second=round(single, 1),
-        aggregate_decode_tokens_per_second=round(aggregate, 1),
+        prompt_tokens=prompt,
+        output_tokens=output,
+        decode_context_tokens=work.context,
+        decode_tokens_per_second=round(single.stream_tokens_per_second, 1),
+        traffic_running_seqs=traffic_seqs,
+        aggregate_decode_tokens_per_second=round(aggregate.aggregate_tokens_per_second, 1) if aggregate else 0.0,
+        aggregate_tpot_ms=round(aggregate.tpot_s * 1000, 2) if aggregate else 0.0,
+        worst_case_aggregate_decode_tokens_per_second=round(worst.aggregate_tokens_per_second, 1) if worst else 0.0,
+        bandwidth_efficiency=efficiency,
+        bandwidth_efficiency_source=efficiency_source,
         fits=not problems,
         problems=problems,
         vllm_version=VLLM_VERSION,
@@ -464,7 +541,7 @@ def _tokens_per_sequence(arch: ModelArch, length: int) -> float:
     return (full * length + swa.layers * min(length, swa.window)) / arch.layers
 
 
-def _decode_speed(
+def decode_server(
     arch: ModelArch,
     card: GpuType,
     tp: int,
@@ -472,30 +549,19 @@ def _decode_speed(
     weight_dtype: str,
     total_weight_bytes: int,
     kv_per_token: int,
-    length: int,
-    running: int,
-) -> tuple[float, float]:
-    """(one-stream tokens/s, aggregate tokens/s with ``running`` streams at length/2 context)."""
-    bandwidth = card.bandwidth_gbps * 1e9 * BANDWIDTH_EFFICIENCY * (TP_EFFICIENCY if tp > 1 else 1.0)
-    bytes_per_param = total_weight_bytes / arch.params
+) -> Server:
+    """The decode model's view of one server (sliding-window layers hold fewer KV tokens)."""
+    probe = 65536
+    return Server(
+        arch, card, tp, pp, weight_dtype, total_weight_bytes, kv_per_token, _tokens_per_sequence(arch, probe) / probe
+    )
 
-    def weights_read(batch: int) -> float:
-        if arch.moe is None:
-            return total_weight_bytes / tp
-        moe = arch.moe
-        expert = (arch.params - moe.active_params) / (moe.experts - moe.experts_per_token)
-        shared = moe.active_params - moe.experts_per_token * expert
-        touched = moe.experts * (1 - (1 - moe.experts_per_token / moe.experts) ** max(batch, 1))
-        return (shared + touched * expert) * bytes_per_param / tp
 
-    # A token passes all pp stages one after another: per-token time is the sum of the stages.
-    single = bandwidth / weights_read(1)
-    if running < 1:
-        return single, 0.0
-    memory_time = (weights_read(running) + running * kv_per_token * pp * length / 2) / bandwidth
-    flops = card.bf16_tflops * 1e12 * COMPUTE_EFFICIENCY * tp
-    compute_time = running * 2 * arch.active_params / flops
-    return single, running / max(memory_time, compute_time)
+def server_of(plan: CapacityPlan) -> Server:
+    """The decode server behind a plan (for traffic sizing)."""
+    arch = get_model(plan.model)
+    total, dtype = weight_bytes(arch, plan.quantization)
+    return decode_server(arch, get_gpu(plan.gpu), plan.tp, plan.pp, dtype, total, plan.kv_bytes_per_token_per_gpu)
 
 
 def _explain(plan: CapacityPlan, arch: ModelArch, card: GpuType) -> str:
@@ -604,118 +670,6 @@ def recommend_tp(
     )
 
 
-class InstanceOption(WireModel):
-    """One candidate instance type sized for a target concurrency."""
-
-    cloud: str
-    instance_type: str
-    gpu: str
-    gpus_per_instance: int
-    hourly_price: float
-    fits: bool
-    tp: int | None = None
-    replicas_per_instance: int = 0
-    concurrency_per_replica: int = 0
-    instances: int = 0
-    total_hourly: float | None = None
-    reason: str | None = None
-
-
-class InstanceRecommendation(WireModel):
-    model: str
-    max_model_len: int
-    target_concurrency: int
-    choice: InstanceOption
-    options: list[InstanceOption] = Field(
-        ..., description="Every candidate, cheapest first; ones that do not fit last."
-    )
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.model_dump(mode="json", by_alias=True), indent=indent)
-
-
-def recommend_instance(
-    model: str | ModelArch,
-    candidates: Sequence[tuple[str, str, float]],
-    target_concurrency: int,
-    max_model_len: int | None = None,
-    **plan_kwargs: object,
-) -> InstanceRecommendation:
-    """Cheapest way to serve ``target_concurrency`` sequences of ``max_model_len`` tokens.
-
-    ``candidates`` are ``(cloud, instance_type, hourly_price)``; prices come from the caller
-    (policy owns the price catalogue). For each instance every valid TP that fits on it is
-    tried; an instance with ``n`` GPUs runs ``n // tp`` replicas, each serving
-    ``min(max_num_seqs, floor(max_concurrency))`` sequences. The choice minimises
-    instances x hourly price, then GPUs.
-    """
-    arch = get_model(model) if isinstance(model, str) else model
-    if target_concurrency < 1:
-        raise LlmFleetError(f"targetConcurrency: {target_concurrency} must be at least 1")
-    if not candidates:
-        raise LlmFleetError("candidates: empty; pass (cloud, instanceType, hourlyPrice) tuples")
-    plan_kwargs.pop("tp", None)
-    options = []
-    for cloud, instance_type, hourly in candidates:
-        inst = get_instance(cloud, instance_type)
-        card = get_gpu(inst.gpu)
-        best: InstanceOption | None = None
-        reason = None
-        for tp in valid_tp_sizes(arch, limit=inst.gpu_count):
-            plan = plan_capacity(arch, card, tp=tp, max_model_len=max_model_len, strict=False, **plan_kwargs)  # type: ignore[arg-type]
-            if not plan.fits or plan.max_running_seqs < 1:
-                reason = f"tp={tp}: " + ("; ".join(plan.problems) or "no full-length sequence fits")
-                continue
-            replicas = inst.gpu_count // tp
-            per_instance = replicas * plan.max_running_seqs
-            count = math.ceil(target_concurrency / per_instance)
-            option = InstanceOption(
-                cloud=cloud,
-                instance_type=instance_type,
-                gpu=card.id,
-                gpus_per_instance=inst.gpu_count,
-                hourly_price=hourly,
-                fits=True,
-                tp=tp,
-                replicas_per_instance=replicas,
-                concurrency_per_replica=plan.max_running_seqs,
-                instances=count,
-                total_hourly=round(count * hourly, 4),
-            )
-            if best is None or (option.total_hourly, -per_instance) < (
-                best.total_hourly,
-                -best.replicas_per_instance * best.concurrency_per_replica,
-            ):  # type: ignore[operator]
-                best = option
-        options.append(
-            best
-            or InstanceOption(
-                cloud=cloud,
-                instance_type=instance_type,
-                gpu=card.id,
-                gpus_per_instance=inst.gpu_count,
-                hourly_price=hourly,
-                fits=False,
-                reason=reason or "no valid tensor-parallel size",
-            )
-        )
-    fitting = sorted(
-        (o for o in options if o.fits),
-        key=lambda o: (o.total_hourly, o.instances * o.gpus_per_instance, o.cloud, o.instance_type),
-    )
-    if not fitting:
-        reasons = "; ".join(f"{o.cloud} {o.instance_type}: {o.reason}" for o in options)
-        raise LlmFleetError(f"capacity: no candidate instance fits {arch.id}: {reasons}")
-    length = max_model_len or arch.native_context
-    return InstanceRecommendation(
-        model=arch.id,
-        max_model_len=length,
-        target_concurrency=target_concurrency,
-        choice=fitting[0],
-        options=fitting + [o for o in options if not o.fits],
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m serving.capacity --model M --gpu G ...``: the planner inside the image."""
     parser = argparse.ArgumentParser(prog="python -m serving.capacity", description=__doc__.splitlines()[0])
@@ -728,6 +682,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     parser.add_argument("--quantization", default=None)
     parser.add_argument("--max-num-seqs", type=int, default=None)
+    parser.add_argument("--prompt-tokens", type=int, default=None, help="typical prompt length (default 1024)")
+    parser.add_argument("--output-tokens", type=int, default=None, help="typical output length (default 256)")
+    parser.add_argument("--concurrency", type=int, default=None, help="streams for the aggregate decode figure")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
     try:
@@ -741,6 +698,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             gpu_memory_utilization=args.gpu_memory_utilization,
             quantization=args.quantization,
             max_num_seqs=args.max_num_seqs,
+            prompt_tokens=args.prompt_tokens,
+            output_tokens=args.output_tokens,
+            concurrency=args.concurrency,
         )
     except LlmFleetError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -123,6 +123,10 @@ class PlacementCostView:
     replica_hourly: float | None
     decode_tokens_per_second: float | None
     usd_per_million_output_tokens: float | None
+    """Worst case: every stream holds max_model_len tokens."""
+    expected_usd_per_million_output_tokens: float | None = None
+    """From the model's declared traffic (replicas at peak)."""
+    assumptions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -387,6 +391,8 @@ def _cost(plan: Plan) -> CostView | Missing:
             replica_hourly=p.get("replicaHourly"),
             decode_tokens_per_second=p.get("decodeTokensPerSecond"),
             usd_per_million_output_tokens=p.get("usdPerMillionOutputTokens"),
+            expected_usd_per_million_output_tokens=p.get("expectedUsdPerMillionOutputTokens"),
+            assumptions=(p.get("traffic") or {}).get("assumptions"),
         )
         for p in data.get("placements") or []
     )

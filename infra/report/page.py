@@ -338,8 +338,9 @@ def _token_price_table(cost: CostView) -> str:
             f"{esc(p.target)} / <b>{esc(p.model)}</b>",
             str(p.gpus_per_replica) if p.gpus_per_replica is not None else "n/a",
             esc(_token_price(p.replica_hourly, cost.currency)) if p.replica_hourly is not None else "n/a",
+            f"<b>{esc(_token_price(p.expected_usd_per_million_output_tokens, cost.currency))}</b>",
             f"{p.decode_tokens_per_second:,.0f}" if p.decode_tokens_per_second is not None else "n/a",
-            f"<b>{esc(_token_price(p.usd_per_million_output_tokens, cost.currency))}</b>",
+            esc(_token_price(p.usd_per_million_output_tokens, cost.currency)),
         ]
         for p in cost.per_placement
     ]
@@ -348,13 +349,22 @@ def _token_price_table(cost: CostView) -> str:
             "placement",
             "GPUs per replica",
             "replica per hour",
-            "decode tokens/s per replica",
-            f"{cost.currency} per 1M output tokens",
+            f"{cost.currency} per 1M output tokens, expected from traffic",
+            "worst-case decode tokens/s per replica",
+            f"{cost.currency} per 1M output tokens, worst case (max length)",
         ],
         rows,
-        {1, 2, 3, 4},
+        {1, 2, 3, 4, 5},
     )
-    return f'<div class="nowrap">{table}</div>'
+    notes = "".join(
+        f"<li>{esc(p.target)} / {esc(p.model)}: {esc(p.assumptions)}</li>" for p in cost.per_placement if p.assumptions
+    )
+    assumptions = (
+        f'<details><summary>assumptions behind the expected price</summary><ul class="muted">{notes}</ul></details>'
+        if notes
+        else ""
+    )
+    return f'<div class="nowrap">{table}</div>{assumptions}'
 
 
 def _capacity_rows(views: tuple[CapacityView, ...]) -> list[list[str]]:

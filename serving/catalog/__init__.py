@@ -123,13 +123,21 @@ class GpuType(_Sourced):
     memory_gb: float = Field(..., gt=0, description="Marketing size, GB.")
     usable_memory_gib: float = Field(..., gt=0, description="Total memory CUDA reports, GiB.")
     bandwidth_gbps: float = Field(..., gt=0, description="Memory bandwidth, GB/s.")
+    memory_kind: Literal["hbm", "gddr"] = Field(..., description="HBM or GDDR: the decode model's fallback class.")
     bf16_tflops: float = Field(..., gt=0, description="Dense bf16 tensor throughput, TFLOPS.")
+    fp8_tflops: float | None = Field(..., gt=0, description="Dense fp8 tensor throughput, TFLOPS (null: none).")
     fp8: bool = Field(..., description="Has fp8 tensor cores (Ada, Hopper and later).")
     product_label: str = Field(
         ..., description="Value of the nvidia.com/gpu.product node label (GPU feature discovery)."
     )
     memory_source: str = Field(..., description="Where usableMemoryGiB comes from.")
     calibration_only: bool = Field(False, description="Kept only to reproduce a published log; no instance uses it.")
+
+    def peak_tflops(self, weight_dtype: str) -> float:
+        """Dense tensor throughput for matmuls in ``weight_dtype`` (fp8 weights run fp8 GEMMs where the GPU has them)."""
+        if weight_dtype == "fp8" and self.fp8_tflops:
+            return self.fp8_tflops
+        return self.bf16_tflops
 
     @model_validator(mode="after")
     def _usable_below_nominal(self) -> GpuType:

@@ -78,3 +78,60 @@ def test_bad_utilization_exits_2() -> None:
     result = runner.invoke(app, ["capacity", "-m", "llama-3.1-8b", "-g", "L4", "--gpu-memory-utilization", "1.5"])
     assert result.exit_code == 2
     assert "--gpu-memory-utilization: 1.5 is not allowed" in result.output
+
+
+def _prod_comment_commands() -> list[tuple[list[str], str]]:
+    """The `llmfleet capacity ...` commands in Pulumi.prod.yaml's comments, each with the number before it."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "Pulumi.prod.yaml").read_text()
+    comment = " ".join(line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip().startswith("#"))
+    found = re.findall(r"([\d.]+)(?: sequences of 16k tokens)? \(`llmfleet (capacity [^`]+)`\)", comment)
+    return [(shlex.split(command), number) for number, command in found]
+
+
+def test_the_prod_stack_comment_commands_print_what_the_comment_says():
+    commands = _prod_comment_commands()
+    assert len(commands) == 2
+    for argv, number in commands:
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 0, result.output
+        assert f"{_concurrency(result.output):.1f}" == number, (argv, number)
+
+
+def _concurrency(output: str) -> float:
+    import re
+
+    return float(re.search(r"max concurrency\s+([\d.]+)x", output).group(1))
+
+
+def test_traffic_options_size_replicas_at_peak_and_reject_magic_zeros():
+    base = ["capacity", "-m", "llama-3.1-8b", "-g", "L40S", "--max-model-len", "16384"]
+    traffic = ["--prompt-tokens", "1500", "--output-tokens", "300", "--requests-per-second", "20", "--itl-ms", "80"]
+    result = runner.invoke(app, [*base, *traffic, "--max-num-seqs", "128", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["maxNumSeqs"] == 128 and data["promptTokens"] == 1500 and data["outputTokens"] == 300
+    assert data["traffic"]["tpotMs"] <= 80 and data["traffic"]["operatingBatch"] <= 128
+    assert data["traffic"]["replicasNeeded"] >= 20 / data["traffic"]["requestsPerSecondPerReplica"]
+    for flag, value in (("--max-num-seqs", "0"), ("--prompt-tokens", "0"), ("--requests-per-second", "-1")):
+        bad = runner.invoke(app, [*base, flag, value])
+        assert bad.exit_code == 2
+        assert bad.output.strip().startswith(f"error: {flag}: ") and "Traceback" not in bad.output
+    quantized = runner.invoke(app, [*base, "--quantization", "fp8_per_tensor", "--format", "json"])
+    assert json.loads(quantized.output)["weightDtype"] == "fp8"
+
+
+def test_the_serving_readme_capacity_command_runs_as_written():
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "serving" / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if line.startswith("llmfleet capacity ")]
+    assert commands
+    for line in commands:
+        result = runner.invoke(app, shlex.split(line)[1:])
+        assert result.exit_code == 0, (line, result.output)
+        assert "replica(s), each running" in result.output

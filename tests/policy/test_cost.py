@@ -169,7 +169,7 @@ def test_prices_match_the_team_reference():
 
 
 def test_instance_candidates_feed_the_capacity_planner():
-    from serving.capacity import recommend_instance
+    from serving.recommend import recommend_instance
 
     candidates = instance_candidates(gpu="L40S")
     assert [c[1] for c in candidates] == ["g6e.xlarge", "g6e.12xlarge"]
@@ -252,3 +252,28 @@ def test_every_catalogue_row_resolves_a_dated_source():
         assert cat.sources[row.source].retrieved == "2026-11-28"
     for key in ("public-ipv4", "vpc-gateway-endpoint", "cloud-nat-vm", "gcp-address-in-use"):
         assert cat.sources[cat.platform[key].source].url.startswith("https://")
+
+
+def test_doubling_every_max_model_len_barely_moves_the_expected_token_price(prod_plan):
+    """Expected $/1M output tokens follows declared traffic, not the length limit; the worst case follows the limit."""
+    import copy
+
+    plan = prod_plan.to_json()
+    doubled = copy.deepcopy(plan)
+    for model in doubled["config"]["models"]:
+        model["maxModelLen"] *= 2
+    before = {(p.model, p.target): p for p in estimate_cost(plan).placements}
+    after = {(p.model, p.target): p for p in estimate_cost(doubled).placements}
+    assert before.keys() == after.keys()
+    priced = 0
+    for key, p in before.items():
+        q = after[key]
+        if p.expected_usd_per_million_output_tokens is None:
+            assert q.expected_usd_per_million_output_tokens is None, key
+            continue
+        priced += 1
+        assert q.expected_usd_per_million_output_tokens == pytest.approx(
+            p.expected_usd_per_million_output_tokens, rel=0.10
+        ), key
+        assert q.usd_per_million_output_tokens > 1.3 * p.usd_per_million_output_tokens, key  # worst case moves
+    assert priced >= 4

@@ -352,6 +352,7 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
         _first("aws:eks/cluster:Cluster"), lambda r: r["props"].__setitem__("tags", {"llm-fleet-owner": "someone-else"})
     ),
     "REL-01": _config(lambda c: c["models"][0].__setitem__("maxModelLen", 1_048_576)),
+    "CAP-01": _config(lambda c: c["models"][1]["traffic"].__setitem__("peakRequestsPerSecond", 100)),
     "REL-02": _container(lambda c: c.pop("startupProbe")),
     "REL-03": _container(lambda c: c.pop("lifecycle")),
     "REL-04": _remove("kubernetes:policy/v1:PodDisruptionBudget"),

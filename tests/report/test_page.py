@@ -163,8 +163,11 @@ def test_token_price_of_every_placement_appears(prod_plan: Plan, prod_html: str)
     text = visible_text(prod_html)
     assert data["placements"]
     for p in data["placements"]:
-        price = p["usdPerMillionOutputTokens"]
-        assert re.search(rf"{re.escape(p['target'])} / {re.escape(p['model'])} \d+ \S+ [\d,]+ \${price:,.2f}", text)
+        worst, expected = p["usdPerMillionOutputTokens"], p["expectedUsdPerMillionOutputTokens"]
+        shown = "n/a" if expected is None else f"${expected:,.2f}"
+        row = rf"{re.escape(p['target'])} / {re.escape(p['model'])} \d+ \S+ {re.escape(shown)} [\d,]+ \${worst:,.2f}"
+        assert re.search(row, text), row
+        assert p["traffic"]["assumptions"] in text  # the assumptions behind the expected price are spelled out
 
 
 def test_capacity_rows_are_the_planners_numbers(prod_plan: Plan, prod_html: str) -> None:

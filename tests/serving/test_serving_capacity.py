@@ -17,12 +17,12 @@ from serving.capacity import (
     CROSS_CHECKS,
     GIB,
     plan_capacity,
-    recommend_instance,
     recommend_tp,
     valid_tp_sizes,
 )
 from serving.catalog import get_model, list_gpus, list_models
 from serving.errors import LlmFleetError
+from serving.recommend import recommend_instance
 
 
 @pytest.mark.parametrize("case", CALIBRATION, ids=lambda c: c["model"])
@@ -259,3 +259,20 @@ def test_plan_invariants(model, gpu, tp, length, kv, util):
         assert parts == pytest.approx(plan.budget_gib_per_gpu, abs=0.01)
         assert plan.max_running_seqs == min(plan.max_num_seqs, math.floor(plan.max_concurrency))
         assert plan.decode_tokens_per_second > 0 and plan.aggregate_decode_tokens_per_second > 0
+
+
+def test_qwen3_32b_at_native_context_cannot_fit_one_h100_whatever_the_activation_model():
+    """CONTRADICTIONS[0]: weights + one 40,960-token sequence + the smallest logged non-torch overhead
+    already exceed the 0.9 budget, so the refusal does not hinge on the activation estimate."""
+    from serving.capacity import CONTRADICTIONS, NON_TORCH_GIB
+
+    plan = plan_capacity("qwen3-32b", "H100-80GB", tp=1, max_model_len=40960, strict=False)
+    one_sequence = 40960 * plan.kv_bytes_per_token_per_gpu / GIB
+    assert one_sequence == pytest.approx(10.0)
+    assert plan.weights_gib_per_gpu + one_sequence + NON_TORCH_GIB > plan.budget_gib_per_gpu
+    assert not plan.fits and "10.00 GiB" in CONTRADICTIONS[0]["finding"]
+    # What the finding names as ways it does fit: fp8 KV cache halves the sequence, two GPUs halve the weights.
+    assert plan_capacity("qwen3-32b", "H100-80GB", tp=2, max_model_len=40960).fits
+    assert plan_capacity(
+        "qwen3-32b", "H100-80GB", tp=1, max_model_len=40960, quantization="fp8_per_tensor", kv_cache_dtype="fp8"
+    ).fits

@@ -478,6 +478,72 @@ CASES = {
             {"aws1-h100-class": ["spec.tags lacks llm-fleet-environment, llm-fleet-owner, llm-fleet-cost-center"]},
         ),
     ],
+    "CAP-01": [
+        Case("baseline"),
+        Case(
+            "peak-beyond-max-replicas",
+            config(
+                "models.0.traffic",
+                {"promptTokens": 2000, "outputTokens": 400, "peakRequestsPerSecond": 150, "sharedPrefixPercent": 0},
+            ),
+            {
+                STACK: [
+                    "models.llama-8b on aws1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.09 req/s each at batch 173, 47 ms/token, bound by kv cache); replicas.max is 2",
+                    "models.llama-8b on dc1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.09 req/s each at batch 173, 47 ms/token, bound by kv cache); replicas.max is 4",
+                    "models.llama-8b on gcp1/h100: peak 50 req/s (33% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.09 req/s each at batch 173, 47 ms/token, bound by kv cache); replicas.max is 2",
+                ]
+            },
+        ),
+        Case(
+            "itl-slo-no-batch-meets",
+            config("models.0.slo", {"ttftP95Ms": 2000, "itlP95Ms": 5}),
+            {
+                STACK: [
+                    "models.llama-8b on aws1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 35 ms to the first token (ttftP95Ms 2000)",
+                    "models.llama-8b on dc1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 35 ms to the first token (ttftP95Ms 2000)",
+                    "models.llama-8b on gcp1/h100: no batch meets the SLOs for 1,024 in / 256 out: one stream already takes 6.5 ms/token (itlP95Ms 5) and 35 ms to the first token (ttftP95Ms 2000)",
+                ]
+            },
+        ),
+        Case(
+            "idle-minimum",
+            chain(
+                config("models.0.placements.0.replicas", {"min": 4, "max": 4}),
+                config("models.0.traffic", {"peakRequestsPerSecond": 0.5}),
+            ),
+            {
+                STACK: [
+                    "models.llama-8b on dc1/h100: replicas.min 4 is more than 2x the 1 replica(s) its peak 0.167 req/s needs: idle GPUs are paid for",
+                ]
+            },
+        ),
+        Case(
+            "routing-share-decides",
+            chain(
+                config(
+                    "models.0.traffic",
+                    {"promptTokens": 2000, "outputTokens": 400, "peakRequestsPerSecond": 60, "sharedPrefixPercent": 0},
+                ),
+                config(
+                    "routing",
+                    [
+                        {
+                            "hostname": "api.example.com",
+                            "dnsZone": "example.com",
+                            "mode": "weighted",
+                            "models": ["llama-8b"],
+                            "endpoints": [{"target": "dc1", "weight": 90}, {"target": "aws1", "weight": 10}],
+                        }
+                    ],
+                ),
+            ),
+            {
+                STACK: [
+                    "models.llama-8b on dc1/h100: peak 54 req/s (90% of the model's) of 2,000 in / 400 out needs 6 replicas within the SLOs (9.09 req/s each at batch 173, 47 ms/token, bound by kv cache); replicas.max is 4",
+                ]
+            },
+        ),
+    ],
     "REL-01": [
         Case("baseline"),
         Case(
