@@ -57,3 +57,16 @@ def capacity_command(
             f"tp={choice.tp}, {choice.replicas_per_instance} replica(s) each) at ${choice.total_hourly:,.2f}/h on demand"
         )
     return text
+
+
+def parse_max_model_len(text: str) -> int | None:
+    """``--max-model-len``: a token count, or 'native' (None) for the model's native context."""
+    value = text.strip().lower()
+    if value == "native":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise LlmFleetError(
+            f"--max-model-len: {text!r} is not allowed; expected a token count such as 16384, "
+            "or 'native' for the model's native context"
+        )
+    return int(value)

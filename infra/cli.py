@@ -1,38 +1,40 @@
 """The `llmfleet` command. Only the Typer app lives here: every command is a thin wrapper
-over a library function, and LlmFleetError is turned into one error line and an exit code.
+over a library function; infra.cli_errors turns every failure into one error line and an
+exit code, and infra.outputs checks and writes output files.
 
 Exit codes everywhere: 0 ok; 1 mandatory policy violations (or, for --check, "behind");
-2 bad input (config or arguments).
+2 bad input (config, file, arguments or environment); 3 internal error (a bug).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable
 from enum import StrEnum
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from serving.errors import LlmFleetError
+from infra.cli_errors import EXIT_CODES, OneLineErrorsGroup, err_console, handles_errors
+from infra.outputs import check_output_dir, check_output_file, write_file_atomically
 
 app = typer.Typer(
     name="llmfleet",
-    help="Plan, check, cost and render an llm-fleet stack offline (no cloud credentials, no Pulumi CLI).",
+    cls=OneLineErrorsGroup,
+    help="Plan, check, cost and render an llm-fleet stack offline (no cloud credentials, no Pulumi CLI).\n\n"
+    + EXIT_CODES,
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
+console = Console(highlight=False, soft_wrap=True, markup=False)
 
 ProjectDir = Annotated[
     Path | None,
@@ -40,37 +42,40 @@ ProjectDir = Annotated[
 ]
 
 
-def handles_errors(fn: F) -> F:
-    """Turn the project's one exception type into `error: ...` on stderr and its exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+def _version(value: bool) -> None:
+    if value:
         try:
-            return fn(*args, **kwargs)
-        except LlmFleetError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True)
-            raise typer.Exit(getattr(exc, "exit_code", 2)) from None
+            version = metadata.version("llm-fleet")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed)"
+        console.print(f"llmfleet {version}")
+        raise typer.Exit(0)
 
-    return wrapper  # type: ignore[return-value]
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Plan, check, cost and render an llm-fleet stack offline (no cloud credentials, no Pulumi CLI)."""
 
 
 def load_plan(source: str, project_dir: Path | None = None) -> Any:
     """A Plan from a stack name (evaluated offline) or a Plan JSON file."""
     from infra.plan import Plan, evaluate_stack
 
-    if source.endswith(".json"):
+    if source.endswith(".json") or "/" in source:
         return Plan.load(Path(source))
     return evaluate_stack(source, project_dir)
 
 
 def write_or_print(text: str, out: Path | None) -> None:
+    """stdout, or ``out`` written atomically (checked with check_output_file before the work)."""
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)  # atomic: a reader never sees half a file
+    write_file_atomically(out, text)
     err_console.print(f"wrote {out}")
 
 
@@ -126,6 +131,8 @@ def plan(
     """Evaluate the program for a stack offline and summarise it; --out writes the Plan JSON."""
     from infra.plan import evaluate_stack
 
+    if out is not None:
+        check_output_file(out)
     result = evaluate_stack(stack, project_dir)
     console.print(summary_table(result))
     total = sum(1 for r in result.resources if not r.type.startswith("pulumi:providers:"))
@@ -165,6 +172,8 @@ def policy(
     """Evaluate every policy rule; exit 1 on unsuppressed mandatory findings."""
     from policy.engine import evaluate_plan
 
+    if out is not None:
+        check_output_file(out)
     report = evaluate_plan(load_plan(source, project_dir).to_json())
     if format is PolicyFormat.text:
         text = report.to_text()
@@ -204,11 +213,16 @@ def capacity(
     ],
     gpu: Annotated[str, typer.Option("--gpu", "-g", help="GPU type id, e.g. L4, L40S, H100-80GB.")],
     tp: Annotated[
-        int | None, typer.Option("--tp", help="Tensor-parallel size (default: the smallest that fits).")
+        int | None, typer.Option("--tp", min=1, max=64, help="Tensor-parallel size (default: the smallest that fits).")
     ] = None,
     max_model_len: Annotated[
-        int | None, typer.Option("--max-model-len", help="Longest sequence, tokens (default: native context).")
-    ] = None,
+        str,
+        typer.Option(
+            "--max-model-len",
+            metavar="TOKENS|native",
+            help="Longest sequence in tokens (256 or more), or 'native' for the model's native context.",
+        ),
+    ] = "native",
     kv_cache_dtype: Annotated[str, typer.Option("--kv-cache-dtype", help="auto, fp8, fp8_e4m3 or fp8_e5m2.")] = "auto",
     gpu_memory_utilization: Annotated[
         float, typer.Option("--gpu-memory-utilization", help="Share of GPU memory vLLM may use (0-1).")
@@ -216,17 +230,19 @@ def capacity(
     recommend: Annotated[
         bool, typer.Option("--recommend", help="Also pick the cheapest instance type that fits.")
     ] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Target concurrent sequences for --recommend.")] = 1,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=100_000, help="Target concurrent sequences for --recommend.")
+    ] = 1,
     format: Annotated[CostFormat, typer.Option("--format", "-f", help="Output format.")] = CostFormat.text,
 ) -> None:
     """Size one model server: weights, KV cache, max concurrency, decode speed."""
-    from infra.capacity_cli import capacity_command
+    from infra.capacity_cli import capacity_command, parse_max_model_len
 
     text = capacity_command(
         model=model,
         gpu=gpu,
         tp=tp,
-        max_model_len=max_model_len,
+        max_model_len=parse_max_model_len(max_model_len),
         kv_cache_dtype=kv_cache_dtype,
         gpu_memory_utilization=gpu_memory_utilization,
         recommend=recommend,
@@ -250,9 +266,13 @@ def render(
     ],
     project_dir: ProjectDir = None,
 ) -> None:
-    """Write every Kubernetes object of the stack as YAML, one folder per cluster target."""
+    """Write every Kubernetes object of the stack as YAML, one folder per cluster target.
+
+    OUT must be a new or empty folder, or one an earlier render wrote (its files are replaced;
+    files it did not write are refused up front)."""
     from infra.render import render_plan
 
+    check_output_dir(out)
     written = render_plan(load_plan(stack, project_dir), out)
     console.print(f"wrote {len(written)} files under {out}")
 
@@ -280,11 +300,25 @@ def promote(
 
 @app.command()
 @handles_errors
-def schema() -> None:
-    """Print the JSON Schema of the stack configuration (keys under 'llm-fleet:')."""
+def schema(
+    stack_file: Annotated[
+        bool,
+        typer.Option(
+            "--stack-file",
+            help="Schema of a whole Pulumi.<stack>.yaml (config: wrapper, 'llm-fleet:' keys) for editors; "
+            "see docs/configuration.md for the one-line set-up.",
+        ),
+    ] = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the schema here.")] = None,
+) -> None:
+    """Print the JSON Schema of the stack configuration (keys under 'llm-fleet:'); --stack-file: of a stack file."""
     from infra.config import json_schema
+    from infra.schema import stack_file_schema
 
-    write_or_print(json.dumps(json_schema(), indent=2, sort_keys=True), None)
+    if out is not None:
+        check_output_file(out)
+    document = stack_file_schema() if stack_file else json_schema()
+    write_or_print(json.dumps(document, indent=2, sort_keys=True) + "\n", out)
 
 
 @app.command()
@@ -297,6 +331,7 @@ def report(
     """Write one self-contained HTML page: fleet map, findings, cost and capacity."""
     from infra.report import build_report
 
+    check_output_file(out)
     write_or_print(build_report(load_plan(source, project_dir)), out)
 
 
