@@ -79,6 +79,19 @@ class SecretRef(Model):
         description="Secret Manager resource name: projects/P/secrets/S[/versions/V].",
     )
 
+    @field_validator("config", "env")
+    @classmethod
+    def _a_name_not_a_secret(cls, value: str | None) -> str | None:
+        from infra.config_errors import looks_secret
+
+        if value is not None and looks_secret(value):
+            # The message never repeats the value: it is most likely the secret itself.
+            raise ValueError(
+                "this looks like a secret, not the name of one (value not shown); store the secret with "
+                "`pulumi config set --secret NAME` or in an environment variable, and give NAME here"
+            )
+        return value
+
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
         set_keys = [k for k, v in self.model_dump(by_alias=True).items() if v is not None]

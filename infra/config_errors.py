@@ -30,6 +30,7 @@ PATTERN_GLOSS = {
     r"^sha256:[0-9a-f]{64}$": "'sha256:' and 64 lower-case hex digits",
     r"^[A-Za-z][A-Za-z0-9]*$": "a config key name (letters and digits, starting with a letter)",
     r"^[A-Z_][A-Z0-9_]*$": "an environment variable name (A-Z, 0-9, '_')",
+    r"^projects/[^/]+/secrets/[^/]+(/versions/[^/]+)?$": "a Secret Manager name projects/P/secrets/S[/versions/V]",
 }
 
 # Shapes of credentials people paste by mistake (hub tokens, cloud keys, private keys, JWTs).
@@ -45,13 +46,14 @@ def looks_secret(value: Any) -> bool:
         return False
     if SECRET_SHAPES.search(value):
         return True
-    # A long token of mixed-case letters and digits without separators people use in names.
+    # A long random-looking token: several digits, upper- and lower-case letters, none of the
+    # separators names use (a camelCase key like dc1WeightsCredentials is not one).
     return (
-        len(value) >= 20
-        and not re.search(r"[\s:./@]", value)
-        and bool(re.search(r"[a-z]", value))
-        and bool(re.search(r"[A-Z]", value))
-        and bool(re.search(r"[0-9]", value))
+        len(value) >= 24
+        and not re.search(r"[\s:./@-]", value)
+        and len(re.findall(r"[a-z]", value)) >= 3
+        and len(re.findall(r"[A-Z]", value)) >= 3
+        and len(re.findall(r"[0-9]", value)) >= 3
     )
 
 

@@ -135,11 +135,11 @@ def promote_stacks(
     root = find_project_dir(project_dir)
     src_file = load_stack_file(src, root)
     dst_file = load_stack_file(dst, root)
-    if not check:
-        ensure_committed(root, src_file.path.name)
     src_config = src_file.parse()
     dst_config = dst_file.parse()  # DST must be valid before it is edited
     wanted = promotable_settings(src, src_config, image_digest, check=check, dst=dst)
+    if not check:
+        ensure_committed(root, src_file.path.name)
 
     old_text = dst_file.path.read_text(encoding="utf-8")
     document = _yaml().load(old_text)

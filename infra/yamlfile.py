@@ -19,6 +19,7 @@ source text (``YamlFloat.source``) so an error can show ``1.30`` rather than ``1
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ MAX_DEPTH = 64
 
 YAML_TAG = "tag:yaml.org,2002:"
 PLAIN_SCALAR_TAGS = {f"{YAML_TAG}{name}" for name in ("str", "null", "bool", "int", "float")}
+COLLECTION_TAGS = {f"{YAML_TAG}map", f"{YAML_TAG}seq"}
 TIMESTAMP_TAG = f"{YAML_TAG}timestamp"
 MERGE_TAG = f"{YAML_TAG}merge"
 
@@ -89,6 +91,7 @@ def load_yaml_text(text: str, name: str) -> Any:
     """Parse ``text`` (see the module docstring for what is refused)."""
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise LlmFleetError(_too_big(name, len(text.encode("utf-8"))))
+    _check_flow_depth(text, name)
     try:
         node = YAML(typ="safe", pure=True).compose(text)
     except MarkedYAMLError as exc:
@@ -108,6 +111,23 @@ def load_yaml_text(text: str, name: str) -> Any:
 
 def _too_big(name: str, size: int) -> str:
     return f"{name}: {size:,} bytes is too large; at most {MAX_BYTES:,} bytes are allowed for a stack file"
+
+
+def _check_flow_depth(text: str, name: str) -> None:
+    """Refuse deeply nested flow collections (``[[[[...``) before the parser sees them: its time
+    grows with the square of the depth (3,000 levels take the pure-Python parser 16 s)."""
+    depth = 0
+    line = 1
+    for match in re.finditer(r"#[^\n]*|[\[\]{}\n]", text):
+        mark = match.group()
+        if mark == "\n":
+            line += 1
+        elif mark in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise LlmFleetError(f"{name}: line {line}: nested too deeply; at most {MAX_DEPTH} levels are allowed")
+        elif mark in "]}":
+            depth = max(0, depth - 1)
 
 
 def _check_expansion(root: Node, name: str) -> None:
@@ -162,6 +182,11 @@ class _Builder:
         return f"{self.name}: line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
 
     def build(self, node: Node, depth: int) -> Any:
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in COLLECTION_TAGS:
+            raise LlmFleetError(
+                f"{self.where(node)}: tag {str(node.tag).replace(YAML_TAG, '!!')} is not allowed; "
+                "use plain strings, numbers, booleans, lists and mappings"
+            )
         if isinstance(node, MappingNode):
             return self.mapping(node, depth)
         if isinstance(node, SequenceNode):
@@ -173,7 +198,7 @@ class _Builder:
             return str(node.value)
         if node.tag not in PLAIN_SCALAR_TAGS:
             raise LlmFleetError(
-                f"{self.where(node)}: tag {node.tag.replace(YAML_TAG, '!!')} is not allowed; "
+                f"{self.where(node)}: tag {str(node.tag).replace(YAML_TAG, '!!')} is not allowed; "
                 "use plain strings, numbers, booleans, lists and mappings"
             )
         try:
