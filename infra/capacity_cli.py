@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from serving.capacity import plan_capacity, recommend_instance
 from serving.errors import LlmFleetError
@@ -23,14 +25,15 @@ def capacity_command(
     """Text or JSON for one sizing; with ``recommend``, also the cheapest instance that fits."""
     if not 0.0 < gpu_memory_utilization <= 1.0:
         raise LlmFleetError(f"--gpu-memory-utilization: {gpu_memory_utilization} is not allowed; expected 0 < U <= 1")
-    plan = plan_capacity(
-        model,
-        gpu,
-        tp=tp,
-        max_model_len=max_model_len,
-        kv_cache_dtype=kv_cache_dtype,
-        gpu_memory_utilization=gpu_memory_utilization,
-    )
+    with _flag_names():
+        plan = plan_capacity(
+            model,
+            gpu,
+            tp=tp,
+            max_model_len=max_model_len,
+            kv_cache_dtype=kv_cache_dtype,
+            gpu_memory_utilization=gpu_memory_utilization,
+        )
     recommendation = None
     if recommend:
         from policy.cost import instance_candidates
@@ -57,6 +60,29 @@ def capacity_command(
             f"tp={choice.tp}, {choice.replicas_per_instance} replica(s) each) at ${choice.total_hourly:,.2f}/h on demand"
         )
     return text
+
+
+# The planner names its inputs as the stack file does; on the command line they are flags.
+FLAG_NAMES = {
+    "maxModelLen": "--max-model-len",
+    "kvCacheDtype": "--kv-cache-dtype",
+    "gpuMemoryUtilization": "--gpu-memory-utilization",
+    "tp": "--tp",
+    "model": "--model",
+    "gpu": "--gpu",
+}
+
+
+@contextmanager
+def _flag_names() -> Iterator[None]:
+    """Name the flag in the planner's errors (``maxModelLen: ...`` -> ``--max-model-len: ...``)."""
+    try:
+        yield
+    except LlmFleetError as exc:
+        key, separator, rest = str(exc).partition(":")
+        if separator and key in FLAG_NAMES:
+            raise LlmFleetError(f"{FLAG_NAMES[key]}:{rest}") from None
+        raise
 
 
 def parse_max_model_len(text: str) -> int | None:

@@ -44,17 +44,22 @@ def find_project_dir(start: Path | None = None) -> Path:
 
 
 def available_stacks(project_dir: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml") if p.is_file())
 
 
 def load_stack_file(stack: str, project_dir: Path | None = None) -> StackFile:
     """Load and split a stack file; raises LlmFleetError naming the file on any problem."""
     import re
 
+    file_name = re.fullmatch(r"(?:.*/)?Pulumi\.(.+)\.ya?ml", stack)
+    if file_name:
+        raise LlmFleetError(f"stack '{stack}' is a file name; give the stack name: {file_name.group(1)}")
     if not re.match(STACK_NAME, stack):
         raise LlmFleetError(f"stack name '{stack}' is not allowed; use letters, digits, '-', '_' and '.'")
     root = find_project_dir(project_dir)
     path = root / f"Pulumi.{stack}.yaml"
+    if path.exists() and not path.is_file():
+        raise LlmFleetError(f"stack '{stack}': {path.name} is not a file (a directory?); a stack file is YAML")
     if not path.is_file():
         known = available_stacks(root)
         raise LlmFleetError(f"stack '{stack}': {path.name} not found; available stacks: {', '.join(known) or 'none'}")
@@ -72,8 +77,11 @@ def split_stack_document(stack: str, path: Path, document: Any) -> StackFile:
         raise LlmFleetError(f"{path.name}: expected a mapping at the top level (config: ...), got {_kind(document)}")
     _check_top_level(path.name, document)
     config = document.get("config")
-    if config is None:
-        config = {}
+    if not config:
+        raise LlmFleetError(
+            f"{path.name}: no settings under 'config:'; a stack needs at least "
+            f"{', '.join(f'{PROJECT}:{key}' for key in REQUIRED_KEYS)} (docs/configuration.md lists every key)"
+        )
     if not isinstance(config, dict):
         raise LlmFleetError(
             f"{path.name}: config: expected a mapping of 'namespace:key' to values, got {_kind(config)}"
@@ -99,6 +107,7 @@ def split_stack_document(stack: str, path: Path, document: Any) -> StackFile:
     return StackFile(stack, path, values, frozenset(secure), providers)
 
 
+REQUIRED_KEYS = [(f.alias or name) for name, f in StackConfig.model_fields.items() if f.is_required()]
 # Top-level keys of a Pulumi stack file (Pulumi's ProjectStack).
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 # Config namespaces this program reads: its own and those of the providers it uses.

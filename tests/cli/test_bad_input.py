@@ -206,6 +206,13 @@ CASES = [
          edit("monthlyUsd: 3500", "monthlyUsd: -1")),
     # --- arguments and environment ----------------------------------------------------------------
     Case("unknown-stack", ("plan", "staging"), ("Pulumi.staging.yaml not found", "dev, prod"), None),
+    Case("file-name-for-stack", ("plan", "Pulumi.dev.yaml"), ("give the stack name: dev",), None),
+    Case("stack-file-is-a-folder", ("plan", "qa"), ("Pulumi.qa.yaml is not a file",), mkdir("Pulumi.qa.yaml")),
+    Case("empty-stack-file", PLAN, ("no settings under 'config:'", "llm-fleet:environment"), write("Pulumi.dev.yaml", "")),
+    Case("utf16-stack-file", PLAN, ("line 1", "not UTF-8"),
+         write("Pulumi.dev.yaml", (ROOT / "Pulumi.dev.yaml").read_text().encode("utf-16"))),
+    Case("capacity-flag-named", ("capacity", "-m", "llama-3.1-8b", "-g", "L4", "--max-model-len", "99999999"),
+         ("--max-model-len:", "131,072"), None),
     Case("stack-name-path", ("plan", "..dev"), ("stack name '..dev'",), None),
     Case("max-model-len-zero", ("capacity", "-m", "llama-3.1-8b", "-g", "L4", "--max-model-len", "0"),
          ("--max-model-len", "'0'", "'native'"), None),
