@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
@@ -18,16 +17,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from infra.cli_errors import EXIT_CODES, OneLineErrorsGroup, err_console, handles_errors
 from infra.outputs import check_output_dir, check_output_file, write_file_atomically
+from infra.plan_summary import plan_footer, summary_table
 
 app = typer.Typer(
     name="llmfleet",
     cls=OneLineErrorsGroup,
-    help="Plan, check, cost and render an llm-fleet stack offline (no cloud credentials, no Pulumi CLI).\n\n"
-    + EXIT_CODES,
+    help="Plan, check, cost and render an llm-fleet stack offline (no cloud credentials, no Pulumi CLI).",
     epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
@@ -84,44 +82,7 @@ def write_or_print(text: str, out: Path | None) -> None:
 # ---------------------------------------------------------------------------
 
 
-def summary_table(plan: Any) -> Table:
-    """Resources per target and type (components included, providers left out)."""
-    counts: Counter[tuple[str, str]] = Counter()
-    for resource in plan.resources:
-        if resource.type.startswith("pulumi:providers:"):
-            continue
-        counts[(plan.target_of(resource) or "(stack)", resource.type)] += 1
-    table = Table(title=f"llm-fleet plan: stack '{plan.stack}'", show_lines=False)
-    table.add_column("target")
-    table.add_column("resource type")
-    table.add_column("count", justify="right")
-    for (target, rtype), count in sorted(counts.items()):
-        table.add_row(target, rtype, str(count))
-    return table
-
-
-def plan_footer(plan: Any) -> tuple[list[str], int]:
-    """Policy and cost lines of the plan summary, and the exit code the policy implies."""
-    lines: list[str] = []
-    exit_code = 0
-    try:
-        from policy.engine import evaluate_plan, policy_summary_line
-    except ImportError:
-        pass
-    else:
-        report = evaluate_plan(plan.to_json())
-        lines.append(policy_summary_line(report))
-        exit_code = report.exit_code
-    try:
-        from policy.cost import cost_summary_line, estimate_cost
-    except ImportError:
-        pass
-    else:
-        lines.append(cost_summary_line(estimate_cost(plan.to_json())))
-    return lines, exit_code
-
-
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def plan(
     stack: Annotated[str, typer.Argument(help="Stack name: reads Pulumi.STACK.yaml.")],
@@ -161,7 +122,7 @@ class CostFormat(StrEnum):
     json = "json"
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def policy(
     source: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
@@ -185,7 +146,7 @@ def policy(
     raise typer.Exit(report.exit_code)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def cost(
     source: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
@@ -205,7 +166,7 @@ def cost(
 # ---------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def capacity(
     model: Annotated[
@@ -257,7 +218,7 @@ def capacity(
 # ---------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def render(
     stack: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
@@ -277,7 +238,7 @@ def render(
     console.print(f"wrote {len(written)} files under {out}")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def promote(
     src: Annotated[str, typer.Argument(help="Source stack, e.g. dev.")],
@@ -298,7 +259,7 @@ def promote(
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def schema(
     stack_file: Annotated[
@@ -321,7 +282,7 @@ def schema(
     write_or_print(json.dumps(document, indent=2, sort_keys=True) + "\n", out)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def report(
     source: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
