@@ -58,9 +58,10 @@ def evaluate_stack(
     secret_values: dict[str, str] | None = None,
 ) -> Plan:
     """Validate ``Pulumi.<stack>.yaml`` and evaluate the program for it offline."""
+    timeout_s = plan_timeout_s()  # a bad setting is reported before anything is read
     stack_file = load_stack_file(stack, project_dir)
     config = stack_file.parse()
-    return evaluate_config(stack_file, config, secret_values)
+    return evaluate_config(stack_file, config, secret_values, timeout_s)
 
 
 def evaluate_config(
