@@ -89,3 +89,16 @@ def test_a_manifest_never_points_outside_its_folder(tmp_path: Path, listed: obje
     with pytest.raises(LlmFleetError):
         write_tree(out, files("x.yaml"), source="test")
     assert (tmp_path / "victim.yaml").read_text() == "keep"
+
+
+def test_a_plan_file_reads_back_and_is_checked(tmp_path: Path, dev_plan) -> None:
+    from infra.plan import Plan
+
+    path = tmp_path / "plan.json"
+    write_file_atomically(path, dev_plan.dumps())
+    assert Plan.load(path).to_json() == dev_plan.to_json()
+    data = json.loads(path.read_text())
+    data["config"]["budget"]["monthlyUsd"] = -1  # a hand-edited Plan is refused like a stack file
+    path.write_text(json.dumps(data))
+    with pytest.raises(LlmFleetError, match=r"plan.json: its config is not a valid stack configuration \(budget"):
+        Plan.load(path)
