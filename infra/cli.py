@@ -21,6 +21,8 @@ from rich.console import Console
 from infra.cli_errors import EXIT_CODES, OneLineErrorsGroup, err_console, handles_errors
 from infra.outputs import check_output_dir, check_output_file, write_file_atomically
 from infra.plan_summary import plan_footer, summary_table
+from infra.progress import current as current_progress
+from infra.progress import progress
 
 app = typer.Typer(
     name="llmfleet",
@@ -37,6 +39,13 @@ console = Console(highlight=False, soft_wrap=True, markup=False)
 ProjectDir = Annotated[
     Path | None,
     typer.Option("--project-dir", "-C", help="Directory holding Pulumi.yaml (default: nearest one above the cwd)."),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress on stderr (it is shown only on a terminal anyway).")
+]
+NoCache = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Evaluate the program even if the cache holds the Plan of these exact inputs."),
 ]
 
 
@@ -59,13 +68,15 @@ def main_options(
     """Plan, check, cost and render an llm-fleet stack offline (no cloud credentials, no Pulumi CLI)."""
 
 
-def load_plan(source: str, project_dir: Path | None = None) -> Any:
-    """A Plan from a stack name (evaluated offline) or a Plan JSON file."""
-    from infra.plan import Plan, evaluate_stack
+def load_plan(source: str, project_dir: Path | None = None, no_cache: bool = False) -> Any:
+    """A Plan from a stack name (the cached Plan of unchanged inputs, else evaluated offline) or a Plan JSON file."""
+    from infra.plan import Plan
+    from infra.plan_cache import plan_of_stack
 
     if source.endswith(".json") or "/" in source:
+        current_progress().phase(f"reading {source}")
         return Plan.load(Path(source))
-    return evaluate_stack(source, project_dir)
+    return plan_of_stack(source, project_dir, use_cache=not no_cache)
 
 
 def write_or_print(text: str, out: Path | None) -> None:
@@ -88,13 +99,16 @@ def plan(
     stack: Annotated[str, typer.Argument(help="Stack name: reads Pulumi.STACK.yaml.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the Plan JSON here.")] = None,
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Evaluate the program for a stack offline and summarise it; --out writes the Plan JSON."""
-    from infra.plan import evaluate_stack
+    from infra.plan_cache import plan_of_stack
 
     if out is not None:
         check_output_file(out)
-    result = evaluate_stack(stack, project_dir)
+    with progress(quiet):
+        result = plan_of_stack(stack, project_dir, use_cache=not no_cache)
     console.print(summary_table(result))
     total = sum(1 for r in result.resources if not r.type.startswith("pulumi:providers:"))
     console.print(f"{total} resources in {len({result.target_of(r) for r in result.resources} - {None})} targets")
@@ -129,20 +143,25 @@ def policy(
     format: Annotated[PolicyFormat, typer.Option("--format", "-f", help="Report format.")] = PolicyFormat.text,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Evaluate every policy rule; exit 1 on unsuppressed mandatory findings."""
-    from policy.engine import evaluate_plan
-
     if out is not None:
         check_output_file(out)
-    report = evaluate_plan(load_plan(source, project_dir).to_json())
-    if format is PolicyFormat.text:
-        text = report.to_text()
-    elif format is PolicyFormat.json:
-        text = json.dumps(report.to_json(), indent=2, sort_keys=True)
-    else:
-        text = json.dumps(report.to_sarif(), indent=2, sort_keys=True)
-    write_or_print(text, out)
+    with progress(quiet) as status:
+        plan_json = load_plan(source, project_dir, no_cache).to_json()
+        status.phase("checking rules")
+        from policy.engine import evaluate_plan
+
+        report = evaluate_plan(plan_json)
+        if format is PolicyFormat.text:
+            text = report.to_text()
+        elif format is PolicyFormat.json:
+            text = json.dumps(report.to_json(), indent=2, sort_keys=True)
+        else:
+            text = json.dumps(report.to_sarif(), indent=2, sort_keys=True)
+    write_or_print(text, out)  # after the status line is gone: nothing interleaves
     raise typer.Exit(report.exit_code)
 
 
@@ -152,12 +171,17 @@ def cost(
     source: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
     format: Annotated[CostFormat, typer.Option("--format", "-f", help="Report format.")] = CostFormat.text,
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Monthly cost of a stack: floor (pools at minimum), expected and ceiling (pools at maximum)."""
-    from policy.cost import estimate_cost
+    with progress(quiet) as status:
+        plan_json = load_plan(source, project_dir, no_cache).to_json()
+        status.phase("pricing")
+        from policy.cost import estimate_cost
 
-    report = estimate_cost(load_plan(source, project_dir).to_json())
-    text = report.to_text() if format is CostFormat.text else json.dumps(report.to_json(), indent=2, sort_keys=True)
+        report = estimate_cost(plan_json)
+        text = report.to_text() if format is CostFormat.text else json.dumps(report.to_json(), indent=2, sort_keys=True)
     write_or_print(text, None)
 
 
@@ -226,6 +250,8 @@ def render(
         Path, typer.Option("--out", "-o", help="Directory to write manifests into (one folder per cluster target).")
     ],
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write every Kubernetes object of the stack as YAML, one folder per cluster target.
 
@@ -234,7 +260,10 @@ def render(
     from infra.render import render_plan
 
     check_output_dir(out)
-    written = render_plan(load_plan(stack, project_dir), out)
+    with progress(quiet) as status:
+        plan = load_plan(stack, project_dir, no_cache)
+        status.phase(f"writing manifests under {out}")
+        written = render_plan(plan, out)
     console.print(f"wrote {len(written)} files under {out}")
 
 
@@ -288,12 +317,18 @@ def report(
     source: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write one self-contained HTML page: fleet map, findings, cost and capacity."""
-    from infra.report import build_report
-
     check_output_file(out)
-    write_or_print(build_report(load_plan(source, project_dir)), out)
+    with progress(quiet) as status:
+        plan = load_plan(source, project_dir, no_cache)
+        status.phase("checking rules and building the report")
+        from infra.report import build_report
+
+        page = build_report(plan)
+    write_or_print(page, out)
 
 
 def main() -> None:  # pragma: no cover - console script shim
