@@ -39,6 +39,8 @@ CODE_FILES = ("requirements/main.txt", "pyproject.toml")
 # Variables the program, the Pulumi SDK or the provider SDKs read (credentials, regions,
 # engine settings), plus the ones a stack's {env: NAME} secret references name.
 ENV_PREFIXES = ("LLMFLEET_", "PULUMI_", "AWS_", "GOOGLE_", "GCP_", "CLOUDSDK_", "KUBE", "DOCKER_", "ARM_")
+# Where the program's packages are imported from (not the --project-dir: that holds the stacks).
+CODE_ROOT = Path(__file__).resolve().parent.parent
 # Settings of the CLI itself, which do not change the Plan.
 ENV_IGNORED = frozenset({"LLMFLEET_DEBUG", CACHE_DIR_ENV})
 
@@ -67,7 +69,7 @@ def plan_key(stack: str, stack_path: Path, secret_env_names: set[str] | None = N
     project_dir = stack_path.parent
     for name in PROJECT_FILES:
         add(f"project:{name}", _read_or_absent(project_dir / name))
-    code_root = Path(__file__).resolve().parent.parent
+    code_root = CODE_ROOT
     add("code-root", str(code_root).encode())
     for name in CODE_FILES:
         add(f"code:{name}", _read_or_absent(code_root / name))
