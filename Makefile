@@ -121,8 +121,9 @@ ray-venv: .venv-ray/bin/ray ## Install Ray into .venv-ray
 test-ray: venv ray-venv ## Start a real Ray head and worker with the launcher's argv (loopback)
 	LLMFLEET_RAY_PYTHON=$(CURDIR)/.venv-ray/bin/python $(BIN)/python -m pytest -q -p no:xdist tests/serving/test_serving_ray.py
 
-golden: venv ## Regenerate golden files (vLLM argv, serving README table, rendered manifests)
+golden: venv ## Regenerate golden files (vLLM argv, serving README table, rendered manifests, config reference and schema)
 	$(BIN)/python -m infra.configdoc > docs/configuration.md
+	$(BIN)/llmfleet schema --stack-file --out docs/stack-file.schema.json
 	LLMFLEET_REGEN_GOLDEN=1 $(BIN)/python -m pytest -q -p no:xdist -k "golden or readme"
 
 image: ## Build the serving image locally (needs Docker)

@@ -7,6 +7,8 @@ explicit, unset means the library's default, and a value out of range is an erro
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from serving.errors import LlmFleetError
 
@@ -93,16 +95,17 @@ def capacity_command(
         "quantization": quantization,
         "max_num_seqs": max_num_seqs,
     }
-    plan = plan_capacity(
-        model,
-        gpu,
-        tp=tp,
-        max_model_len=max_model_len,
-        prompt_tokens=prompt_tokens,
-        output_tokens=output_tokens,
-        concurrency=concurrency,
-        **common,
-    )
+    with _flag_names():
+        plan = plan_capacity(
+            model,
+            gpu,
+            tp=tp,
+            max_model_len=max_model_len,
+            prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            concurrency=concurrency,
+            **common,
+        )
     sizing = traffic = None
     if requests_per_second is not None:
         traffic = Traffic(
@@ -166,3 +169,39 @@ def capacity_command(
             f"tp={choice.tp}, {choice.replicas_per_instance} replica(s) each) at ${choice.total_hourly:,.2f}/h on demand"
         )
     return text
+
+
+# The planner names its inputs as the stack file does; on the command line they are flags.
+FLAG_NAMES = {
+    "maxModelLen": "--max-model-len",
+    "kvCacheDtype": "--kv-cache-dtype",
+    "gpuMemoryUtilization": "--gpu-memory-utilization",
+    "tp": "--tp",
+    "model": "--model",
+    "gpu": "--gpu",
+}
+
+
+@contextmanager
+def _flag_names() -> Iterator[None]:
+    """Name the flag in the planner's errors (``maxModelLen: ...`` -> ``--max-model-len: ...``)."""
+    try:
+        yield
+    except LlmFleetError as exc:
+        key, separator, rest = str(exc).partition(":")
+        if separator and key in FLAG_NAMES:
+            raise LlmFleetError(f"{FLAG_NAMES[key]}:{rest}") from None
+        raise
+
+
+def parse_max_model_len(text: str) -> int | None:
+    """``--max-model-len``: a token count, or 'native' (None) for the model's native context."""
+    value = text.strip().lower()
+    if value == "native":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise LlmFleetError(
+            f"--max-model-len: {text!r} is not allowed; expected a token count such as 16384, "
+            "or 'native' for the model's native context"
+        )
+    return int(value)

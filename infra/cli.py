@@ -1,77 +1,91 @@
 """The `llmfleet` command. Only the Typer app lives here: every command is a thin wrapper
-over a library function, and LlmFleetError is turned into one error line and an exit code.
+over a library function; infra.cli_errors turns every failure into one error line and an
+exit code, and infra.outputs checks and writes output files.
 
 Exit codes everywhere: 0 ok; 1 mandatory policy violations (or, for --check, "behind");
-2 bad input (config or arguments).
+2 bad input (config, file, arguments or environment); 3 internal error (a bug).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections import Counter
-from collections.abc import Callable
 from enum import StrEnum
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from infra.capacity_cli import CAPACITY_HELP
-from serving.errors import LlmFleetError
+from infra.cli_errors import EXIT_CODES, OneLineErrorsGroup, err_console, handles_errors
+from infra.outputs import check_output_dir, check_output_file, write_file_atomically
+from infra.plan_summary import plan_footer, summary_table
+from infra.progress import current as current_progress
+from infra.progress import progress
 
 app = typer.Typer(
     name="llmfleet",
+    cls=OneLineErrorsGroup,
     help="Plan, check, cost and render an llm-fleet stack offline (no cloud credentials, no Pulumi CLI).",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
+console = Console(highlight=False, soft_wrap=True, markup=False)
 
 ProjectDir = Annotated[
     Path | None,
     typer.Option("--project-dir", "-C", help="Directory holding Pulumi.yaml (default: nearest one above the cwd)."),
 ]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress on stderr (it is shown only on a terminal anyway).")
+]
+NoCache = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Evaluate the program even if the cache holds the Plan of these exact inputs."),
+]
 
 
-def handles_errors(fn: F) -> F:
-    """Turn the project's one exception type into `error: ...` on stderr and its exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+def _version(value: bool) -> None:
+    if value:
         try:
-            return fn(*args, **kwargs)
-        except LlmFleetError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True)
-            raise typer.Exit(getattr(exc, "exit_code", 2)) from None
+            version = metadata.version("llm-fleet")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed)"
+        console.print(f"llmfleet {version}")
+        raise typer.Exit(0)
 
-    return wrapper  # type: ignore[return-value]
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Plan, check, cost and render an llm-fleet stack offline (no cloud credentials, no Pulumi CLI)."""
 
 
-def load_plan(source: str, project_dir: Path | None = None) -> Any:
-    """A Plan from a stack name (evaluated offline) or a Plan JSON file."""
-    from infra.plan import Plan, evaluate_stack
+def load_plan(source: str, project_dir: Path | None = None, no_cache: bool = False) -> Any:
+    """A Plan from a stack name (the cached Plan of unchanged inputs, else evaluated offline) or a Plan JSON file."""
+    from infra.plan import Plan
+    from infra.plan_cache import plan_of_stack
 
-    if source.endswith(".json"):
+    if source.endswith(".json") or "/" in source:
+        current_progress().phase(f"reading {source}")
         return Plan.load(Path(source))
-    return evaluate_stack(source, project_dir)
+    return plan_of_stack(source, project_dir, use_cache=not no_cache)
 
 
 def write_or_print(text: str, out: Path | None) -> None:
+    """stdout, or ``out`` written atomically (checked with check_output_file before the work)."""
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)  # atomic: a reader never sees half a file
+    write_file_atomically(out, text)
     err_console.print(f"wrote {out}")
 
 
@@ -80,54 +94,22 @@ def write_or_print(text: str, out: Path | None) -> None:
 # ---------------------------------------------------------------------------
 
 
-def summary_table(plan: Any) -> Table:
-    """Resources per target and type (components included, providers left out)."""
-    counts: Counter[tuple[str, str]] = Counter()
-    for resource in plan.resources:
-        if resource.type.startswith("pulumi:providers:"):
-            continue
-        counts[(plan.target_of(resource) or "(stack)", resource.type)] += 1
-    table = Table(title=f"llm-fleet plan: stack '{plan.stack}'", show_lines=False)
-    table.add_column("target")
-    table.add_column("resource type")
-    table.add_column("count", justify="right")
-    for (target, rtype), count in sorted(counts.items()):
-        table.add_row(target, rtype, str(count))
-    return table
-
-
-def plan_footer(plan: Any) -> tuple[list[str], int]:
-    """Policy and cost lines of the plan summary, and the exit code the policy implies."""
-    lines: list[str] = []
-    exit_code = 0
-    try:
-        from policy.engine import evaluate_plan, policy_summary_line
-    except ImportError:
-        pass
-    else:
-        report = evaluate_plan(plan.to_json())
-        lines.append(policy_summary_line(report))
-        exit_code = report.exit_code
-    try:
-        from policy.cost import cost_summary_line, estimate_cost
-    except ImportError:
-        pass
-    else:
-        lines.append(cost_summary_line(estimate_cost(plan.to_json())))
-    return lines, exit_code
-
-
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def plan(
     stack: Annotated[str, typer.Argument(help="Stack name: reads Pulumi.STACK.yaml.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the Plan JSON here.")] = None,
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Evaluate the program for a stack offline and summarise it; --out writes the Plan JSON."""
-    from infra.plan import evaluate_stack
+    from infra.plan_cache import plan_of_stack
 
-    result = evaluate_stack(stack, project_dir)
+    if out is not None:
+        check_output_file(out)
+    with progress(quiet):
+        result = plan_of_stack(stack, project_dir, use_cache=not no_cache)
     console.print(summary_table(result))
     total = sum(1 for r in result.resources if not r.type.startswith("pulumi:providers:"))
     console.print(f"{total} resources in {len({result.target_of(r) for r in result.resources} - {None})} targets")
@@ -155,40 +137,52 @@ class CostFormat(StrEnum):
     json = "json"
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def policy(
     source: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
     format: Annotated[PolicyFormat, typer.Option("--format", "-f", help="Report format.")] = PolicyFormat.text,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Evaluate every policy rule; exit 1 on unsuppressed mandatory findings."""
-    from policy.engine import evaluate_plan
+    if out is not None:
+        check_output_file(out)
+    with progress(quiet) as status:
+        plan_json = load_plan(source, project_dir, no_cache).to_json()
+        status.phase("checking rules")
+        from policy.engine import evaluate_plan
 
-    report = evaluate_plan(load_plan(source, project_dir).to_json())
-    if format is PolicyFormat.text:
-        text = report.to_text()
-    elif format is PolicyFormat.json:
-        text = json.dumps(report.to_json(), indent=2, sort_keys=True)
-    else:
-        text = json.dumps(report.to_sarif(), indent=2, sort_keys=True)
-    write_or_print(text, out)
+        report = evaluate_plan(plan_json)
+        if format is PolicyFormat.text:
+            text = report.to_text()
+        elif format is PolicyFormat.json:
+            text = json.dumps(report.to_json(), indent=2, sort_keys=True)
+        else:
+            text = json.dumps(report.to_sarif(), indent=2, sort_keys=True)
+    write_or_print(text, out)  # after the status line is gone: nothing interleaves
     raise typer.Exit(report.exit_code)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def cost(
     source: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
     format: Annotated[CostFormat, typer.Option("--format", "-f", help="Report format.")] = CostFormat.text,
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Monthly cost of a stack: floor (pools at minimum), expected and ceiling (pools at maximum)."""
-    from policy.cost import estimate_cost
+    with progress(quiet) as status:
+        plan_json = load_plan(source, project_dir, no_cache).to_json()
+        status.phase("pricing")
+        from policy.cost import estimate_cost
 
-    report = estimate_cost(load_plan(source, project_dir).to_json())
-    text = report.to_text() if format is CostFormat.text else json.dumps(report.to_json(), indent=2, sort_keys=True)
+        report = estimate_cost(plan_json)
+        text = report.to_text() if format is CostFormat.text else json.dumps(report.to_json(), indent=2, sort_keys=True)
     write_or_print(text, None)
 
 
@@ -197,7 +191,7 @@ def cost(
 # ---------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def capacity(
     model: Annotated[
@@ -205,11 +199,16 @@ def capacity(
     ],
     gpu: Annotated[str, typer.Option("--gpu", "-g", help="GPU type id, e.g. L4, L40S, H100-80GB.")],
     tp: Annotated[
-        int | None, typer.Option("--tp", help="Tensor-parallel size (default: the smallest that fits).")
+        int | None, typer.Option("--tp", min=1, max=64, help="Tensor-parallel size (default: the smallest that fits).")
     ] = None,
     max_model_len: Annotated[
-        int | None, typer.Option("--max-model-len", help="Longest sequence, tokens (default: native context).")
-    ] = None,
+        str,
+        typer.Option(
+            "--max-model-len",
+            metavar="TOKENS|native",
+            help="Longest sequence in tokens (256 or more), or 'native' for the model's native context.",
+        ),
+    ] = "native",
     kv_cache_dtype: Annotated[str, typer.Option("--kv-cache-dtype", help="auto, fp8, fp8_e4m3 or fp8_e5m2.")] = "auto",
     gpu_memory_utilization: Annotated[
         float, typer.Option("--gpu-memory-utilization", help="Share of GPU memory vLLM may use (0-1).")
@@ -217,7 +216,9 @@ def capacity(
     recommend: Annotated[
         bool, typer.Option("--recommend", help="Also pick the cheapest instance type that fits.")
     ] = False,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help=CAPACITY_HELP["concurrency"])] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, max=1_000_000, help=CAPACITY_HELP["concurrency"])
+    ] = None,
     format: Annotated[CostFormat, typer.Option("--format", "-f", help="Output format.")] = CostFormat.text,
     max_num_seqs: Annotated[int | None, typer.Option("--max-num-seqs", help=CAPACITY_HELP["max_num_seqs"])] = None,
     quantization: Annotated[str | None, typer.Option("--quantization", help=CAPACITY_HELP["quantization"])] = None,
@@ -233,13 +234,13 @@ def capacity(
     ttft_ms: Annotated[float | None, typer.Option("--ttft-ms", help=CAPACITY_HELP["ttft_ms"])] = None,
 ) -> None:
     """Size one model server: weights, KV cache, max concurrency, decode speed; with traffic, replicas at peak."""
-    from infra.capacity_cli import capacity_command
+    from infra.capacity_cli import capacity_command, parse_max_model_len
 
     text = capacity_command(
         model=model,
         gpu=gpu,
         tp=tp,
-        max_model_len=max_model_len,
+        max_model_len=parse_max_model_len(max_model_len),
         kv_cache_dtype=kv_cache_dtype,
         gpu_memory_utilization=gpu_memory_utilization,
         recommend=recommend,
@@ -262,7 +263,7 @@ def capacity(
 # ---------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def render(
     stack: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
@@ -270,15 +271,24 @@ def render(
         Path, typer.Option("--out", "-o", help="Directory to write manifests into (one folder per cluster target).")
     ],
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
-    """Write every Kubernetes object of the stack as YAML, one folder per cluster target."""
+    """Write every Kubernetes object of the stack as YAML, one folder per cluster target.
+
+    OUT must be a new or empty folder, or one an earlier render wrote (its files are replaced;
+    files it did not write are refused up front)."""
     from infra.render import render_plan
 
-    written = render_plan(load_plan(stack, project_dir), out)
+    check_output_dir(out)
+    with progress(quiet) as status:
+        plan = load_plan(stack, project_dir, no_cache)
+        status.phase(f"writing manifests under {out}")
+        written = render_plan(plan, out)
     console.print(f"wrote {len(written)} files under {out}")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def promote(
     src: Annotated[str, typer.Argument(help="Source stack, e.g. dev.")],
@@ -299,26 +309,47 @@ def promote(
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
-def schema() -> None:
-    """Print the JSON Schema of the stack configuration (keys under 'llm-fleet:')."""
+def schema(
+    stack_file: Annotated[
+        bool,
+        typer.Option(
+            "--stack-file",
+            help="Schema of a whole Pulumi.<stack>.yaml (config: wrapper, 'llm-fleet:' keys) for editors; "
+            "see docs/configuration.md for the one-line set-up.",
+        ),
+    ] = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the schema here.")] = None,
+) -> None:
+    """Print the JSON Schema of the stack configuration (keys under 'llm-fleet:'); --stack-file: of a stack file."""
     from infra.config import json_schema
+    from infra.schema import stack_file_schema
 
-    write_or_print(json.dumps(json_schema(), indent=2, sort_keys=True), None)
+    if out is not None:
+        check_output_file(out)
+    document = stack_file_schema() if stack_file else json_schema()
+    write_or_print(json.dumps(document, indent=2, sort_keys=True) + "\n", out)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 @handles_errors
 def report(
     source: Annotated[str, typer.Argument(help="Stack name or a Plan JSON file.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
     project_dir: ProjectDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write one self-contained HTML page: fleet map, findings, cost and capacity."""
-    from infra.report import build_report
+    check_output_file(out)
+    with progress(quiet) as status:
+        plan = load_plan(source, project_dir, no_cache)
+        status.phase("checking rules and building the report")
+        from infra.report import build_report
 
-    write_or_print(build_report(load_plan(source, project_dir)), out)
+        page = build_report(plan)
+    write_or_print(page, out)
 
 
 def main() -> None:  # pragma: no cover - console script shim

@@ -10,7 +10,6 @@ snake_case in Python. Each error names the key path, the value and what is allow
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -90,12 +89,14 @@ class SecretRef(Model):
     @classmethod
     def _a_name_not_a_secret(cls, value: Any) -> Any:
         # A pasted token where its name belongs: refuse it before any check that would echo it.
+        from infra.config_errors import looks_secret
         from policy.rules._credentials import credential_shape, looks_random_token
 
-        if isinstance(value, str) and (credential_shape(value) or looks_random_token(value)):
+        if isinstance(value, str) and (looks_secret(value) or credential_shape(value) or looks_random_token(value)):
+            # The message never repeats the value: it is most likely the secret itself.
             raise ValueError(
-                "this looks like a secret value, not the name of one (value not shown); store it with "
-                "`pulumi config set --secret NAME` (or in a secret manager) and give its name"
+                "this looks like a secret, not the name of one (value not shown); store the secret with "
+                "`pulumi config set --secret NAME` (or in a secret manager) and give its name here"
             )
         return value
 
@@ -139,10 +140,16 @@ class Bounds(Model):
 class OnPremHardware(Model):
     """Amortized cost of owned hardware, for the cost model."""
 
-    node_price_usd: float = Field(..., gt=0, description="Purchase price of one GPU node, USD.")
+    node_price_usd: float = Field(
+        ..., gt=0, le=10_000_000, allow_inf_nan=False, description="Purchase price of one GPU node, USD."
+    )
     amortization_months: int = Field(36, ge=1, le=120, description="Months over which a node is written off.")
-    power_kw: float = Field(..., gt=0, description="Average power draw of one node under load, kW.")
-    price_per_kwh_usd: float = Field(0.12, gt=0, description="Electricity price incl. cooling, USD per kWh.")
+    power_kw: float = Field(
+        ..., gt=0, le=200, allow_inf_nan=False, description="Average power draw of one node under load, kW."
+    )
+    price_per_kwh_usd: float = Field(
+        0.12, gt=0, le=10, allow_inf_nan=False, description="Electricity price incl. cooling, USD per kWh."
+    )
 
 
 class GpuPool(Model):
@@ -213,7 +220,7 @@ class WeightStore(Model):
         None, description="Access key pair for the S3-compatible endpoint (JSON {accessKeyId, secretAccessKey})."
     )
     storage_class: str | None = Field(None, description="StorageClass of the PVC, for kind pvc.")
-    size_gib: int = Field(500, ge=10, description="PVC size, GiB, for kind pvc.")
+    size_gib: int = Field(500, ge=10, le=1_048_576, description="PVC size, GiB, for kind pvc.")
 
     @model_validator(mode="after")
     def _kind_fields(self) -> WeightStore:
@@ -444,9 +451,19 @@ class Route(Model):
 
 
 class Budget(Model):
-    monthly_usd: float = Field(..., gt=0, description="Monthly budget for the whole stack, USD.")
-    alert_thresholds_percent: list[int] = Field(
-        default_factory=lambda: [50, 80, 100], description="Alert at these shares of the budget (actual and forecast)."
+    monthly_usd: float = Field(
+        ...,
+        ge=1,
+        le=100_000_000,
+        allow_inf_nan=False,
+        description="Monthly budget for the whole stack, USD, 1 to 100,000,000 (it becomes each cloud's budget limit).",
+    )
+    alert_thresholds_percent: list[Annotated[int, Field(ge=1, le=1000)]] = Field(
+        default_factory=lambda: [50, 80, 100],
+        min_length=1,
+        max_length=5,
+        description="Alert at these shares of the budget (actual and forecast), percent, 1 to 1000; "
+        "1 to 5 thresholds (an AWS budget holds 10 notifications).",
     )
     notify_emails: list[str] = Field(..., min_length=1, description="Who gets budget alerts.")
 
@@ -744,7 +761,11 @@ class ConfigError(LlmFleetError):
     def __init__(self, stack: str, lines: list[str]):
         self.stack = stack
         self.lines = lines
-        super().__init__(f"stack '{stack}': invalid configuration\n" + "\n".join(f"  {line}" for line in lines))
+        if len(lines) == 1:  # the common case: one mistake, one line
+            super().__init__(f"stack '{stack}': {lines[0]}")
+        else:
+            problems = "\n".join(f"  {line}" for line in lines)
+            super().__init__(f"stack '{stack}': invalid configuration ({len(lines)} problems)\n{problems}")
 
 
 def parse_stack_config(values: Mapping[str, Any], stack: str) -> StackConfig:
@@ -755,56 +776,9 @@ def parse_stack_config(values: Mapping[str, Any], stack: str) -> StackConfig:
     try:
         return StackConfig.model_validate(dict(values))
     except ValidationError as exc:
+        from infra.config_errors import format_validation_error
+
         raise ConfigError(stack, format_validation_error(exc, StackConfig)) from None
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("aws", "gcp", "onprem") and out.endswith("]"):
-            continue  # the discriminated-union tag pydantic inserts
-        elif isinstance(part, str) and part.startswith(("function-after", "function-before")):
-            continue
-        else:
-            text = str(part)
-            if not re.fullmatch(r"[A-Za-z_][\w-]*", text):
-                text = repr(text)  # odd keys (spaces, newlines) stay on one readable line
-            out += f".{text}" if out else text
-    return out or "(root)"
-
-
-def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
-    """(model class, field info) reached by following ``loc`` through the schema by alias."""
-    current: Any = model
-    field: Any = None
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if part in ("aws", "gcp", "onprem"):
-            current = {"aws": AwsTarget, "gcp": GcpTarget, "onprem": OnPremTarget}[part]
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None, None
-        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
-        if field is None:
-            return None, None
-        current = _inner_model(field.annotation)
-    return current, field
-
-
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The allowed keys at ``loc`` (for did-you-mean)."""
-    current, _ = _walk(model, loc[:-1]) if len(loc) > 1 else (model, None)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
-    return []
-
-
-def _description(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
-    _, field = _walk(model, loc)
-    return getattr(field, "description", None)
 
 
 def _inner_model(annotation: Any) -> Any:
@@ -815,49 +789,6 @@ def _inner_model(annotation: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     return None
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def format_validation_error(exc: ValidationError, model: type[BaseModel]) -> list[str]:
-    """One line per error: ``key.path: 'value' is not allowed; <what is allowed>``."""
-    lines: list[str] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        path = _path(loc)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            key = str(loc[-1])
-            known = _known_keys(model, loc)
-            hint = difflib.get_close_matches(key, known, n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            allowed = f" (allowed: {', '.join(sorted(known))})" if known else ""
-            lines.append(f"{path}: unknown key{suggestion}{allowed}")
-        elif kind == "missing":
-            lines.append(f"{path}: required key is missing")
-        elif kind == "value_error":
-            message = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{path}: {message}" if path != "(root)" else message)
-        elif kind == "union_tag_invalid":
-            lines.append(
-                f"{path}.kind: {_short(err['input'].get('kind'))} is not allowed; expected 'aws', 'gcp' or 'onprem'"
-            )
-        elif kind == "union_tag_not_found":
-            lines.append(f"{path}.kind: required key is missing; expected 'aws', 'gcp' or 'onprem'")
-        elif "SecretRef" in str(err["msg"]):
-            # Never echo the value: it is probably the secret itself.
-            lines.append(
-                f"{path}: a plain value is not allowed here; give a secret reference "
-                "(one of config, env, awsSecretsManager, gcpSecretManager)"
-            )
-        elif kind == "string_pattern_mismatch" and _description(model, loc):
-            lines.append(f"{path}: {_short(err.get('input'))} is not allowed; expected {_description(model, loc)}")
-        else:
-            lines.append(f"{path}: {_short(err.get('input'))} is not allowed; {err['msg'][:1].lower()}{err['msg'][1:]}")
-    return lines
 
 
 def json_schema() -> dict[str, Any]:

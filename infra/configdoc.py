@@ -47,7 +47,16 @@ def render() -> str:
         "",
         "Generated from `infra/config.py` by `python -m infra.configdoc`; do not edit by hand.",
         "Keys live under the `llm-fleet:` namespace of `Pulumi.<stack>.yaml`, camelCase.",
-        "`llmfleet schema` prints the same as JSON Schema for editors.",
+        "`llmfleet schema` prints the same as JSON Schema.",
+        "",
+        "Editors check a stack file as you type against `docs/stack-file.schema.json`",
+        "(`llmfleet schema --stack-file`: the whole file, `config:` and the `llm-fleet:` prefix included).",
+        "With a YAML language server (VS Code's YAML extension, Neovim's yamlls, ...) the first line",
+        "of `Pulumi.<stack>.yaml` attaches it; the path is relative to the stack file:",
+        "",
+        "```yaml",
+        "# yaml-language-server: $schema=docs/stack-file.schema.json",
+        "```",
         "",
     ]
     seen: set[type[BaseModel]] = set()

@@ -14,13 +14,17 @@ keys would change. The edit is written atomically (temporary file + rename).
 Promotion refuses (LlmFleetError, nothing written) when:
 
 - SRC's image is not pinned by digest (``build: true`` and no digest) and no
-  ``--image-digest`` was given (exit 2);
+  ``--image-digest`` was given (exit 2): a stack that builds its image records no digest,
+  CI does (main.yml pushes ``<repository>:<commit>`` and prints the digest and the promote
+  command in its job summary; promote.yml resolves it from the registry);
 - ``Pulumi.SRC.yaml`` has local edits, i.e. differs from git ``HEAD`` (exit 2): only what
   is committed gets promoted;
 - DST, with the promoted settings, would fail its policy pack (exit 1).
 
 ``check=True`` writes nothing and makes no git or policy check: exit 1 if DST is behind SRC
-(any promotable setting differs), else 0.
+(any promotable setting differs), else 0. Without a digest for a SRC that builds its image,
+the check compares everything else (tag, model revisions) and says the digest was not
+compared.
 """
 
 from __future__ import annotations
@@ -95,7 +99,8 @@ class _Promotable:
     """The promotable settings of SRC (what DST should end up with)."""
 
     tag: str
-    digest: str
+    digest: str | None
+    """None only for a --check of a SRC that builds its image: the digest is not compared."""
     sources: dict[str, tuple[str, str | None]]
     """model name -> (revision, manifestSha256)."""
 
@@ -130,11 +135,11 @@ def promote_stacks(
     root = find_project_dir(project_dir)
     src_file = load_stack_file(src, root)
     dst_file = load_stack_file(dst, root)
-    if not check:
-        ensure_committed(root, src_file.path.name)
     src_config = src_file.parse()
     dst_config = dst_file.parse()  # DST must be valid before it is edited
-    wanted = promotable_settings(src, src_config, image_digest)
+    wanted = promotable_settings(src, src_config, image_digest, check=check, dst=dst)
+    if not check:
+        ensure_committed(root, src_file.path.name)
 
     old_text = dst_file.path.read_text(encoding="utf-8")
     document = _yaml().load(old_text)
@@ -150,6 +155,11 @@ def promote_stacks(
     )
     skipped = _skipped_models(src, dst, src_config, dst_config)
     note = "".join(f"; not promoted (only in '{stack}'): {', '.join(names)}" for stack, names in skipped.items())
+    if wanted.digest is None:
+        note += (
+            f"; the image digest was not compared: '{src}' builds its image, pass --image-digest with the digest "
+            "main.yml built (its job summary) to compare it too"
+        )
     if not changes:
         return PromotionResult(src, dst, [], "", False, 0, f"stack '{dst}' is up to date with '{src}'{note}", skipped)
     _guard_only_promotable(old_text, new_text, wanted, changes, dst_file.path.name)
@@ -163,7 +173,7 @@ def promote_stacks(
             False,
             1,
             f"stack '{dst}' is behind '{src}': {len(changes)} promotable setting(s) differ ({keys}); "
-            f"run `llmfleet promote {src} {dst}`{note}",
+            f"run `{promote_command(src, dst, image_digest, src_config)}`{note}",
             skipped,
         )
     check_policy(dst_file, new_text, src)
@@ -187,8 +197,17 @@ def promote_stacks(
 # ---------------------------------------------------------------------------
 
 
-def promotable_settings(src: str, config: StackConfig, image_digest: str | None) -> _Promotable:
-    """SRC's promotable settings; refuses an image that is not pinned by digest."""
+def promote_command(src: str, dst: str, image_digest: str | None, config: StackConfig) -> str:
+    """The command that promotes SRC to DST (with the digest when SRC builds its image)."""
+    if config.image.digest is not None:
+        return f"llmfleet promote {src} {dst}"
+    return f"llmfleet promote {src} {dst} --image-digest {image_digest or 'sha256:<digest main.yml built>'}"
+
+
+def promotable_settings(
+    src: str, config: StackConfig, image_digest: str | None, *, check: bool = False, dst: str = "<DST>"
+) -> _Promotable:
+    """SRC's promotable settings; refuses an image that is not pinned by digest (a check compares the rest)."""
     digest = config.image.digest
     if digest is not None and image_digest is not None and image_digest != digest:
         raise LlmFleetError(
@@ -196,12 +215,13 @@ def promotable_settings(src: str, config: StackConfig, image_digest: str | None)
             "drop --image-digest or make the two agree"
         )
     digest = digest or image_digest
-    if digest is None:
+    if digest is None and not check:
         raise LlmFleetError(
             f"stack '{src}': {PROJECT}:image is not pinned by digest (build: true, no digest), so there is no "
-            f"image to promote; pin it: pass --image-digest sha256:<64 hex> with the digest the {src} deploy "
-            f"recorded (main.yml's job summary, or `docker buildx imagetools inspect <repository>:<commit>`), "
-            f"or set image.digest in Pulumi.{src}.yaml"
+            f"image to promote; pass the digest main.yml built for the commit {src} runs: "
+            f"`llmfleet promote {src} {dst} --image-digest sha256:<64 hex>` (main.yml's job summary prints this "
+            "command with the digest; or `docker buildx imagetools inspect <repository>:<commit> "
+            "--format '{{json .Manifest.Digest}}'`); `--check` compares the other settings without it"
         )
     sources = {m.name: (m.source.revision, m.source.manifest_sha256) for m in config.models}
     return _Promotable(tag=config.image.tag, digest=digest, sources=sources)
@@ -219,6 +239,8 @@ def apply_promotion(document: Any, wanted: _Promotable, filename: str) -> list[C
     if not isinstance(image, CommentedMap):
         raise LlmFleetError(f"{filename}: {PROJECT}:image is missing or not a mapping; add it with tag and digest")
     for key, value in (("tag", wanted.tag), ("digest", wanted.digest)):
+        if value is None:  # a check without the digest of a built image: not compared
+            continue
         change = _set_scalar(image, key, value, after="tag", path=f"{image_key}.{key}")
         if change:
             changes.append(change)

@@ -6,18 +6,20 @@ their release object (chart, version, repository, values); secret values never a
 Secret data is ``"[secret]"`` under each key. Nothing is read from a cluster.
 
 Targets are folders of their own; stack-wide objects (none today) would go to ``_stack``.
-A rendered folder is replaced as a whole, so objects that left the stack leave the folder.
+The folder records what it holds (``.llmfleet-render.json``): a new render removes the files
+of the previous one, so objects that left the stack leave the folder, and a folder holding
+files llmfleet did not write is refused (infra.outputs).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
+from infra.outputs import write_tree
 from infra.plan.model import SECRET, Plan, PlanResource
 from infra.workloads.meta import SECRET_KEYS_ANNOTATION
 
@@ -42,25 +44,20 @@ def kubernetes_objects(plan: Plan) -> list[tuple[str, PlanResource, dict[str, An
 
 
 def render_plan(plan: Plan, out_dir: Path) -> list[Path]:
-    """Write the manifests; returns the files written, sorted."""
-    objects = kubernetes_objects(plan)
-    out_dir = Path(out_dir)
-    for target in sorted({target for target, _, _ in objects}):
-        folder = out_dir / target
-        if folder.is_dir():
-            shutil.rmtree(folder)
-    written: list[Path] = []
-    seen: set[Path] = set()
-    for target, resource, manifest in objects:
-        path = out_dir / target / relative_path(manifest)
-        if path in seen:  # two objects with one kind/namespace/name: keep both, by Pulumi name
+    """Write the manifests into ``out_dir`` (see infra.outputs.write_tree); returns the files written, sorted."""
+    return write_tree(Path(out_dir), render_files(plan), source=f"stack {plan.stack}")
+
+
+def render_files(plan: Plan) -> dict[PurePosixPath, str]:
+    """Relative path -> YAML text of every Kubernetes object of the plan."""
+    files: dict[PurePosixPath, str] = {}
+    for target, resource, manifest in kubernetes_objects(plan):
+        path = PurePosixPath(target) / relative_path(manifest).as_posix()
+        if path in files:  # two objects with one kind/namespace/name: keep both, by Pulumi name
             path = path.with_name(f"{path.stem}--{_slug(resource.name)}.yaml")
-        seen.add(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = f"# {resource.type} {resource.name}\n# urn: {resource.urn}\n"
-        path.write_text(header + dump_yaml(manifest), encoding="utf-8")
-        written.append(path)
-    return sorted(written)
+        files[path] = header + dump_yaml(manifest)
+    return files
 
 
 def to_manifest(resource: PlanResource) -> dict[str, Any]:

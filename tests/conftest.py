@@ -11,6 +11,16 @@ from infra.plan import Plan, evaluate_stack
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def private_plan_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own, empty evaluation cache (LLMFLEET_CACHE_DIR, inherited by
+    subprocesses): a Plan cached by one test, or before a test patched the program, is
+    never served to another."""
+    path = tmp_path_factory.mktemp("plan-cache")
+    monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def project_dir() -> Path:
     return ROOT

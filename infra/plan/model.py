@@ -119,12 +119,58 @@ class Plan:
 
     @classmethod
     def load(cls, path: Path) -> Plan:
+        """A Plan JSON file; LlmFleetError (exit 2) naming the file for anything that is not one."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            if path.is_dir():
+                raise LlmFleetError(
+                    f"{path}: is a directory; expected a Plan JSON file (llmfleet plan STACK --out FILE)"
+                )
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             raise LlmFleetError(f"{path}: no such Plan file") from None
+        except UnicodeDecodeError as exc:
+            raise LlmFleetError(
+                f"{path}: not a Plan (byte 0x{exc.object[exc.start]:02x} at offset {exc.start} is not UTF-8 text)"
+            ) from None
         except json.JSONDecodeError as exc:
             raise LlmFleetError(f"{path}: not a Plan (invalid JSON at line {exc.lineno}: {exc.msg})") from None
-        if not isinstance(data, dict) or "resources" not in data or "stack" not in data:
-            raise LlmFleetError(f"{path}: not a Plan (expected keys schemaVersion, stack, resources)")
-        return cls.from_json(data)
+        except (OSError, RecursionError) as exc:
+            raise LlmFleetError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+        problem = _shape_problem(data)
+        if problem:
+            raise LlmFleetError(f"{path}: not a Plan ({problem}); write one with llmfleet plan STACK --out FILE")
+        plan = cls.from_json(data)
+        from infra.config import ConfigError, parse_stack_config
+
+        try:
+            parse_stack_config(plan.config, plan.stack)
+        except ConfigError as exc:
+            raise LlmFleetError(f"{path}: its config is not a valid stack configuration ({exc.lines[0]})") from None
+        return plan
+
+
+def _shape_problem(data: Any) -> str | None:
+    """What keeps ``data`` from being a Plan, or None."""
+    if not isinstance(data, dict) or "resources" not in data or "stack" not in data:
+        return "expected keys schemaVersion, stack, resources"
+    if data.get("schemaVersion") != SCHEMA_VERSION:
+        return f"schemaVersion {data.get('schemaVersion')!r} is not supported; expected {SCHEMA_VERSION}"
+    if not isinstance(data["stack"], str):
+        return "stack: expected a string"
+    for key in ("config", "outputs"):
+        if not isinstance(data.get(key) or {}, dict):
+            return f"{key}: expected an object"
+    if not isinstance(data["resources"], list):
+        return "resources: expected a list"
+    for index, resource in enumerate(data["resources"]):
+        if not isinstance(resource, dict):
+            return f"resources[{index}]: expected an object"
+        for key in ("urn", "type", "name"):
+            if not isinstance(resource.get(key), str):
+                return f"resources[{index}].{key}: expected a string"
+        for key in ("parent", "provider"):
+            if not isinstance(resource.get(key), str | None):
+                return f"resources[{index}].{key}: expected a string or null"
+        if not isinstance(resource.get("props") or {}, dict):
+            return f"resources[{index}].props: expected an object"
+    return None

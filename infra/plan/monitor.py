@@ -10,6 +10,7 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_project, get_stack
 
+from infra import progress
 from infra.plan.model import SECRET, PlanResource
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -86,6 +87,7 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         urn = self.make_urn(request.parent, request.type, request.name)
         self.last_registered = f"{request.type} '{request.name}'"
+        progress.current().registered(request.name)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
         else:

@@ -28,7 +28,24 @@ from infra.plan.monitor import RecordingMonitor
 from infra.stackfile import StackFile, load_stack_file
 from serving.errors import LlmFleetError
 
-DEFAULT_TIMEOUT_S = float(os.environ.get("LLMFLEET_PLAN_TIMEOUT", "300"))
+DEFAULT_TIMEOUT_S = 300.0
+TIMEOUT_ENV = "LLMFLEET_PLAN_TIMEOUT"
+
+
+def plan_timeout_s() -> float:
+    """The evaluation time limit: ``LLMFLEET_PLAN_TIMEOUT`` seconds, else 300 (read when used, checked)."""
+    raw = os.environ.get(TIMEOUT_ENV)
+    if raw is None or not raw.strip():
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 1 <= value <= 86_400:  # also false for nan
+        raise LlmFleetError(
+            f"{TIMEOUT_ENV}: {raw!r} is not allowed; expected seconds, 1 <= value <= 86,400 (default 300)"
+        )
+    return value
 
 
 class PlanError(LlmFleetError):
@@ -41,16 +58,17 @@ def evaluate_stack(
     secret_values: dict[str, str] | None = None,
 ) -> Plan:
     """Validate ``Pulumi.<stack>.yaml`` and evaluate the program for it offline."""
+    timeout_s = plan_timeout_s()  # a bad setting is reported before anything is read
     stack_file = load_stack_file(stack, project_dir)
     config = stack_file.parse()
-    return evaluate_config(stack_file, config, secret_values)
+    return evaluate_config(stack_file, config, secret_values, timeout_s)
 
 
 def evaluate_config(
     stack_file: StackFile,
     config: StackConfig,
     secret_values: dict[str, str] | None = None,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
+    timeout_s: float | None = None,
 ) -> Plan:
     """Evaluate an already validated config.
 
@@ -59,7 +77,8 @@ def evaluate_config(
     the placeholder "[secret]".
     """
     context = contextvars.Context()
-    return context.run(_evaluate, stack_file, config, dict(secret_values or {}), timeout_s)
+    limit = plan_timeout_s() if timeout_s is None else timeout_s
+    return context.run(_evaluate, stack_file, config, dict(secret_values or {}), limit)
 
 
 def _evaluate(stack_file: StackFile, config: StackConfig, secret_values: dict[str, str], timeout_s: float) -> Plan:

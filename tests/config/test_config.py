@@ -116,7 +116,8 @@ def rename_key(path: list[Any], old: str, new: str) -> Any:
         ),
         pytest.param(
             mutate_path(["models", 0, "source", "revision"], "main"),
-            "models[0].source.revision: 'main' is not allowed; expected Pinned revision",
+            "models[0].source.revision: 'main' is not allowed; expected 40 lower-case hex digits (a commit) "
+            "(pattern ^[0-9a-f]{40}$)",
             id="unpinned-revision",
         ),
         pytest.param(

@@ -216,7 +216,7 @@ def test_check_exits_1_when_behind_and_writes_nothing(repo: Path, policy: FakePo
     assert (result.exit_code, result.written) == (1, False)
     assert result.message == (
         "stack 'prod' is behind 'dev': 1 promotable setting(s) differ (llm-fleet:image.digest); "
-        "run `llmfleet promote dev prod`; not promoted (only in 'prod'): llama-70b"
+        f"run `llmfleet promote dev prod --image-digest {NEW_DIGEST}`; not promoted (only in 'prod'): llama-70b"
     )
     assert changed_lines(result.diff)[1] == [f"    digest: {NEW_DIGEST}"]
     assert (repo / "Pulumi.prod.yaml").read_bytes() == before
@@ -257,15 +257,24 @@ def test_refuses_an_image_not_pinned_by_digest(repo: Path, policy: FakePolicy) -
     assert error.exit_code == 2
     assert str(error) == (
         "stack 'dev': llm-fleet:image is not pinned by digest (build: true, no digest), so there is no image to "
-        "promote; pin it: pass --image-digest sha256:<64 hex> with the digest the dev deploy recorded "
-        "(main.yml's job summary, or `docker buildx imagetools inspect <repository>:<commit>`), "
-        "or set image.digest in Pulumi.dev.yaml"
+        "promote; pass the digest main.yml built for the commit dev runs: "
+        "`llmfleet promote dev prod --image-digest sha256:<64 hex>` (main.yml's job summary prints this command "
+        "with the digest; or `docker buildx imagetools inspect <repository>:<commit> "
+        "--format '{{json .Manifest.Digest}}'`); `--check` compares the other settings without it"
     )
 
 
-def test_check_also_needs_a_pinned_image(repo: Path) -> None:
-    with pytest.raises(LlmFleetError, match=r"^stack 'dev': llm-fleet:image is not pinned by digest"):
-        promote_stacks("dev", "prod", check=True, project_dir=repo)
+def test_check_without_a_digest_compares_the_rest_and_says_so(repo: Path) -> None:
+    # The documented `llmfleet promote dev prod --check`: dev builds its image, so it has no digest.
+    result = promote_stacks("dev", "prod", check=True, project_dir=repo)
+    assert (result.exit_code, result.written, result.changes) == (0, False, [])
+    assert "the image digest was not compared: 'dev' builds its image" in result.message
+
+    edit(repo / "Pulumi.dev.yaml", "revision: 0e9e39f249a16976918f6564b8830bc894c89659", f"revision: {NEW_REVISION}")
+    behind = promote_stacks("dev", "prod", check=True, project_dir=repo)
+    assert behind.exit_code == 1
+    assert [c.key for c in behind.changes] == ["llm-fleet:models[llama-8b].source.revision"]
+    assert "run `llmfleet promote dev prod --image-digest sha256:<digest main.yml built>`" in behind.message
 
 
 def test_refuses_unpromoted_local_edits_in_src(repo: Path, policy: FakePolicy) -> None:

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra.cli import app
+from infra.outputs import MANIFEST
 from infra.plan import SECRET, Plan
 from infra.render import kubernetes_objects, render_plan
 from infra.workloads import meta
@@ -20,8 +21,10 @@ from tests.render.conftest import STACKS, load
 from tests.workloads.conftest import PLANTED_KUBECONFIG, PLANTED_TOKEN
 
 KUBERNETES_VERSION = "1.33.0"
-CORE_GROUPS = re.compile(r"^(v1|(apps|batch|policy|networking\.k8s\.io|rbac\.authorization\.k8s\.io|storage\.k8s\.io|"
-                         r"autoscaling|scheduling\.k8s\.io|admissionregistration\.k8s\.io)/v\d+)$")
+CORE_GROUPS = re.compile(
+    r"^(v1|(apps|batch|policy|networking\.k8s\.io|rbac\.authorization\.k8s\.io|storage\.k8s\.io|"
+    r"autoscaling|scheduling\.k8s\.io|admissionregistration\.k8s\.io)/v\d+)$"
+)
 """API groups built into Kubernetes: kubernetes-validate has their schemas."""
 
 
@@ -31,7 +34,7 @@ def manifests(root: Path) -> list[tuple[Path, dict]]:
 
 def test_one_folder_per_cluster_target(rendered_root: Path, render_plans: dict[str, Plan]) -> None:
     for stack, plan in render_plans.items():
-        folders = {p.name for p in (rendered_root / stack).iterdir()}
+        folders = {p.name for p in (rendered_root / stack).iterdir() if p.name != MANIFEST}
         targets = {t["name"] for t in plan.config["targets"]}
         assert folders == targets, stack
 
@@ -53,16 +56,23 @@ def test_file_names_derive_from_the_object(rendered_root: Path) -> None:
         assert list(manifest)[:3] == ["apiVersion", "kind", "metadata"]
 
 
-def test_rendering_is_deterministic_and_replaces_stale_files(tmp_path: Path, prod_plan: Plan) -> None:
+def test_rendering_is_deterministic_and_replaces_stale_files(tmp_path: Path, dev_plan: Plan, prod_plan: Plan) -> None:
     first = render_plan(prod_plan, tmp_path / "a")
-    stale = tmp_path / "b" / "dc1" / "llm-llama-70b" / "deployment-gone.yaml"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("kind: Deployment\n")
+    stale = render_plan(dev_plan, tmp_path / "b")  # an earlier render of other objects, into the same folder
     second = render_plan(prod_plan, tmp_path / "b")
     assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
     comparison = filecmp.dircmp(tmp_path / "a", tmp_path / "b")
-    assert not stale.exists()
+    assert not any(path.exists() for path in stale if path not in second)
     assert _identical(comparison)
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("a", "b")], "no staging folder is left behind"
+
+
+def test_files_someone_else_put_in_a_rendered_folder_are_kept(tmp_path: Path, dev_plan: Plan) -> None:
+    written = render_plan(dev_plan, tmp_path)
+    notes = tmp_path / "lab" / "NOTES.md"
+    notes.write_text("mine\n")
+    assert render_plan(dev_plan, tmp_path) == written
+    assert notes.read_text() == "mine\n"
 
 
 def _identical(comparison: filecmp.dircmp) -> bool:
@@ -114,8 +124,19 @@ def test_core_objects_pass_kubernetes_validate_strict(rendered_root: Path) -> No
             pytest.fail(f"{path}: {str(exc).splitlines()[0]}")
         validated[manifest["kind"]] = validated.get(manifest["kind"], 0) + 1
     # The placements' objects, the LWS pod templates (as Pods) and the add-ons' namespaces.
-    for kind in ("Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap", "Deployment", "Service",
-                 "PodDisruptionBudget", "Job", "PersistentVolumeClaim", "Pod"):
+    for kind in (
+        "Namespace",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Secret",
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "Job",
+        "PersistentVolumeClaim",
+        "Pod",
+    ):
         assert validated.get(kind), f"no {kind} was validated"
 
 
@@ -140,7 +161,7 @@ def test_objects_are_grouped_by_target(prod_plan: Plan) -> None:
 def test_cli_render_writes_every_target(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["render", "prod", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in tmp_path.iterdir()} == {"aws-use1", "gcp-usc1", "dc1"}
+    assert {p.name for p in tmp_path.iterdir()} == {"aws-use1", "gcp-usc1", "dc1", MANIFEST}
     assert (tmp_path / "dc1" / "llm-llama-70b" / "deployment-llama-70b-server.yaml").is_file()
 
 
