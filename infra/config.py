@@ -451,6 +451,78 @@ class ServingImage(Model):
         return self
 
 
+# ---------------------------------------------------------------------------
+# API clients: who may call which model, with which keys and limits
+# ---------------------------------------------------------------------------
+
+KeySource = Literal["generated"]
+
+
+class ClientKey(Model):
+    """One API key of a client. Several may be active at once (rotation without downtime)."""
+
+    id: Name = Field(..., description="Key id, unique within the client (e.g. k2026a); never the key itself.")
+    state: Literal["active", "revoked"] = Field(
+        "active", description="'active' (accepted on every target serving the client's models) or 'revoked' "
+        "(removed from every gateway at the next `pulumi up`)."
+    )
+    expires: dt.date | None = Field(
+        None, description="Date after which the key must be rotated (YYYY-MM-DD); an active key past it is a "
+        "policy finding (CLIENT-04)."
+    )
+    source: KeySource | SecretRef = Field(
+        "generated",
+        description="'generated': created once for this key (pulumi_random) and kept as a Pulumi secret; or a "
+        "secret reference: {config: NAME}, {awsSecretsManager: NAME}, {gcpSecretManager: projects/P/secrets/S}.",
+    )
+
+    @property
+    def generated(self) -> bool:
+        return self.source == "generated"
+
+
+class Client(Model):
+    """A named API client: its models, limits and keys. Every target serving one of its models accepts it."""
+
+    name: Name = Field(..., description="Client name; the gateway forwards '<name>.<key id>' as the client id.")
+    owner: str = Field(..., pattern=r"^[a-z][-a-z0-9]*$", description="Team answerable for the client (showback).")
+    models: list[Name] = Field(..., min_length=1, description="Models the client may call (names in `models`); "
+                               "any other model answers 403.")
+    requests_per_minute: int = Field(
+        ..., ge=1, le=1_000_000, description="Requests per minute per target gateway (all its keys together)."
+    )
+    tokens_per_minute: int | None = Field(
+        None, ge=1, le=1_000_000_000,
+        description="Prompt + completion tokens per minute per target gateway (unset: no per-minute token quota).",
+    )
+    tokens_per_month: int | None = Field(
+        None, ge=1, le=10**13,
+        description="Prompt + completion tokens per 30-day window per target gateway (unset: no monthly quota).",
+    )
+    keys: list[ClientKey] = Field(..., min_length=1, description="The client's API keys (rotation: add, then revoke).")
+
+    @field_validator("keys")
+    @classmethod
+    def _unique_keys(cls, keys: list[ClientKey]) -> list[ClientKey]:
+        _require_unique([k.id for k in keys], "key id")
+        return keys
+
+    def active_keys(self) -> list[ClientKey]:
+        return [k for k in self.keys if k.state == "active"]
+
+    def key_client_id(self, key: ClientKey) -> str:
+        """The id the gateway forwards for requests made with ``key``: ``<client>.<key id>``."""
+        return client_key_id(self.name, key.id)
+
+
+CLIENT_KEY_SEPARATOR = "."
+"""Client and key ids are DNS labels (no dots), so ``<client>.<key>`` is unambiguous."""
+
+
+def client_key_id(client: str, key: str) -> str:
+    return f"{client}{CLIENT_KEY_SEPARATOR}{key}"
+
+
 class StackConfig(Model):
     """Everything a stack declares. ``Pulumi.<stack>.yaml`` keys under ``llm-fleet:``."""
 
@@ -463,6 +535,10 @@ class StackConfig(Model):
     routing: list[Route] = Field(default_factory=list, description="Public hostnames routed across targets.")
     budget: Budget = Field(..., description="Monthly budget and its alerts.")
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Policy enforcement and suppressions.")
+    clients: list[Client] = Field(
+        default_factory=list,
+        description="Named API clients: the only keys the gateways accept (none: every API route refuses all).",
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> StackConfig:
@@ -503,6 +579,12 @@ class StackConfig(Model):
                     raise ValueError(
                         f"routing[{ri}]: target '{endpoint.target}' does not serve {missing}; place them there first"
                     )
+        _require_unique([c.name for c in self.clients], "client name")
+        for ci, client in enumerate(self.clients):
+            for name in client.models:
+                if name not in models:
+                    raise ValueError(f"clients[{ci}].models: '{name}' is not a model; expected one of {sorted(models)}")
+            _require_unique(client.models, f"clients[{ci}] model")
         return self
 
     # Convenience views used by the program, the policy engine and the report.
@@ -511,6 +593,10 @@ class StackConfig(Model):
 
     def placements(self) -> list[tuple[ModelConfig, Placement]]:
         return [(m, p) for m in self.models for p in m.placements]
+
+    def clients_of(self, model: str) -> list[Client]:
+        """The clients allowed to call ``model``, in config order."""
+        return [c for c in self.clients if model in c.models]
 
     @property
     def enforcement(self) -> Enforcement:

@@ -7,17 +7,26 @@
 * ``<model>-health``: ``/<model>/health`` (rewritten to ``/health``) on all of them, without
   an API key: the health check of the global routing.
 
-The two API routes share one SecurityPolicy: API-key authentication (Envoy Gateway
-``apiKeyAuth`` against the placement's key Secret, client id forwarded in
-CLIENT_ID_HEADER) and the client allow-list; and one BackendTrafficPolicy: a local rate limit
-per client id (``edge.rateLimitPerMinute`` shared out over the Envoy replicas; each route
-keeps its own bucket). A route-level SecurityPolicy replaces the gateway-level one, so each
-carries the allow-list. /metrics is never routed: vLLM serves it unauthenticated.
+The two API routes share one SecurityPolicy, one HTTPRouteFilter and one BackendTrafficPolicy:
+
+* SecurityPolicy: API-key authentication (Envoy Gateway ``apiKeyAuth``) against the cluster's
+  client-key Secret (``client_credentials.py``: the fleet-wide keys of the clients of the
+  models on this cluster), the client id (``<client>.<key id>``) forwarded in
+  CLIENT_ID_HEADER, the client's key stripped (``sanitize``); ``authorization``: Allow only a
+  request from an allowed address whose client id belongs to a client allowed this model,
+  default Deny. Envoy runs the RBAC filter after the API-key filter, so an authenticated client
+  calling a model it may not call gets 403, an unknown key 401. A route-level SecurityPolicy
+  replaces the gateway-level one, so each carries the address allow-list.
+* HTTPRouteFilter (``credentialInjection``): the gateway sets ``Authorization: Bearer <server
+  key>`` (the placement's server key, never a client's), overwriting whatever the client sent,
+  so a client key never reaches the model server or its logs; vLLM checks the server key.
+* BackendTrafficPolicy (``quotas.py``): per-client request limits, token quotas, the 429 body.
+
+/metrics is never routed: vLLM serves it unauthenticated.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +34,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import naming
-from infra.workloads import gateway, meta
+from infra.config import Client
+from infra.workloads import gateway, meta, quotas
+from infra.workloads.client_credentials import TargetClientCredentials
 from infra.workloads.credentials import PlacementSecrets
 from infra.workloads.scope import PlacementScope
 
@@ -48,16 +59,12 @@ class PlacementRoutes:
     """Unauthenticated health path on every one of them (``/<model>/health``)."""
 
 
-def per_replica_limit(requests_per_minute: int, proxy_replicas: int) -> int:
-    """Local rate limits count per Envoy replica: share the per-client limit out over them."""
-    return max(1, math.ceil(requests_per_minute / max(1, proxy_replicas)))
-
-
 def create_routes(
     scope: PlacementScope,
     namespace: k8s.core.v1.Namespace,
     service: k8s.core.v1.Service,
     keys: PlacementSecrets,
+    clients: TargetClientCredentials,
     depends_on: list[pulumi.Resource],
 ) -> PlacementRoutes:
     ref = scope.cluster.gateway
@@ -83,20 +90,46 @@ def create_routes(
     def rewrite(to: str) -> dict[str, Any]:
         return {"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": to}}}
 
-    def route(suffix: str, name: str, hostnames: list[str], rule: dict[str, Any]):
+    server_key_filter_name = f"{model}-server-key"
+    server_key_filter = custom(
+        "server-key-filter",
+        "gateway.envoyproxy.io/v1alpha1",
+        "HTTPRouteFilter",
+        server_key_filter_name,
+        {
+            "credentialInjection": {
+                "header": "Authorization",
+                "overwrite": True,
+                "credential": {"valueRef": {"group": "", "kind": "Secret", "name": keys.api_key_name}},
+            }
+        },
+        keys.api_key,
+    )
+    inject_server_key = {
+        "type": "ExtensionRef",
+        "extensionRef": {"group": "gateway.envoyproxy.io", "kind": "HTTPRouteFilter", "name": server_key_filter_name},
+    }
+
+    def route(suffix: str, name: str, hostnames: list[str], rule: dict[str, Any], *extra: pulumi.Resource):
         return custom(
             suffix,
             "gateway.networking.k8s.io/v1",
             "HTTPRoute",
             name,
             {"parentRefs": [parent], "hostnames": hostnames, "rules": [{**rule, "backendRefs": [backend]}]},
+            *extra,
         )
 
     api = route(
         "route-api",
         model,
         dedicated,
-        {"matches": [{"path": {"type": "PathPrefix", "value": API_PATH_PREFIX}}], "timeouts": {"request": REQUEST_TIMEOUT}},
+        {
+            "matches": [{"path": {"type": "PathPrefix", "value": API_PATH_PREFIX}}],
+            "filters": [inject_server_key],
+            "timeouts": {"request": REQUEST_TIMEOUT},
+        },
+        server_key_filter,
     )
     prefixed = route(
         "route-prefixed",
@@ -104,9 +137,10 @@ def create_routes(
         shared,
         {
             "matches": [{"path": {"type": "PathPrefix", "value": f"/{model}{API_PATH_PREFIX}"}}],
-            "filters": [rewrite(API_PATH_PREFIX)],
+            "filters": [rewrite(API_PATH_PREFIX), inject_server_key],
             "timeouts": {"request": REQUEST_TIMEOUT},
         },
+        server_key_filter,
     )
     health = route(
         "route-health",
@@ -121,6 +155,7 @@ def create_routes(
     )
     route_ref = {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}
     api_refs = [{**route_ref, "name": model}, {**route_ref, "name": f"{model}-prefixed"}]
+    allowed = stack.clients_of(model)
     custom(
         "api-security",
         "gateway.envoyproxy.io/v1alpha1",
@@ -129,17 +164,18 @@ def create_routes(
         {
             "targetRefs": api_refs,
             "apiKeyAuth": {
-                "credentialRefs": [{"group": "", "kind": "Secret", "name": keys.api_key_name}],
+                "credentialRefs": [clients.credential_ref],
                 "extractFrom": [{"headers": list(gateway.API_KEY_HEADERS)}],
                 "forwardClientIDHeader": gateway.CLIENT_ID_HEADER,
-                # The server checks the same key again (defence in depth): keep the header.
-                "sanitize": False,
+                # The client's key stops here: the server gets the server key (HTTPRouteFilter).
+                "sanitize": True,
             },
-            "authorization": gateway.cidr_authorization(edge.allowed_cidrs),
+            "authorization": client_authorization(edge.allowed_cidrs, allowed, set(clients.client_ids)),
         },
         api,
         prefixed,
-        keys.api_key,
+        clients.secret,
+        clients.grant,
     )
     custom(
         "health-security",
@@ -152,33 +188,32 @@ def create_routes(
         },
         health,
     )
-    limit = per_replica_limit(edge.rate_limit_per_minute, ref.proxy_replicas)
-    custom(
-        "rate-limit",
-        "gateway.envoyproxy.io/v1alpha1",
-        "BackendTrafficPolicy",
-        model,
-        {
-            "targetRefs": api_refs,
-            "rateLimit": {
-                "type": "Local",
-                "local": {
-                    "rules": [
-                        {
-                            "clientSelectors": [
-                                {"headers": [{"name": gateway.CLIENT_ID_HEADER, "type": "Exact", "value": client}]}
-                            ],
-                            "limit": {"requests": limit, "unit": "Minute"},
-                        }
-                        for client in keys.api_key_clients
-                    ]
-                },
-            },
-        },
-        api,
-        prefixed,
-    )
+    quotas.create_client_limits(scope, api_refs, allowed, opts=scope.child(depends_on=[*deps, api, prefixed]))
     return PlacementRoutes(
         api=api, prefixed=prefixed, health=health, hostnames=dedicated, shared_hostnames=shared,
         health_path=f"/{model}{HEALTH_PATH}",
     )
+
+
+def client_ids(clients: list[Client], deployed: set[str]) -> list[str]:
+    """The forwarded ids (``<client>.<key>``) of ``clients``' keys deployed on this cluster."""
+    return [c.key_client_id(k) for c in clients for k in c.active_keys() if c.key_client_id(k) in deployed]
+
+
+def client_authorization(allowed_cidrs: list[str], clients: list[Client], deployed: set[str]) -> dict[str, Any]:
+    """SecurityPolicy ``authorization``: allow a request from an allowed address made with a key of a
+    client allowed this model; deny everything else (403). No allowed client: deny all."""
+    ids = client_ids(clients, deployed)
+    rules = []
+    if ids:
+        rules.append(
+            {
+                "name": "allowed-clients",
+                "action": "Allow",
+                "principal": {
+                    "clientCIDRs": list(allowed_cidrs),
+                    "headers": [{"name": gateway.CLIENT_ID_HEADER, "values": ids}],
+                },
+            }
+        )
+    return {"defaultAction": "Deny", **({"rules": rules} if rules else {})}

@@ -44,7 +44,8 @@ def variant_values() -> dict[str, Any]:
         {"target": VARIANT_TARGET, "pool": "h100", "tensorParallel": 4, "replicas": {"min": 1, "max": 2}}
     ]
     model["source"]["token"] = {"config": "hfToken"}
-    values.update(environment="staging", targets=[onprem], models=[model], routing=[])
+    clients = [{**c, "models": ["llama-70b"]} for c in values.get("clients", []) if "llama-70b" in c["models"]]
+    values.update(environment="staging", targets=[onprem], models=[model], routing=[], clients=clients)
     return values
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from typing import Any
 
 from infra import naming
-from infra.plan import Plan
-from infra.workloads import gateway, meta
+from infra.plan import SECRET, Plan, PlanResource
+from infra.workloads import client_credentials, gateway, meta
 from tests.workloads.conftest import PlacementView
 
 HTTP_ROUTE = "HTTPRoute"
@@ -68,23 +70,84 @@ def test_hostnames_follow_the_edge_domain_and_the_routing(view: PlacementView) -
     assert set(route(view, f"{model}-health")["hostnames"]) == dedicated | shared
 
 
-def test_api_routes_need_a_key_from_an_allowed_address(view: PlacementView) -> None:
+def allowed_client_ids(view: PlacementView) -> list[str]:
+    """``<client>.<key>`` of every active key of the clients the stack allows this model."""
+    return [
+        f"{c['name']}.{k['id']}"
+        for c in view.config.get("clients", [])
+        if view.model_name in c["models"]
+        for k in c["keys"]
+        if k.get("state", "active") == "active"
+    ]
+
+
+def target_client_secret(view: PlacementView) -> PlanResource:
+    (secret,) = [
+        r for r in view.plan.of_type("kubernetes:core/v1:Secret")
+        if r.props["metadata"]["name"] == client_credentials.CLIENT_KEYS_SECRET and view.plan.target_of(r) == view.target
+    ]
+    return secret
+
+
+def test_api_routes_need_a_client_key_from_an_allowed_address(view: PlacementView) -> None:
     model = view.model_name
     policy = view.one("SecurityPolicy", model).props["spec"]
     assert {t["name"] for t in policy["targetRefs"]} == {model, f"{model}-prefixed"}
     auth = policy["apiKeyAuth"]
-    assert auth["credentialRefs"] == [{"group": "", "kind": "Secret", "name": f"{model}-api-key"}]
+    assert auth["credentialRefs"] == [
+        {"group": "", "kind": "Secret", "name": client_credentials.CLIENT_KEYS_SECRET, "namespace": gateway.GATEWAY_NAMESPACE}
+    ]
     assert auth["extractFrom"] == [{"headers": ["authorization", "x-api-key"]}]
     assert auth["forwardClientIDHeader"] == gateway.CLIENT_ID_HEADER
+    assert auth["sanitize"] is True, "the client's key must not travel on to the model server"
     allow = policy["authorization"]
     assert allow["defaultAction"] == "Deny"
+    ids = allowed_client_ids(view)
+    assert ids, "every stack allows each model at least one client"
     assert allow["rules"] == [
         {
             "name": "allowed-clients",
             "action": "Allow",
-            "principal": {"clientCIDRs": view.target_config["edge"].get("allowedCidrs", ["0.0.0.0/0"])},
+            "principal": {
+                "clientCIDRs": view.target_config["edge"].get("allowedCidrs", ["0.0.0.0/0"]),
+                "headers": [{"name": gateway.CLIENT_ID_HEADER, "values": ids}],
+            },
         }
     ]
+
+
+def test_the_clusters_client_keys_hold_exactly_the_clients_of_its_models(view: PlacementView) -> None:
+    secret = target_client_secret(view)
+    assert secret.props["stringData"] == SECRET
+    assert secret.props["metadata"]["namespace"] == gateway.GATEWAY_NAMESPACE
+    deployed = secret.props["metadata"]["annotations"][meta.SECRET_KEYS_ANNOTATION].split(",")
+    assert set(allowed_client_ids(view)) <= set(deployed)
+    assert "default" not in deployed, "no per-target default key any more"
+    # Only this namespace's SecurityPolicies may read it.
+    (grant,) = [
+        r for r in view.plan.of_type("kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant")
+        if view.plan.target_of(r) == view.target
+    ]
+    assert {"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": view.namespace} in grant.props[
+        "spec"
+    ]["from"]
+    assert grant.props["spec"]["to"] == [{"group": "", "kind": "Secret", "name": client_credentials.CLIENT_KEYS_SECRET}]
+
+
+def test_the_gateway_injects_the_server_key_on_both_api_routes(view: PlacementView) -> None:
+    model = view.model_name
+    flt = view.one("HTTPRouteFilter", f"{model}-server-key").props["spec"]
+    assert flt["credentialInjection"] == {
+        "header": "Authorization",
+        "overwrite": True,
+        "credential": {"valueRef": {"group": "", "kind": "Secret", "name": f"{model}-server-key"}},
+    }
+    ref = {"type": "ExtensionRef", "extensionRef": {"group": "gateway.envoyproxy.io", "kind": "HTTPRouteFilter",
+                                                    "name": f"{model}-server-key"}}
+    for name in (model, f"{model}-prefixed"):
+        assert ref in route(view, name)["rules"][0]["filters"], name
+    assert "filters" not in route(view, f"{model}-health")["rules"][0] or ref not in route(
+        view, f"{model}-health")["rules"][0]["filters"]
 
 
 def test_health_route_needs_no_key_but_the_allow_list(view: PlacementView) -> None:
@@ -100,16 +163,51 @@ def test_rate_limit_per_api_client(view: PlacementView) -> None:
     model = view.model_name
     policy = view.one("BackendTrafficPolicy", model).props["spec"]
     assert {t["name"] for t in policy["targetRefs"]} == {model, f"{model}-prefixed"}
-    secret = view.one("Secret", f"{model}-api-key")
-    clients = secret.props["metadata"]["annotations"][meta.SECRET_KEYS_ANNOTATION].split(",")
+    clients = [c for c in view.config.get("clients", []) if model in c["models"]]
     rules = policy["rateLimit"]["local"]["rules"]
-    assert [r["clientSelectors"][0]["headers"][0]["value"] for r in rules] == clients
-    per_minute = view.target_config["edge"].get("rateLimitPerMinute", 600)
+    replicas = envoy_replicas(view)
+    assert len(rules) == len(clients)
+    for client, rule in zip(clients, rules, strict=True):
+        (selector,) = rule["clientSelectors"]
+        (header,) = selector["headers"]
+        assert header["name"] == gateway.CLIENT_ID_HEADER and header["type"] == "RegularExpression"
+        # Every key of the client (and no other client's) falls into its bucket.
+        for cid in allowed_client_ids(view):
+            assert bool(re.fullmatch(header["value"], cid)) == cid.startswith(f"{client['name']}."), cid
+        assert rule["limit"] == {"requests": math.ceil(client["requestsPerMinute"] / replicas), "unit": "Minute"}
+
+
+def test_token_quotas_count_real_usage_in_the_shared_counter(view: PlacementView) -> None:
+    model = view.model_name
+    policy = view.one("BackendTrafficPolicy", model).props["spec"]
+    clients = [c for c in view.config.get("clients", []) if model in c["models"]]
+    expected = [
+        (c["name"], c[key], unit)
+        for c in clients
+        for key, unit in (("tokensPerMinute", "Minute"), ("tokensPerMonth", "Month"))
+        if key in c
+    ]
+    rules = policy["rateLimit"].get("global", {}).get("rules", [])
+    got = []
     for rule in rules:
         (header,) = rule["clientSelectors"][0]["headers"]
-        assert header["name"] == gateway.CLIENT_ID_HEADER and header["type"] == "Exact"
-        replicas = envoy_replicas(view)
-        assert rule["limit"] == {"requests": math.ceil(per_minute / replicas), "unit": "Minute"}, replicas
+        assert header["name"] == gateway.CLIENT_ID_HEADER
+        assert rule["cost"] == {
+            "request": {"from": "Number", "number": 0},
+            "response": {"from": "Metadata", "metadata": {"namespace": "io.envoy.ai_gateway", "key": "llm_total_token"}},
+        }
+        assert rule["shared"] is True, "both API routes count into one bucket"
+        name = header["value"].split("\\.")[0]
+        got.append((name, rule["limit"]["requests"], rule["limit"]["unit"]))
+    assert got == expected
+
+
+def test_over_a_limit_the_client_gets_429_with_a_json_body(view: PlacementView) -> None:
+    (override,) = view.one("BackendTrafficPolicy", view.model_name).props["spec"]["responseOverride"]
+    assert override["match"] == {"statusCodes": [{"type": "Value", "value": 429}]}
+    assert override["response"]["contentType"] == "application/json"
+    body = json.loads(override["response"]["body"]["inline"])
+    assert body["error"]["code"] == 429 and "quota" in body["error"]["message"]
 
 
 def envoy_replicas(view: PlacementView) -> int:
