@@ -63,6 +63,14 @@ LEADER_WORKER_SET = HelmChart(
     source="https://github.com/kubernetes-sigs/lws/releases (chart lws from oci://registry.k8s.io/lws/charts)",
 )
 
+VALKEY = HelmChart(
+    chart="valkey",
+    version="0.11.0",
+    repository="https://valkey.io/valkey-helm/",
+    source="https://github.com/valkey-io/valkey-helm tag valkey-0.11.0 (commit dbcf6a6093cab69ef174ed0c1bb679ba92d0bf2d; "
+    "Valkey 9.1.1, the project's own chart): the Redis-protocol store of Envoy Gateway's rate-limit service",
+)
+
 CORAZA_WASM_IMAGE = "ghcr.io/corazawaf/coraza-proxy-wasm:0.6.0"
 """OWASP Coraza proxy-wasm filter with the OWASP Core Rule Set v4 embedded (``@owasp_crs``).
 Envoy Gateway pulls it (an OCI image) and serves the module to its Envoy proxies.

@@ -26,7 +26,7 @@ import pulumi_kubernetes as k8s
 
 from infra import naming, versions
 from infra.config import AwsTarget, GcpTarget, OnPremTarget, StackConfig
-from infra.workloads import meta, system_namespaces
+from infra.workloads import meta, ratelimit, system_namespaces
 from infra.workloads.context import ClusterContext, GatewayRef
 from serving.errors import LlmFleetError
 
@@ -277,6 +277,9 @@ class GatewayEdge(pulumi.ComponentResource):
         self._tls_secret = f"{options.gateway_name}-tls"
         self.hostnames = list(options.hostnames)
         self._create_namespaces()
+        self.rate_limit_store = ratelimit.create_store(
+            self._name, self._opts(), self.controller_namespace, ENVOY_GATEWAY_NAMESPACE
+        )
         self._create_envoy_gateway()
         if options.tls != "none":
             self._create_tls()
@@ -318,8 +321,12 @@ class GatewayEdge(pulumi.ComponentResource):
             ingress=[
                 # clients through the load balancer, and its health checks
                 {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(*ENVOY_PROXY_PORTS)},
-                # the proxies fetch configuration (xDS), rate limits and WASM modules from the controller
-                {"from": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)], "ports": controller_ports},
+                # the proxies fetch configuration (xDS), rate limits and WASM modules from the controller,
+                # and ask the rate-limit service (global rate limits)
+                {
+                    "from": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)],
+                    "ports": [*controller_ports, *system_namespaces.tcp(ratelimit.RATELIMIT_GRPC_PORT)],
+                },
                 # the API server calls the controller's admission webhook
                 {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(ENVOY_WEBHOOK_PORT)},
                 {"from": [metrics], "ports": system_namespaces.tcp(ENVOY_METRICS_PORT)},
@@ -333,7 +340,15 @@ class GatewayEdge(pulumi.ComponentResource):
                     "to": [system_namespaces.namespace_peer(self.ref.namespace)],
                     "ports": system_namespaces.tcp(ACME_SOLVER_PORT),
                 },
-                {"to": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)], "ports": controller_ports},
+                {
+                    "to": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)],
+                    "ports": [*controller_ports, *system_namespaces.tcp(ratelimit.RATELIMIT_GRPC_PORT)],
+                },
+                # the rate-limit service keeps its counters in the store
+                {
+                    "to": [system_namespaces.namespace_peer(ratelimit.STORE_NAMESPACE)],
+                    "ports": system_namespaces.tcp(ratelimit.STORE_PORT),
+                },
                 # the API server, and the registry serving the WAF's WASM module (HTTPS)
                 system_namespaces.api_server_egress(),
             ],
@@ -363,8 +378,10 @@ class GatewayEdge(pulumi.ComponentResource):
             values={
                 "deployment": {"replicas": 2},
                 "podDisruptionBudget": {"minAvailable": 1},
+                # The global rate limit (client token quotas) and its store (ratelimit.py).
+                "config": {"envoyGateway": ratelimit.envoy_gateway_config(self.rate_limit_store)},
             },
-            opts=self._opts(self.controller_namespace),
+            opts=self._opts(self.controller_namespace, self.rate_limit_store.auth_secret),
         )
 
     # -- TLS --------------------------------------------------------------------------------
