@@ -63,6 +63,21 @@ LEADER_WORKER_SET = HelmChart(
     source="https://github.com/kubernetes-sigs/lws/releases (chart lws from oci://registry.k8s.io/lws/charts)",
 )
 
+AI_GATEWAY_CRDS = HelmChart(
+    chart="oci://docker.io/envoyproxy/ai-gateway-crds-helm",
+    version="v1.1.0",
+    source="https://github.com/envoyproxy/ai-gateway/releases/tag/v1.1.0 (commit "
+    "c217da8a539570ba3f6014a60c2687c29a945f1f, 2026-08-21; charts versioned with the release tag). Built against "
+    "Envoy Gateway v1.8.1 (go.mod), its documented minimum; ENVOY_GATEWAY is v1.9.x: upgrade both together",
+)
+
+AI_GATEWAY = HelmChart(
+    chart="oci://docker.io/envoyproxy/ai-gateway-helm",
+    version="v1.1.0",
+    source="https://aigateway.envoyproxy.io/docs/getting-started/prerequisites (controller chart; same release as "
+    "AI_GATEWAY_CRDS)",
+)
+
 VALKEY = HelmChart(
     chart="valkey",
     version="0.11.0",

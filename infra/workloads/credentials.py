@@ -4,8 +4,9 @@ Values only ever travel as secret Outputs: the Plan and rendered manifests show 
 
 * Server key: the key the model server checks (vLLM ``--api-key``, defence in depth). Clients
   never hold it: the gateway authenticates clients with their own keys (``client_credentials``),
-  strips the client's key and injects this one (``Authorization: Bearer``, an Envoy Gateway
-  HTTPRouteFilter ``credentialInjection`` reading SERVER_CREDENTIAL_KEY). Generated per
+  strips the client's key and injects this one (``Authorization: Bearer``): AI Gateway's
+  BackendSecurityPolicy on the ``/v1`` route (reads SERVER_KEY), an Envoy Gateway HTTPRouteFilter
+  ``credentialInjection`` on the ``/<model>/v1`` route (reads SERVER_CREDENTIAL_KEY). Generated per
   placement (pulumi_random, kept in the Secret and the encrypted state) unless the target reads
   it from the cloud's secret store (``ClusterContext.api_key``).
 * Source token (Hugging Face): only the stager mounts it, as a file (``HF_TOKEN_PATH``).
@@ -33,8 +34,9 @@ from infra.workloads import meta
 from infra.workloads.scope import PlacementScope
 from serving.errors import LlmFleetError
 
-SERVER_KEY = "key"
-"""The server key itself: the file the server mounts."""
+SERVER_KEY = "apiKey"
+"""The server key itself: the file the server mounts, and what AI Gateway's BackendSecurityPolicy
+(type APIKey) reads to send ``Authorization: Bearer <key>`` to the server."""
 SERVER_CREDENTIAL_KEY = "credential"
 """``Bearer <server key>``: Envoy Gateway's credentialInjection reads this key of the Secret."""
 API_KEY_LENGTH = 48

@@ -26,7 +26,7 @@ import pulumi_kubernetes as k8s
 
 from infra import naming, versions
 from infra.config import AwsTarget, GcpTarget, OnPremTarget, StackConfig
-from infra.workloads import meta, ratelimit, system_namespaces
+from infra.workloads import ai_gateway, meta, ratelimit, system_namespaces
 from infra.workloads.context import ClusterContext, GatewayRef
 from serving.errors import LlmFleetError
 
@@ -285,7 +285,7 @@ class GatewayEdge(pulumi.ComponentResource):
             self._create_tls()
         self._create_gateway()
         self._create_policies()
-        self.ready = [self.envoy_gateway, self.gateway]
+        self.ready = [self.envoy_gateway, self.ai_gateway, self.gateway]
         self.register_outputs({"gateway": f"{options.gateway_namespace}/{options.gateway_name}", "hostnames": options.hostnames})
 
     # -- helpers --------------------------------------------------------------------------
@@ -329,7 +329,8 @@ class GatewayEdge(pulumi.ComponentResource):
                 },
                 # the API server calls the controller's admission webhook
                 {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(ENVOY_WEBHOOK_PORT)},
-                {"from": [metrics], "ports": system_namespaces.tcp(ENVOY_METRICS_PORT)},
+                # Envoy's stats, and the AI Gateway processor's token metrics beside each proxy
+                {"from": [metrics], "ports": system_namespaces.tcp(ENVOY_METRICS_PORT, ai_gateway.EXTPROC_ADMIN_PORT)},
             ],
             egress=[
                 {
@@ -343,6 +344,11 @@ class GatewayEdge(pulumi.ComponentResource):
                 {
                     "to": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)],
                     "ports": [*controller_ports, *system_namespaces.tcp(ratelimit.RATELIMIT_GRPC_PORT)],
+                },
+                # Envoy Gateway's controller calls AI Gateway's extension server while translating
+                {
+                    "to": [system_namespaces.namespace_peer(ai_gateway.NAMESPACE)],
+                    "ports": system_namespaces.tcp(ai_gateway.EXTENSION_PORT),
                 },
                 # the rate-limit service keeps its counters in the store
                 {
@@ -378,10 +384,24 @@ class GatewayEdge(pulumi.ComponentResource):
             values={
                 "deployment": {"replicas": 2},
                 "podDisruptionBudget": {"minAvailable": 1},
-                # The global rate limit (client token quotas) and its store (ratelimit.py).
-                "config": {"envoyGateway": ratelimit.envoy_gateway_config(self.rate_limit_store)},
+                # The global rate limit (client token quotas) and its store (ratelimit.py); the
+                # extension hooks and Backend API Envoy AI Gateway needs (ai_gateway.py).
+                "config": {
+                    "envoyGateway": {
+                        **ratelimit.envoy_gateway_config(self.rate_limit_store),
+                        **ai_gateway.ENVOY_GATEWAY_CONFIG,
+                    }
+                },
             },
             opts=self._opts(self.controller_namespace, self.rate_limit_store.auth_secret),
+        )
+        self.ai_gateway = ai_gateway.create_ai_gateway(
+            self._name,
+            self._opts(),
+            self.envoy_gateway,
+            ENVOY_GATEWAY_NAMESPACE,
+            self._options.metrics,
+            CLIENT_ID_HEADER,
         )
 
     # -- TLS --------------------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """A placement's routes through the cluster's gateway, in the model's namespace.
 
 * ``<model>``: ``/v1`` on the hostnames dedicated to the model (``<model>.<edge.domain>``,
-  routing hostnames that carry only this model);
+  routing hostnames that carry only this model), an Envoy AI Gateway ``AIGatewayRoute`` (it
+  generates the HTTPRoute of the same name, to which the policies below attach): the model's
+  AIServiceBackend (an Envoy Gateway Backend: the model's Service), token usage written to
+  Envoy's metadata (``llmRequestCosts``) for the token quotas and the per-client metering, and
+  the server key injected by AI Gateway's BackendSecurityPolicy (APIKey);
 * ``<model>-prefixed``: ``/<model>/v1`` (rewritten to ``/v1``) on hostnames models share
   (the edge domain, multi-model routing hostnames);
 * ``<model>-health``: ``/<model>/health`` (rewritten to ``/health``) on all of them, without
@@ -35,7 +39,7 @@ import pulumi_kubernetes as k8s
 
 from infra import naming
 from infra.config import Client
-from infra.workloads import gateway, meta, quotas
+from infra.workloads import ai_gateway, gateway, meta, quotas
 from infra.workloads.client_credentials import TargetClientCredentials
 from infra.workloads.credentials import PlacementSecrets
 from infra.workloads.scope import PlacementScope
@@ -120,17 +124,7 @@ def create_routes(
             *extra,
         )
 
-    api = route(
-        "route-api",
-        model,
-        dedicated,
-        {
-            "matches": [{"path": {"type": "PathPrefix", "value": API_PATH_PREFIX}}],
-            "filters": [inject_server_key],
-            "timeouts": {"request": REQUEST_TIMEOUT},
-        },
-        server_key_filter,
-    )
+    api = ai_route(scope, parent, dedicated, keys, deps)
     prefixed = route(
         "route-prefixed",
         f"{model}-prefixed",
@@ -217,3 +211,84 @@ def client_authorization(allowed_cidrs: list[str], clients: list[Client], deploy
             }
         )
     return {"defaultAction": "Deny", **({"rules": rules} if rules else {})}
+
+
+TOKEN_COSTS = (
+    {"metadataKey": "llm_input_token", "type": "InputToken"},
+    {"metadataKey": "llm_output_token", "type": "OutputToken"},
+    {"metadataKey": quotas.TOKEN_METADATA_KEY, "type": "TotalToken"},
+)
+"""What AI Gateway records per request (namespace quotas.TOKEN_METADATA_NAMESPACE); the quotas
+charge the total (prompt + completion)."""
+
+
+def ai_route(
+    scope: PlacementScope,
+    parent: dict[str, Any],
+    hostnames: list[str],
+    keys: PlacementSecrets,
+    deps: list[pulumi.Resource],
+) -> k8s.apiextensions.CustomResource:
+    """The model's ``/v1`` API on its dedicated hostnames through Envoy AI Gateway."""
+    model = scope.model.name
+    labels = scope.labels(meta.SERVER)
+
+    def custom(suffix: str, api_version: str, kind: str, spec: dict[str, Any], *extra: pulumi.Resource):
+        return k8s.apiextensions.CustomResource(
+            f"{scope.name}-{suffix}",
+            api_version=api_version,
+            kind=kind,
+            metadata=meta.metadata(model, scope.namespace, labels),
+            spec=spec,
+            opts=scope.child(depends_on=[*deps, *extra]),
+        )
+
+    backend = custom(
+        "backend",
+        "gateway.envoyproxy.io/v1alpha1",
+        "Backend",
+        {
+            "endpoints": [
+                {
+                    "fqdn": {
+                        "hostname": f"{scope.server_name}.{scope.namespace}.svc.cluster.local",
+                        "port": naming.SERVER_PORT,
+                    }
+                }
+            ]
+        },
+    )
+    service_backend = custom(
+        "ai-backend",
+        ai_gateway.API_VERSION,
+        "AIServiceBackend",
+        {
+            "schema": {"name": "OpenAI", "version": API_PATH_PREFIX.strip("/")},
+            "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": model},
+        },
+        backend,
+    )
+    custom(
+        "server-key-policy",
+        ai_gateway.API_VERSION,
+        "BackendSecurityPolicy",
+        {
+            "targetRefs": [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": model}],
+            "type": "APIKey",
+            "apiKey": {"secretRef": {"group": "", "kind": "Secret", "name": keys.api_key_name}},
+        },
+        service_backend,
+        keys.api_key,
+    )
+    return custom(
+        "route-api",
+        ai_gateway.API_VERSION,
+        "AIGatewayRoute",
+        {
+            "parentRefs": [parent],
+            "hostnames": hostnames,
+            "rules": [{"backendRefs": [{"name": model}], "timeouts": {"request": REQUEST_TIMEOUT}}],
+            "llmRequestCosts": [dict(cost) for cost in TOKEN_COSTS],
+        },
+        service_backend,
+    )

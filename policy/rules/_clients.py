@@ -14,7 +14,7 @@ from typing import Any
 
 from policy.context import PlanContext, Resource
 from policy.props import as_list, get
-from policy.rules._helpers import EG, HTTP_ROUTE, object_name, policies_targeting, serves_api
+from policy.rules._helpers import EG, ROUTE_TYPES, object_name, policies_targeting, serves_api
 
 SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 - a resource type
 SECRET_KEYS_ANNOTATION = "llm-fleet.dev/secret-keys"  # noqa: S105 - an annotation name
@@ -94,10 +94,10 @@ def accepted_clients(ctx: PlanContext, route: Resource) -> dict[str, str] | None
 
 
 def api_routes_for(ctx: PlanContext, target: str, hostname: str) -> list[Resource]:
-    """API HTTPRoutes of ``target`` that serve ``hostname``."""
+    """API routes (HTTPRoutes, AIGatewayRoutes) of ``target`` that serve ``hostname``."""
     return [
         r
-        for r in ctx.of_type(HTTP_ROUTE)
+        for r in ctx.of_type(*ROUTE_TYPES)
         if ctx.target_of(r) == target and hostname in as_list(get(r.props, "spec.hostnames")) and serves_api(r)
     ]
 

@@ -9,23 +9,25 @@ from typing import Any
 
 from infra import naming
 from infra.plan import SECRET, Plan, PlanResource
-from infra.workloads import client_credentials, gateway, meta
+from infra.workloads import client_credentials, credentials, gateway, meta
 from tests.workloads.conftest import PlacementView
 
 HTTP_ROUTE = "HTTPRoute"
+AI_ROUTE = "AIGatewayRoute"
 
 
-def route(view: PlacementView, name: str) -> dict[str, Any]:
-    return view.one(HTTP_ROUTE, name).props["spec"]
+def route(view: PlacementView, name: str, kind: str = HTTP_ROUTE) -> dict[str, Any]:
+    return view.one(kind, name).props["spec"]
 
 
 def test_routes_attach_to_the_clusters_gateway_and_reach_the_service(view: PlacementView) -> None:
-    routes = view.of_kind(HTTP_ROUTE)
-    assert {r.props["metadata"]["name"] for r in routes} == {
-        view.model_name,
-        f"{view.model_name}-prefixed",
-        f"{view.model_name}-health",
+    routes = view.of_kind(HTTP_ROUTE) + view.of_kind(AI_ROUTE)
+    assert {(r.props["kind"], r.props["metadata"]["name"]) for r in routes} == {
+        (AI_ROUTE, view.model_name),
+        (HTTP_ROUTE, f"{view.model_name}-prefixed"),
+        (HTTP_ROUTE, f"{view.model_name}-health"),
     }
+    service = {"kind": "Service", "name": naming.server_name(view.model_name), "port": naming.SERVER_PORT}
     for resource in routes:
         spec = resource.props["spec"]
         assert spec["parentRefs"] == [
@@ -37,15 +39,31 @@ def test_routes_attach_to_the_clusters_gateway_and_reach_the_service(view: Place
             }
         ]
         (rule,) = spec["rules"]
-        assert rule["backendRefs"] == [
-            {"kind": "Service", "name": naming.server_name(view.model_name), "port": naming.SERVER_PORT}
-        ]
+        if resource.props["kind"] == HTTP_ROUTE:
+            assert rule["backendRefs"] == [service]
+            continue
+        # AIGatewayRoute -> AIServiceBackend -> Envoy Gateway Backend -> the same Service
+        assert rule["backendRefs"] == [{"name": view.model_name}]
+        backend = view.one("AIServiceBackend", view.model_name).props["spec"]
+        assert backend["schema"]["name"] == "OpenAI"
+        assert backend["backendRef"] == {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": view.model_name}
+        (endpoint,) = view.one("Backend", view.model_name).props["spec"]["endpoints"]
+        assert endpoint["fqdn"] == {
+            "hostname": f"{service['name']}.{view.namespace}.svc.cluster.local",
+            "port": naming.SERVER_PORT,
+        }
+
+
+def test_the_api_route_records_token_usage_for_quotas_and_metering(view: PlacementView) -> None:
+    costs = route(view, view.model_name, AI_ROUTE)["llmRequestCosts"]
+    assert {"metadataKey": "llm_total_token", "type": "TotalToken"} in costs, "what the token quotas charge"
+    assert {c["type"] for c in costs} >= {"InputToken", "OutputToken"}
 
 
 def test_only_the_api_and_the_health_path_are_exposed(view: PlacementView) -> None:
     model = view.model_name
-    api = route(view, model)["rules"][0]
-    assert api["matches"] == [{"path": {"type": "PathPrefix", "value": "/v1"}}]
+    api = route(view, model, AI_ROUTE)["rules"][0]
+    assert "matches" not in api, "AI Gateway serves its OpenAI paths under /v1 on the dedicated hostnames"
     prefixed = route(view, f"{model}-prefixed")["rules"][0]
     assert prefixed["matches"] == [{"path": {"type": "PathPrefix", "value": f"/{model}/v1"}}]
     assert prefixed["filters"][0]["urlRewrite"]["path"] == {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/v1"}
@@ -65,7 +83,7 @@ def test_hostnames_follow_the_edge_domain_and_the_routing(view: PlacementView) -
     for entry in view.config.get("routing", []):
         if model in entry["models"] and view.target in {e["target"] for e in entry["endpoints"]}:
             (dedicated if entry["models"] == [model] else shared).add(entry["hostname"])
-    assert set(route(view, model)["hostnames"]) == dedicated
+    assert set(route(view, model, AI_ROUTE)["hostnames"]) == dedicated
     assert set(route(view, f"{model}-prefixed")["hostnames"]) == shared
     assert set(route(view, f"{model}-health")["hostnames"]) == dedicated | shared
 
@@ -135,28 +153,23 @@ def test_the_clusters_client_keys_hold_exactly_the_clients_of_its_models(view: P
 
 
 def test_the_gateway_injects_the_server_key_on_both_api_routes(view: PlacementView) -> None:
-    model = view.model_name
+    model, key_secret = view.model_name, f"{view.model_name}-server-key"
     flt = view.one("HTTPRouteFilter", f"{model}-server-key").props["spec"]
     assert flt["credentialInjection"] == {
         "header": "Authorization",
         "overwrite": True,
-        "credential": {"valueRef": {"group": "", "kind": "Secret", "name": f"{model}-server-key"}},
+        "credential": {"valueRef": {"group": "", "kind": "Secret", "name": key_secret}},
     }
     ref = {"type": "ExtensionRef", "extensionRef": {"group": "gateway.envoyproxy.io", "kind": "HTTPRouteFilter",
                                                     "name": f"{model}-server-key"}}
-    for name in (model, f"{model}-prefixed"):
-        assert ref in route(view, name)["rules"][0]["filters"], name
-    assert "filters" not in route(view, f"{model}-health")["rules"][0] or ref not in route(
-        view, f"{model}-health")["rules"][0]["filters"]
-
-
-def test_health_route_needs_no_key_but_the_allow_list(view: PlacementView) -> None:
-    policy = view.one("SecurityPolicy", f"{view.model_name}-health").props["spec"]
-    assert "apiKeyAuth" not in policy
-    assert policy["authorization"]["defaultAction"] == "Deny"
-    assert policy["targetRefs"] == [
-        {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": f"{view.model_name}-health"}
-    ]
+    assert ref in route(view, f"{model}-prefixed")["rules"][0]["filters"]
+    assert ref not in route(view, f"{model}-health")["rules"][0].get("filters", [])
+    # /v1 through AI Gateway: its BackendSecurityPolicy sends the server key to the model's backend.
+    policy = view.one("BackendSecurityPolicy", model).props["spec"]
+    assert policy["type"] == "APIKey"
+    assert policy["targetRefs"] == [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": model}]
+    assert policy["apiKey"] == {"secretRef": {"group": "", "kind": "Secret", "name": key_secret}}
+    assert credentials.SERVER_KEY == "apiKey", "the Secret key AI Gateway reads"
 
 
 def test_rate_limit_per_api_client(view: PlacementView) -> None:
@@ -221,7 +234,7 @@ def envoy_replicas(view: PlacementView) -> int:
 
 def test_prod_routing_hostnames_land_on_their_targets(prod_plan: Plan) -> None:
     hosts: dict[str, set[str]] = {}
-    for resource in prod_plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"):
+    for resource in prod_plan.of_type("kubernetes:aigateway.envoyproxy.io/v1beta1:AIGatewayRoute"):
         name = resource.props["metadata"]["name"]
         if name in ("llama-8b", "llama-70b"):
             hosts.setdefault(f"{prod_plan.target_of(resource)}/{name}", set()).update(resource.props["spec"]["hostnames"])

@@ -161,7 +161,7 @@ CASES = {
             ),
             {
                 "dc1-api-host": [
-                    f"{HOST}: HTTPRoute llm-llama-8b/llama-8b-api accepts default (random:dc1-llama-8b-api-key) at "
+                    f"{HOST}: route llm-llama-8b/llama-8b-api accepts default (random:dc1-llama-8b-api-key) at "
                     "'dc1' but default (random:aws1-llama-8b-api-key) at 'aws1'"
                 ]
             },
@@ -171,7 +171,7 @@ CASES = {
             fleet(dc1={"allowed": ("search.k1",)}),
             {
                 "dc1-api-host": [
-                    f"{HOST}: HTTPRoute llm-llama-8b/llama-8b-api accepts search.k1 (random:api-client-search-k1) at "
+                    f"{HOST}: route llm-llama-8b/llama-8b-api accepts search.k1 (random:api-client-search-k1) at "
                     "'dc1' but bot.k1 (awsSecretsManager:clients/bot-k1), search.k1 (random:api-client-search-k1) at "
                     "'aws1'"
                 ]
@@ -182,7 +182,7 @@ CASES = {
             chain(fleet(), lambda plan: plan["resources"][-3]["props"]["metadata"]["annotations"].clear()),
             {
                 "dc1-api-host": [
-                    f"{HOST}: HTTPRoute llm-llama-8b/llama-8b-api at 'dc1' accepts keys the Plan cannot trace to a "
+                    f"{HOST}: route llm-llama-8b/llama-8b-api at 'dc1' accepts keys the Plan cannot trace to a "
                     "client (no SecurityPolicy with apiKeyAuth, or a credential Secret without its key annotations)"
                 ]
             },

@@ -2,7 +2,7 @@
 
 from policy.props import as_list, get
 from policy.rules._clients import EG, accepted_clients, api_routes_for, routing
-from policy.rules._helpers import HTTP_ROUTE, object_name
+from policy.rules._helpers import AI_GATEWAY_ROUTE, HTTP_ROUTE, object_name
 from policy.rules.base import Violation, stack_rule
 
 
@@ -15,7 +15,7 @@ def _describe(accepted):
     title="Every endpoint of a routed hostname accepts the same clients with the same keys",
     severity="high",
     category="reliability",
-    types=(HTTP_ROUTE, EG + "SecurityPolicy", "kubernetes:core/v1:Secret"),
+    types=(HTTP_ROUTE, AI_GATEWAY_ROUTE, EG + "SecurityPolicy", "kubernetes:core/v1:Secret"),
     remediation="Declare API clients in `llm-fleet:clients` and build every target's client-key Secret from the "
     "fleet-wide generators (infra/api_clients.py), never a key per target: a weighted or failover route sends a "
     "client to any of its endpoints.",
@@ -32,7 +32,7 @@ def enforce_same_clients_per_route(ctx):
                 accepted = accepted_clients(ctx, resource)
                 if accepted is None:
                     yield Violation(
-                        f"{hostname}: HTTPRoute {key} at '{target}' accepts keys the Plan cannot trace to a client "
+                        f"{hostname}: route {key} at '{target}' accepts keys the Plan cannot trace to a client "
                         "(no SecurityPolicy with apiKeyAuth, or a credential Secret without its key annotations)",
                         resource.urn,
                     )
@@ -43,7 +43,7 @@ def enforce_same_clients_per_route(ctx):
                 first_target, first = seen[key]
                 if accepted != first:
                     yield Violation(
-                        f"{hostname}: HTTPRoute {key} accepts {_describe(accepted)} at '{target}' but "
+                        f"{hostname}: route {key} accepts {_describe(accepted)} at '{target}' but "
                         f"{_describe(first)} at '{first_target}'",
                         resource.urn,
                     )
