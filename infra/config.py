@@ -476,6 +476,17 @@ class ClientKey(Model):
         "secret reference: {config: NAME}, {awsSecretsManager: NAME}, {gcpSecretManager: projects/P/secrets/S}.",
     )
 
+    @field_validator("source", mode="before")
+    @classmethod
+    def _no_plain_key(cls, value: Any) -> Any:
+        # Never echo the value: a string here is probably the key itself.
+        if isinstance(value, str) and value != "generated":
+            raise ValueError(
+                "a plain value is not allowed here (value not shown); give 'generated' or a secret reference "
+                "(one of config, awsSecretsManager, gcpSecretManager)"
+            )
+        return value
+
     @property
     def generated(self) -> bool:
         return self.source == "generated"
@@ -489,15 +500,17 @@ class Client(Model):
     models: list[Name] = Field(..., min_length=1, description="Models the client may call (names in `models`); "
                                "any other model answers 403.")
     requests_per_minute: int = Field(
-        ..., ge=1, le=1_000_000, description="Requests per minute per target gateway (all its keys together)."
+        ..., ge=1, le=1_000_000, description="Requests per minute, per model and per target gateway (all its keys together)."
     )
     tokens_per_minute: int | None = Field(
         None, ge=1, le=1_000_000_000,
-        description="Prompt + completion tokens per minute per target gateway (unset: no per-minute token quota).",
+        description="Prompt + completion tokens per minute, per model and per target gateway (unset: no per-minute "
+        "token quota).",
     )
     tokens_per_month: int | None = Field(
         None, ge=1, le=10**13,
-        description="Prompt + completion tokens per 30-day window per target gateway (unset: no monthly quota).",
+        description="Prompt + completion tokens per 30-day window, per model and per target gateway (unset: no "
+        "monthly quota).",
     )
     keys: list[ClientKey] = Field(..., min_length=1, description="The client's API keys (rotation: add, then revoke).")
 
@@ -710,6 +723,8 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel]) -> lis
     lines: list[str] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
+        if any(isinstance(part, str) and part.startswith("literal[") for part in loc):
+            continue  # the other member of a `'generated' | SecretRef` union explains it (and never echoes)
         path = _path(loc)
         kind = err["type"]
         if kind == "extra_forbidden":

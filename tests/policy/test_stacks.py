@@ -391,8 +391,7 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
         _first("kubernetes:core/v1:Secret", lambda r: r["name"] == "gcp-usc1-client-keys"),
         lambda r: r["props"]["metadata"]["annotations"].__setitem__(
             "llm-fleet.dev/key-sources",
-            json.dumps({k: "random:gcp-usc1-llama-8b-api-key" for k in json.loads(
-                r["props"]["metadata"]["annotations"]["llm-fleet.dev/key-sources"])}),
+            json.dumps(dict.fromkeys(json.loads(r["props"]["metadata"]["annotations"]["llm-fleet.dev/key-sources"]), "random:gcp-usc1-llama-8b-api-key")),
         ),
     ),
     "CLIENT-02": _config(lambda c: c["clients"][0]["keys"][0].__setitem__("source", {"env": "SEARCH_KEY"})),
