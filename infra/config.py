@@ -456,6 +456,8 @@ class ServingImage(Model):
 # ---------------------------------------------------------------------------
 
 KeySource = Literal["generated"]
+MAX_RATE_LIMIT = 2**32 - 1
+"""Largest limit Envoy Gateway's rate-limit rules take (``limit.requests`` is a uint32)."""
 
 
 class ClientKey(Model):
@@ -503,14 +505,14 @@ class Client(Model):
         ..., ge=1, le=1_000_000, description="Requests per minute, per model and per target gateway (all its keys together)."
     )
     tokens_per_minute: int | None = Field(
-        None, ge=1, le=1_000_000_000,
+        None, ge=1, le=MAX_RATE_LIMIT,
         description="Prompt + completion tokens per minute, per model and per target gateway (unset: no per-minute "
         "token quota).",
     )
     tokens_per_month: int | None = Field(
-        None, ge=1, le=10**13,
-        description="Prompt + completion tokens per 30-day window, per model and per target gateway (unset: no "
-        "monthly quota).",
+        None, ge=1, le=MAX_RATE_LIMIT,
+        description="Prompt + completion tokens per 30-day window, per model and per target gateway, at most "
+        "4294967295 (the gateway's counters are 32-bit) (unset: no monthly quota).",
     )
     keys: list[ClientKey] = Field(..., min_length=1, description="The client's API keys (rotation: add, then revoke).")
 

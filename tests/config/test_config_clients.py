@@ -44,6 +44,8 @@ def test_the_forwarded_client_id_names_client_and_key() -> None:
         (mutate_path(["clients", 0, "requestsPerMinute"], 0),
          "clients[0].requestsPerMinute: 0 is not allowed; input should be greater than or equal to 1"),
         (lambda v: v["clients"][0].pop("keys"), "clients[0].keys: required key is missing"),
+        (mutate_path(["clients", 0, "tokensPerMonth"], 2**32),
+         "clients[0].tokensPerMonth: 4294967296 is not allowed; input should be less than or equal to 4294967295"),
         (mutate_path(["clients", 0, "keys", 0, "source"], {"config": "mlDevKey", "env": "KEY"}),
          "clients[0].keys[0].source: a secret reference needs exactly one of"),
     ],

@@ -38,6 +38,7 @@ MODELLED = {
     "gateway.networking.k8s.io/v1/Gateway",
     "gateway.networking.k8s.io/v1/GatewayClass",
     "gateway.networking.k8s.io/v1/HTTPRoute",
+    "gateway.networking.k8s.io/v1beta1/ReferenceGrant",
     "karpenter.k8s.aws/v1/EC2NodeClass",
     "karpenter.sh/v1/NodePool",
     "keda.sh/v1alpha1/ScaledObject",
@@ -52,6 +53,12 @@ EXPECTED_CHECKED = {
 """Custom-resource kinds each stack renders that kubernetes-models has a model for: all checked."""
 
 NO_MODEL = {
+    # Envoy AI Gateway and Envoy Gateway kinds: checked against their vendored CRDs (test_crd_vendored.py)
+    "aigateway.envoyproxy.io/v1beta1/AIGatewayRoute",
+    "aigateway.envoyproxy.io/v1beta1/AIServiceBackend",
+    "aigateway.envoyproxy.io/v1beta1/BackendSecurityPolicy",
+    "gateway.envoyproxy.io/v1alpha1/Backend",
+    "gateway.envoyproxy.io/v1alpha1/HTTPRouteFilter",
     "elbv2.k8s.aws/v1beta1/TargetGroupBinding",
     "gateway.envoyproxy.io/v1alpha1/BackendTrafficPolicy",
     "gateway.envoyproxy.io/v1alpha1/ClientTrafficPolicy",
