@@ -172,7 +172,8 @@ class Edge(Model):
     )
     waf: bool = Field(True, description="Attach WAF rules (AWS WAFv2, Cloud Armor, Coraza/OWASP CRS on-prem).")
     rate_limit_per_minute: int = Field(
-        600, ge=1, le=1_000_000, description="Requests per client IP (or API key on-prem) per minute on /v1."
+        600, ge=1, le=1_000_000, description="Requests per client IP per minute on /v1 at the cloud edge (AWS WAF, Cloud Armor); "
+        "per API client limits are clients[].requestsPerMinute."
     )
     allowed_cidrs: list[str] = Field(
         default_factory=lambda: ["0.0.0.0/0"],
