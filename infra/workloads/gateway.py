@@ -626,7 +626,12 @@ class GatewayEdge(pulumi.ComponentResource):
     def _create_policies(self) -> None:
         options = self._options
         listener = None if options.tls == "none" else HTTPS_LISTENER
-        client: dict[str, Any] = {"targetRefs": [gateway_target_ref(self.ref)]}
+        client: dict[str, Any] = {
+            "targetRefs": [gateway_target_ref(self.ref)],
+            # AI Gateway's processor reads whole request bodies (the model, the prompt); Envoy's
+            # default 32 KiB buffer would refuse long prompts: allow what the WAF inspects.
+            "connection": {"bufferLimit": f"{WAF_REQUEST_BODY_LIMIT // 2**20}Mi"},
+        }
         if options.tls != "none":
             client["tls"] = {"minVersion": TLS_MIN_VERSION}
         if options.trusted_proxy_hops:

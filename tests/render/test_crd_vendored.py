@@ -15,6 +15,7 @@ from tests.render.vendored_crds import errors, load_schemas
 SCHEMAS = load_schemas()
 KINDS = {
     "gateway.envoyproxy.io/v1alpha1/BackendTrafficPolicy",
+    "gateway.envoyproxy.io/v1alpha1/ClientTrafficPolicy",
     "gateway.envoyproxy.io/v1alpha1/SecurityPolicy",
     "gateway.envoyproxy.io/v1alpha1/HTTPRouteFilter",
     "gateway.envoyproxy.io/v1alpha1/Backend",

@@ -62,3 +62,12 @@ def test_envoy_gateway_calls_the_extension_server(plans: dict[str, Plan], stack:
         "port": ai_gateway.EXTENSION_PORT,
     }
     assert set(config["extensionManager"]["hooks"]["xdsTranslator"]["post"]) == {"Translation", "Cluster", "Route"}
+
+
+@pytest.mark.parametrize(("stack", "target"), CASES)
+def test_the_gateway_buffers_a_whole_prompt(plans: dict[str, Plan], stack: str, target: str) -> None:
+    (policy,) = [
+        r.props["spec"] for r in plans[stack].of_type("kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy")
+        if plans[stack].target_of(r) == target
+    ]
+    assert policy["connection"]["bufferLimit"] == f"{gateway.WAF_REQUEST_BODY_LIMIT // 2**20}Mi"
