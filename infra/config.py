@@ -343,6 +343,10 @@ class Autoscaling(Model):
     )
 
 
+RoutingStrategy = Literal["inference-aware", "round-robin"]
+"""Replica selection inside a cluster (docs/routing.md)."""
+
+
 class ModelConfig(Model):
     name: Name = Field(..., description="Model name; used in Kubernetes names and URNs.")
     architecture: str = Field(..., description="Architecture id from the serving catalogue (llama-3.1-8b, ...).")
@@ -358,6 +362,11 @@ class ModelConfig(Model):
     placements: list[Placement] = Field(..., min_length=1, description="Where the model runs.")
     slo: Slo = Field(default_factory=Slo, description="Service level objectives; alerts are generated from them.")
     autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="Queue-depth autoscaling settings.")
+    routing: RoutingStrategy = Field(
+        "inference-aware",
+        description="How a cluster's gateway picks a replica: 'inference-aware' (an InferencePool whose endpoint "
+        "picker scores queue depth, KV-cache use and prefix-cache affinity) or 'round-robin' (the model's Service).",
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -168,3 +168,22 @@ KEDA = HelmChart(
     source="https://github.com/kedacore/charts/releases/tag/v2.20.2 (KEDA 2.20.2; Prometheus scaler with "
     "GCP workload identity for Google Managed Prometheus)",
 )
+
+# --- Inference-aware routing (issue 18) -----------------------------------------------------
+
+GATEWAY_API_INFERENCE_EXTENSION = "v1.6.0"
+"""Gateway API Inference Extension: the ``InferencePool`` CRD (inference.networking.k8s.io/v1),
+applied by the program from vendor/crds/gateway-api-inference-extension/ (the repository's
+config/crd/bases at this tag, commit 992e5c29). https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/tag/v1.6.0"""
+
+LLM_D_ROUTER = "v0.10.0"
+"""llm-d's router (endpoint picker) release: https://github.com/llm-d/llm-d-router/releases/tag/v0.10.0
+(commit 71f4f099). Validated upstream with vLLM 0.30, Gateway API 1.5, GIE v1.6."""
+
+ENDPOINT_PICKER_IMAGE = "ghcr.io/llm-d/llm-d-router-endpoint-picker"
+ENDPOINT_PICKER_DIGEST = "sha256:2e516fa1310da7be59b82beb1445362139597d6d553ef04d546716abe3aaaa70"
+"""Digest of ``ENDPOINT_PICKER_IMAGE:LLM_D_ROUTER``. NOT confirmed against ghcr.io from here (no
+registry access offline): it is the digest two independent public deployment records give for
+the v0.10.0 picker. Confirm before the first deploy with ``crane digest
+ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0``; the mirror step (``crane copy``) keeps it.
+The picker runs mirrored into each target's serving-image repository, by this digest only."""

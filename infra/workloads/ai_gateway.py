@@ -26,7 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import versions
-from infra.workloads import system_namespaces
+from infra.workloads import inference_extension, system_namespaces
 
 API_VERSION = "aigateway.envoyproxy.io/v1beta1"
 NAMESPACE = "envoy-ai-gateway-system"
@@ -56,6 +56,8 @@ ENVOY_GATEWAY_CONFIG: dict[str, Any] = {
             }
         },
         "service": {"fqdn": {"hostname": f"{CONTROLLER}.{NAMESPACE}.svc.cluster.local", "port": EXTENSION_PORT}},
+        # InferencePool backends (inference-aware routing, inference_extension.py)
+        "backendResources": inference_extension.BACKEND_RESOURCES,
     },
 }
 """``config.envoyGateway`` additions of the Envoy Gateway chart (AI Gateway's manifests/envoy-gateway-values.yaml)."""

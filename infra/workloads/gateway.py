@@ -26,7 +26,7 @@ import pulumi_kubernetes as k8s
 
 from infra import naming, versions
 from infra.config import AwsTarget, GcpTarget, OnPremTarget, StackConfig
-from infra.workloads import ai_gateway, meta, ratelimit, system_namespaces
+from infra.workloads import ai_gateway, inference_extension, meta, ratelimit, system_namespaces
 from infra.workloads.context import ClusterContext, GatewayRef
 from serving.errors import LlmFleetError
 
@@ -256,6 +256,7 @@ class GatewayEdge(pulumi.ComponentResource):
     envoy_gateway: k8s.helm.v3.Release
     cert_manager: k8s.helm.v3.Release | None
     gateway: k8s.apiextensions.CustomResource
+    inference_pool_crd: k8s.apiextensions.v1.CustomResourceDefinition
     ready: list[pulumi.Resource]
     """What workloads attaching routes must wait for (CRDs and the Gateway)."""
 
@@ -345,6 +346,11 @@ class GatewayEdge(pulumi.ComponentResource):
                     "to": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)],
                     "ports": [*controller_ports, *system_namespaces.tcp(ratelimit.RATELIMIT_GRPC_PORT)],
                 },
+                # the proxies ask each InferencePool's endpoint picker which server to use (ext_proc)
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {meta.GATEWAY_ACCESS_LABEL: "true"}}}],
+                    "ports": system_namespaces.tcp(inference_extension.EXT_PROC_PORT),
+                },
                 # Envoy Gateway's controller calls AI Gateway's extension server while translating
                 {
                     "to": [system_namespaces.namespace_peer(ai_gateway.NAMESPACE)],
@@ -395,9 +401,11 @@ class GatewayEdge(pulumi.ComponentResource):
             },
             opts=self._opts(self.controller_namespace, self.rate_limit_store.auth_secret),
         )
+        # AI Gateway's controller enables its InferencePool support only if the CRD exists at start.
+        self.inference_pool_crd = inference_extension.create_crds(self._name, self._opts())
         self.ai_gateway = ai_gateway.create_ai_gateway(
             self._name,
-            self._opts(),
+            self._opts(self.inference_pool_crd),
             self.envoy_gateway,
             ENVOY_GATEWAY_NAMESPACE,
             self._options.metrics,

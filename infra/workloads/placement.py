@@ -27,6 +27,7 @@ from infra.workloads import (
     credentials,
     gateway,
     identity,
+    inference_pool,
     namespace,
     network_policy,
     routes,
@@ -164,6 +165,12 @@ class ModelPlacement(pulumi.ComponentResource):
         self.client_credentials = client_credentials.ensure_client_credentials(
             self._args.cluster, self._args.clients, self.gateway, self._parent
         )
+        # Inference-aware routing: an InferencePool of the servers and its endpoint picker.
+        self.pool = (
+            inference_pool.create_pool(self._scope, self.namespace, self.workload, self.gateway.inference_pool_crd)
+            if self._args.model.routing == "inference-aware"
+            else None
+        )
         self.routes = routes.create_routes(
             self._scope,
             self.namespace,
@@ -171,6 +178,7 @@ class ModelPlacement(pulumi.ComponentResource):
             self.secrets,
             self.client_credentials,
             depends_on=list(self.gateway.ready),
+            pool=self.pool,
         )
         self.hostnames = self.routes.hostnames
         self.health_path = self.routes.health_path

@@ -39,9 +39,10 @@ import pulumi_kubernetes as k8s
 
 from infra import naming
 from infra.config import Client
-from infra.workloads import ai_gateway, gateway, meta, quotas
+from infra.workloads import ai_gateway, gateway, inference_extension, meta, quotas
 from infra.workloads.client_credentials import TargetClientCredentials
 from infra.workloads.credentials import PlacementSecrets
+from infra.workloads.inference_pool import PlacementPool
 from infra.workloads.scope import PlacementScope
 
 API_PATH_PREFIX = "/v1"
@@ -70,7 +71,10 @@ def create_routes(
     keys: PlacementSecrets,
     clients: TargetClientCredentials,
     depends_on: list[pulumi.Resource],
+    pool: PlacementPool | None = None,
 ) -> PlacementRoutes:
+    """``pool``: the placement's InferencePool (routing ``inference-aware``): the API routes name it
+    as their backend; without one they name the Service (``round-robin``)."""
     ref = scope.cluster.gateway
     edge = scope.cluster.target.edge
     stack = scope.cluster.stack
@@ -78,8 +82,10 @@ def create_routes(
     dedicated = gateway.model_hostnames(stack, scope.cluster.name, model)
     shared = gateway.shared_hostnames(stack, scope.cluster.name, model)
     parent = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": ref.name, "namespace": ref.namespace}
-    backend = {"kind": "Service", "name": scope.server_name, "port": naming.SERVER_PORT}
+    service_backend = {"kind": "Service", "name": scope.server_name, "port": naming.SERVER_PORT}
+    api_backend = pool.backend_ref if pool is not None else service_backend
     deps: list[pulumi.Resource] = [namespace, service, *depends_on]
+    api_deps: list[pulumi.Resource] = [pool.pool] if pool is not None else []
 
     def custom(suffix: str, api_version: str, kind: str, name: str, spec: dict[str, Any], *extra: pulumi.Resource):
         return k8s.apiextensions.CustomResource(
@@ -114,7 +120,14 @@ def create_routes(
         "extensionRef": {"group": "gateway.envoyproxy.io", "kind": "HTTPRouteFilter", "name": server_key_filter_name},
     }
 
-    def route(suffix: str, name: str, hostnames: list[str], rule: dict[str, Any], *extra: pulumi.Resource):
+    def route(
+        suffix: str,
+        name: str,
+        hostnames: list[str],
+        rule: dict[str, Any],
+        backend: dict[str, Any],
+        *extra: pulumi.Resource,
+    ):
         return custom(
             suffix,
             "gateway.networking.k8s.io/v1",
@@ -124,7 +137,7 @@ def create_routes(
             *extra,
         )
 
-    api = ai_route(scope, parent, dedicated, keys, deps)
+    api = ai_route(scope, parent, dedicated, keys, [*deps, *api_deps], pool)
     prefixed = route(
         "route-prefixed",
         f"{model}-prefixed",
@@ -134,7 +147,9 @@ def create_routes(
             "filters": [rewrite(API_PATH_PREFIX), inject_server_key],
             "timeouts": {"request": REQUEST_TIMEOUT},
         },
+        api_backend,
         server_key_filter,
+        *api_deps,
     )
     health = route(
         "route-health",
@@ -143,9 +158,13 @@ def create_routes(
         {
             "matches": [{"path": {"type": "Exact", "value": f"/{model}{HEALTH_PATH}"}}],
             "filters": [
-                {"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplaceFullPath", "replaceFullPath": HEALTH_PATH}}}
+                {
+                    "type": "URLRewrite",
+                    "urlRewrite": {"path": {"type": "ReplaceFullPath", "replaceFullPath": HEALTH_PATH}},
+                }
             ],
         },
+        service_backend,
     )
     route_ref = {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}
     api_refs = [{**route_ref, "name": model}, {**route_ref, "name": f"{model}-prefixed"}]
@@ -184,7 +203,11 @@ def create_routes(
     )
     quotas.create_client_limits(scope, api_refs, allowed, opts=scope.child(depends_on=[*deps, api, prefixed]))
     return PlacementRoutes(
-        api=api, prefixed=prefixed, health=health, hostnames=dedicated, shared_hostnames=shared,
+        api=api,
+        prefixed=prefixed,
+        health=health,
+        hostnames=dedicated,
+        shared_hostnames=shared,
         health_path=f"/{model}{HEALTH_PATH}",
     )
 
@@ -228,8 +251,10 @@ def ai_route(
     hostnames: list[str],
     keys: PlacementSecrets,
     deps: list[pulumi.Resource],
+    pool: PlacementPool | None = None,
 ) -> k8s.apiextensions.CustomResource:
-    """The model's ``/v1`` API on its dedicated hostnames through Envoy AI Gateway."""
+    """The model's ``/v1`` API on its dedicated hostnames through Envoy AI Gateway: to the pool
+    (the picker chooses the replica) or, without one, to an AIServiceBackend on the Service."""
     model = scope.model.name
     labels = scope.labels(meta.SERVER)
 
@@ -243,6 +268,32 @@ def ai_route(
             opts=scope.child(depends_on=[*deps, *extra]),
         )
 
+    if pool is not None:
+        custom(
+            "server-key-policy",
+            ai_gateway.API_VERSION,
+            "BackendSecurityPolicy",
+            {
+                "targetRefs": [
+                    {"group": inference_extension.API_GROUP, "kind": inference_extension.KIND, "name": pool.name}
+                ],
+                "type": "APIKey",
+                "apiKey": {"secretRef": {"group": "", "kind": "Secret", "name": keys.api_key_name}},
+            },
+            keys.api_key,
+        )
+        return custom(
+            "route-api",
+            ai_gateway.API_VERSION,
+            "AIGatewayRoute",
+            {
+                "parentRefs": [parent],
+                "hostnames": hostnames,
+                # One InferencePool per rule, nothing beside it (the CRD's rule).
+                "rules": [{"backendRefs": [pool.backend_ref], "timeouts": {"request": REQUEST_TIMEOUT}}],
+                "llmRequestCosts": [dict(cost) for cost in TOKEN_COSTS],
+            },
+        )
     backend = custom(
         "backend",
         "gateway.envoyproxy.io/v1alpha1",

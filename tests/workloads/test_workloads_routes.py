@@ -16,6 +16,10 @@ HTTP_ROUTE = "HTTPRoute"
 AI_ROUTE = "AIGatewayRoute"
 
 
+def inference_aware(view: PlacementView) -> bool:
+    return view.model.get("routing", "inference-aware") == "inference-aware"
+
+
 def route(view: PlacementView, name: str, kind: str = HTTP_ROUTE) -> dict[str, Any]:
     return view.one(kind, name).props["spec"]
 
@@ -39,6 +43,13 @@ def test_routes_attach_to_the_clusters_gateway_and_reach_the_service(view: Place
             }
         ]
         (rule,) = spec["rules"]
+        name = resource.props["metadata"]["name"]
+        if inference_aware(view) and not name.endswith("-health"):
+            # the API routes name the placement's InferencePool; /health stays on the Service
+            assert rule["backendRefs"] == [
+                {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": view.model_name}
+            ], name
+            continue
         if resource.props["kind"] == HTTP_ROUTE:
             assert rule["backendRefs"] == [service]
             continue
@@ -167,7 +178,12 @@ def test_the_gateway_injects_the_server_key_on_both_api_routes(view: PlacementVi
     # /v1 through AI Gateway: its BackendSecurityPolicy sends the server key to the model's backend.
     policy = view.one("BackendSecurityPolicy", model).props["spec"]
     assert policy["type"] == "APIKey"
-    assert policy["targetRefs"] == [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": model}]
+    target = (
+        {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": model}
+        if inference_aware(view)
+        else {"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": model}
+    )
+    assert policy["targetRefs"] == [target]
     assert policy["apiKey"] == {"secretRef": {"group": "", "kind": "Secret", "name": key_secret}}
     assert credentials.SERVER_KEY == "apiKey", "the Secret key AI Gateway reads"
 
