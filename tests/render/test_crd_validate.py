@@ -55,9 +55,10 @@ EXPECTED_CHECKED = {
 NO_MODEL = {
     # Envoy AI Gateway and Envoy Gateway kinds: checked against their vendored CRDs (test_crd_vendored.py)
     "aigateway.envoyproxy.io/v1beta1/AIGatewayRoute",
-    "aigateway.envoyproxy.io/v1beta1/AIServiceBackend",
     "aigateway.envoyproxy.io/v1beta1/BackendSecurityPolicy",
-    "gateway.envoyproxy.io/v1alpha1/Backend",
+    # (AIServiceBackend and Backend only for round-robin models; dev and prod route inference-aware)
+    # the InferencePool: checked against its vendored CRD (tests/workloads/test_workloads_inference_pool.py)
+    "inference.networking.k8s.io/v1/InferencePool",
     "gateway.envoyproxy.io/v1alpha1/HTTPRouteFilter",
     "elbv2.k8s.aws/v1beta1/TargetGroupBinding",
     "gateway.envoyproxy.io/v1alpha1/BackendTrafficPolicy",
@@ -78,7 +79,7 @@ EXPECTED_UNCHECKED_CUSTOM = {
 """Custom kinds without a model: reported ``unchecked``, never passed."""
 
 BUILT_IN = re.compile(r"^(v1|[a-z]+/v\w+|(networking|rbac\.authorization|storage|scheduling|"
-                      r"admissionregistration|discovery|coordination|node)\.k8s\.io/v\w+)/\w+$")
+                      r"admissionregistration|discovery|coordination|node|apiextensions)\.k8s\.io/v\w+)/\w+$")
 """apiVersion/kind of Kubernetes' own kinds (kubernetes-validate checks those in test_render)."""
 
 
