@@ -198,7 +198,8 @@ class Edge(Model):
     )
     waf: bool = Field(True, description="Attach WAF rules (AWS WAFv2, Cloud Armor, Coraza/OWASP CRS on-prem).")
     rate_limit_per_minute: int = Field(
-        600, ge=1, le=1_000_000, description="Requests per client IP (or API key on-prem) per minute on /v1."
+        600, ge=1, le=1_000_000, description="Requests per client IP per minute on /v1 at the cloud edge (AWS WAF, Cloud Armor); "
+        "per API client limits are clients[].requestsPerMinute."
     )
     allowed_cidrs: list[str] = Field(
         default_factory=lambda: ["0.0.0.0/0"],
@@ -393,6 +394,10 @@ class Traffic(Model):
     )
 
 
+RoutingStrategy = Literal["inference-aware", "round-robin"]
+"""Replica selection inside a cluster (docs/routing.md)."""
+
+
 class ModelConfig(Model):
     name: Name = Field(..., description="Model name; used in Kubernetes names and URNs.")
     architecture: str = Field(..., description="Architecture id from the serving catalogue (llama-3.1-8b, ...).")
@@ -410,6 +415,11 @@ class ModelConfig(Model):
     autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="Queue-depth autoscaling settings.")
     traffic: Traffic = Field(
         default_factory=Traffic, description="Typical request lengths and peak rate (capacity and cost sizing)."
+    )
+    routing: RoutingStrategy = Field(
+        "inference-aware",
+        description="How a cluster's gateway picks a replica: 'inference-aware' (an InferencePool whose endpoint "
+        "picker scores queue depth, KV-cache use and prefix-cache affinity) or 'round-robin' (the model's Service).",
     )
 
 
@@ -668,6 +678,93 @@ class ServingImage(Model):
         return self
 
 
+# ---------------------------------------------------------------------------
+# API clients: who may call which model, with which keys and limits
+# ---------------------------------------------------------------------------
+
+KeySource = Literal["generated"]
+MAX_RATE_LIMIT = 2**32 - 1
+"""Largest limit Envoy Gateway's rate-limit rules take (``limit.requests`` is a uint32)."""
+
+
+class ClientKey(Model):
+    """One API key of a client. Several may be active at once (rotation without downtime)."""
+
+    id: Name = Field(..., description="Key id, unique within the client (e.g. k2026a); never the key itself.")
+    state: Literal["active", "revoked"] = Field(
+        "active", description="'active' (accepted on every target serving the client's models) or 'revoked' "
+        "(removed from every gateway at the next `pulumi up`)."
+    )
+    expires: dt.date | None = Field(
+        None, description="Date after which the key must be rotated (YYYY-MM-DD); an active key past it is a "
+        "policy finding (CLIENT-04)."
+    )
+    source: KeySource | SecretRef = Field(
+        "generated",
+        description="'generated': created once for this key (pulumi_random) and kept as a Pulumi secret; or a "
+        "secret reference: {config: NAME}, {awsSecretsManager: NAME}, {gcpSecretManager: projects/P/secrets/S}.",
+    )
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _no_plain_key(cls, value: Any) -> Any:
+        # Never echo the value: a string here is probably the key itself.
+        if isinstance(value, str) and value != "generated":
+            raise ValueError(
+                "a plain value is not allowed here (value not shown); give 'generated' or a secret reference "
+                "(one of config, awsSecretsManager, gcpSecretManager)"
+            )
+        return value
+
+    @property
+    def generated(self) -> bool:
+        return self.source == "generated"
+
+
+class Client(Model):
+    """A named API client: its models, limits and keys. Every target serving one of its models accepts it."""
+
+    name: Name = Field(..., description="Client name; the gateway forwards '<name>.<key id>' as the client id.")
+    owner: str = Field(..., pattern=r"^[a-z][-a-z0-9]*$", description="Team answerable for the client (showback).")
+    models: list[Name] = Field(..., min_length=1, description="Models the client may call (names in `models`); "
+                               "any other model answers 403.")
+    requests_per_minute: int = Field(
+        ..., ge=1, le=1_000_000, description="Requests per minute, per model and per target gateway (all its keys together)."
+    )
+    tokens_per_minute: int | None = Field(
+        None, ge=1, le=MAX_RATE_LIMIT,
+        description="Prompt + completion tokens per minute, per model and per target gateway (unset: no per-minute "
+        "token quota).",
+    )
+    tokens_per_month: int | None = Field(
+        None, ge=1, le=MAX_RATE_LIMIT,
+        description="Prompt + completion tokens per 30-day window, per model and per target gateway, at most "
+        "4294967295 (the gateway's counters are 32-bit) (unset: no monthly quota).",
+    )
+    keys: list[ClientKey] = Field(..., min_length=1, description="The client's API keys (rotation: add, then revoke).")
+
+    @field_validator("keys")
+    @classmethod
+    def _unique_keys(cls, keys: list[ClientKey]) -> list[ClientKey]:
+        _require_unique([k.id for k in keys], "key id")
+        return keys
+
+    def active_keys(self) -> list[ClientKey]:
+        return [k for k in self.keys if k.state == "active"]
+
+    def key_client_id(self, key: ClientKey) -> str:
+        """The id the gateway forwards for requests made with ``key``: ``<client>.<key id>``."""
+        return client_key_id(self.name, key.id)
+
+
+CLIENT_KEY_SEPARATOR = "."
+"""Client and key ids are DNS labels (no dots), so ``<client>.<key>`` is unambiguous."""
+
+
+def client_key_id(client: str, key: str) -> str:
+    return f"{client}{CLIENT_KEY_SEPARATOR}{key}"
+
+
 class StackConfig(Model):
     """Everything a stack declares. ``Pulumi.<stack>.yaml`` keys under ``llm-fleet:``."""
 
@@ -682,6 +779,10 @@ class StackConfig(Model):
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Policy enforcement and suppressions.")
     alerting: Alerting | None = Field(
         None, description="Alert receivers and which alerts reach them (none: alerts reach no one)."
+    )
+    clients: list[Client] = Field(
+        default_factory=list,
+        description="Named API clients: the only keys the gateways accept (none: every API route refuses all).",
     )
 
     @model_validator(mode="after")
@@ -723,6 +824,12 @@ class StackConfig(Model):
                     raise ValueError(
                         f"routing[{ri}]: target '{endpoint.target}' does not serve {missing}; place them there first"
                     )
+        _require_unique([c.name for c in self.clients], "client name")
+        for ci, client in enumerate(self.clients):
+            for name in client.models:
+                if name not in models:
+                    raise ValueError(f"clients[{ci}].models: '{name}' is not a model; expected one of {sorted(models)}")
+            _require_unique(client.models, f"clients[{ci}] model")
         return self
 
     # Convenience views used by the program, the policy engine and the report.
@@ -731,6 +838,10 @@ class StackConfig(Model):
 
     def placements(self) -> list[tuple[ModelConfig, Placement]]:
         return [(m, p) for m in self.models for p in m.placements]
+
+    def clients_of(self, model: str) -> list[Client]:
+        """The clients allowed to call ``model``, in config order."""
+        return [c for c in self.clients if model in c.models]
 
     @property
     def enforcement(self) -> Enforcement:

@@ -59,7 +59,12 @@ def looks_secret(value: Any) -> bool:
 
 def format_validation_error(exc: ValidationError, model: type[BaseModel]) -> list[str]:
     """One line per error of ``exc`` (raised validating ``model``)."""
-    return [_line(err, model) for err in exc.errors(include_url=False)]
+    return [
+        _line(err, model)
+        for err in exc.errors(include_url=False)
+        # The other member of a `'generated' | SecretRef` union explains it (and never echoes).
+        if not any(isinstance(part, str) and part.startswith("literal[") for part in err["loc"])
+    ]
 
 
 def _line(err: Any, model: type[BaseModel]) -> str:

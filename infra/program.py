@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 
 from infra import naming
+from infra.api_clients import ApiClients
 from infra.config import PROJECT, StackConfig, parse_stack_config
 from infra.routing import build_routing
 from infra.workloads.admission import ImageAdmission, ImageAdmissionArgs
@@ -53,6 +54,8 @@ def build_fleet(config: StackConfig) -> dict[str, Any]:
             )
             component.context.depends_on.append(admission.policy)
 
+    # One value per client key for the whole fleet: every target gets the same keys.
+    clients = ApiClients(config)
     placements: dict[str, ModelPlacement] = {}
     for model, placement in config.placements():
         component = targets[placement.target]
@@ -60,7 +63,13 @@ def build_fleet(config: StackConfig) -> dict[str, Any]:
         placements[name] = ModelPlacement(
             name,
             # KEDA's ScaledObject (operations) owns the replica count of every placement.
-            PlacementArgs(model=model, placement=placement, cluster=component.context, replicas_managed_externally=True),
+            PlacementArgs(
+                model=model,
+                placement=placement,
+                cluster=component.context,
+                replicas_managed_externally=True,
+                clients=clients.active,
+            ),
             opts=pulumi.ResourceOptions(parent=component),
         )
 
@@ -70,6 +79,8 @@ def build_fleet(config: StackConfig) -> dict[str, Any]:
     pulumi.export("targets", {t.name: t.kind for t in config.targets})
     pulumi.export("edgeDomains", {t.name: t.edge.domain for t in config.targets})
     pulumi.export("hostnames", {r.hostname: r.mode for r in config.routing})
+    pulumi.export("clients", {c.name: sorted(c.models) for c in config.clients})
+    clients.export()
     pulumi.export(
         "placements",
         sorted(naming.placement_name(p.target, m.name) for m, p in config.placements()),

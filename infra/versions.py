@@ -64,6 +64,29 @@ LEADER_WORKER_SET = HelmChart(
     source="https://github.com/kubernetes-sigs/lws/releases (chart lws from oci://registry.k8s.io/lws/charts)",
 )
 
+AI_GATEWAY_CRDS = HelmChart(
+    chart="oci://docker.io/envoyproxy/ai-gateway-crds-helm",
+    version="v1.1.0",
+    source="https://github.com/envoyproxy/ai-gateway/releases/tag/v1.1.0 (commit "
+    "c217da8a539570ba3f6014a60c2687c29a945f1f, 2026-08-21; charts versioned with the release tag). Built against "
+    "Envoy Gateway v1.8.1 (go.mod), its documented minimum; ENVOY_GATEWAY is v1.9.x: upgrade both together",
+)
+
+AI_GATEWAY = HelmChart(
+    chart="oci://docker.io/envoyproxy/ai-gateway-helm",
+    version="v1.1.0",
+    source="https://aigateway.envoyproxy.io/docs/getting-started/prerequisites (controller chart; same release as "
+    "AI_GATEWAY_CRDS)",
+)
+
+VALKEY = HelmChart(
+    chart="valkey",
+    version="0.11.0",
+    repository="https://valkey.io/valkey-helm/",
+    source="https://github.com/valkey-io/valkey-helm tag valkey-0.11.0 (commit dbcf6a6093cab69ef174ed0c1bb679ba92d0bf2d; "
+    "Valkey 9.1.1, the project's own chart): the Redis-protocol store of Envoy Gateway's rate-limit service",
+)
+
 CORAZA_WASM_IMAGE = "ghcr.io/corazawaf/coraza-proxy-wasm:0.6.0"
 """OWASP Coraza proxy-wasm filter with the OWASP Core Rule Set v4 embedded (``@owasp_crs``).
 Envoy Gateway pulls it (an OCI image) and serves the module to its Envoy proxies. On-prem the
@@ -177,3 +200,21 @@ verifies the source's signature with it before copying."""
 ORAS_VERSION = "1.3.1"
 """oras copies an image with its referrers (cosign v3 bundles, provenance) between registries;
 cosign v3.0.5 deprecated `cosign copy` in favour of `oras copy -r`."""
+# --- Inference-aware routing (issue 18) -----------------------------------------------------
+
+GATEWAY_API_INFERENCE_EXTENSION = "v1.6.0"
+"""Gateway API Inference Extension: the ``InferencePool`` CRD (inference.networking.k8s.io/v1),
+applied by the program from vendor/crds/gateway-api-inference-extension/ (the repository's
+config/crd/bases at this tag, commit 992e5c29). https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/tag/v1.6.0"""
+
+LLM_D_ROUTER = "v0.10.0"
+"""llm-d's router (endpoint picker) release: https://github.com/llm-d/llm-d-router/releases/tag/v0.10.0
+(commit 71f4f099). Validated upstream with vLLM 0.30, Gateway API 1.5, GIE v1.6."""
+
+ENDPOINT_PICKER_IMAGE = "ghcr.io/llm-d/llm-d-router-endpoint-picker"
+ENDPOINT_PICKER_DIGEST = "sha256:2e516fa1310da7be59b82beb1445362139597d6d553ef04d546716abe3aaaa70"
+"""Digest of ``ENDPOINT_PICKER_IMAGE:LLM_D_ROUTER``. NOT confirmed against ghcr.io from here (no
+registry access offline): it is the digest two independent public deployment records give for
+the v0.10.0 picker. Confirm before the first deploy with ``crane digest
+ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0``; the mirror step (``crane copy``) keeps it.
+The picker runs mirrored into each target's serving-image repository, by this digest only."""

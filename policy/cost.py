@@ -40,6 +40,8 @@ from policy.catalog.prices import (
 )
 from policy.context import PlanContext, Resource
 from policy.props import as_list, get, quantity
+from policy.showback import BASIS as SHOWBACK_BASIS
+from policy.showback import ClientCost, showback
 from serving.errors import LlmFleetError
 
 
@@ -51,6 +53,9 @@ class Monthly:
 
     def __add__(self, other: Monthly) -> Monthly:
         return Monthly(self.floor + other.floor, self.expected + other.expected, self.ceiling + other.ceiling)
+
+    def scaled(self, share: float) -> Monthly:
+        return Monthly(self.floor * share, self.expected * share, self.ceiling * share)
 
     def to_json(self) -> dict[str, float]:
         return {"floor": round(self.floor, 2), "expected": round(self.expected, 2), "ceiling": round(self.ceiling, 2)}
@@ -179,6 +184,10 @@ class CostReport:
     placements: list[PlacementCost] = field(default_factory=list)
     unpriced: list[dict[str, str]] = field(default_factory=list)
     budget_usd: float | None = None
+    clients: list[ClientCost] = field(default_factory=list)
+    """Showback: the monthly cost split over the API clients (policy/showback.py)."""
+    unallocated: Monthly = field(default_factory=Monthly)
+    """The part of the cost of models no client may call."""
     nodes_by_target: dict[str, Monthly] = field(default_factory=dict, repr=False)
     """Node (VM) counts per target as floor / expected / ceiling: what Cloud NAT bills per VM."""
 
@@ -208,6 +217,16 @@ class CostReport:
             "items": [i.to_json() for i in self.items],
             "placements": [p.to_json() for p in self.placements],
             "unpriced": list(self.unpriced),
+            "byClient": {
+                c.client: {
+                    "owner": c.owner,
+                    "monthly": c.monthly(Monthly()).to_json(),
+                    "byModel": {m: v.to_json() for m, v in sorted(c.by_model.items())},
+                }
+                for c in self.clients
+            },
+            "unallocated": self.unallocated.to_json(),
+            "showbackBasis": SHOWBACK_BASIS,
         }
 
     def summary_line(self) -> str:
@@ -250,6 +269,17 @@ class CostReport:
                 )
                 if p.traffic is not None:
                     lines.append(f"      assumes {p.traffic.assumptions()}")
+        if self.clients:
+            lines += ["", f"showback per API client (estimate; {SHOWBACK_BASIS}):"]
+            for c in self.clients:
+                m = c.monthly(Monthly())
+                models = ", ".join(f"{k} ${v.expected:,.0f}" for k, v in sorted(c.by_model.items())) or "no model"
+                lines.append(
+                    f"  {c.client} ({c.owner}): floor ${m.floor:,.0f}, expected ${m.expected:,.0f}, "
+                    f"ceiling ${m.ceiling:,.0f} [{models}]"
+                )
+            u = self.unallocated
+            lines.append(f"  (unallocated: models no client may call) expected ${u.expected:,.0f}")
         if self.unpriced:
             lines += ["", "not priced (usage-based or not in the catalogue):"]
             lines += [f"  {u['type']} {u['name']}: {u['reason']}" for u in self.unpriced]
@@ -275,6 +305,13 @@ def estimate_context(ctx: PlanContext) -> CostReport:
     _system_pools(ctx, report, priced)
     _platform(ctx, report, priced)
     _unpriced(ctx, report, priced)
+    report.clients, report.unallocated = showback(
+        report.monthly,
+        report.placements,
+        [c for c in as_list(ctx.settings.raw.get("clients")) if get(c, "name")],
+        ctx.settings.models,
+        Monthly(),
+    )
     return report
 
 

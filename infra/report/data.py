@@ -130,6 +130,16 @@ class PlacementCostView:
 
 
 @dataclass(frozen=True)
+class ClientCostView:
+    """Showback of one API client (policy/showback.py): its share of the monthly cost."""
+
+    client: str
+    owner: str
+    monthly: Range
+    by_model: dict[str, Range]
+
+
+@dataclass(frozen=True)
 class CostView:
     currency: str
     monthly: Range
@@ -138,6 +148,9 @@ class CostView:
     per_placement: tuple[PlacementCostView, ...]
     unpriced: int = 0
     """Billable resources the price catalogue has no (fixed) price for."""
+    by_client: tuple[ClientCostView, ...] = ()
+    unallocated: Range | None = None
+    showback_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -403,6 +416,17 @@ def _cost(plan: Plan) -> CostView | Missing:
         by_category={name: Range(*values) for name, values in sums.items()},
         per_placement=per_placement,
         unpriced=len(data.get("unpriced") or []),
+        by_client=tuple(
+            ClientCostView(
+                client=str(name),
+                owner=str(view.get("owner", "")),
+                monthly=_range(view.get("monthly") or {}),
+                by_model={m: _range(r) for m, r in (view.get("byModel") or {}).items()},
+            )
+            for name, view in (data.get("byClient") or {}).items()
+        ),
+        unallocated=_range(data["unallocated"]) if data.get("unallocated") else None,
+        showback_basis=str(data.get("showbackBasis", "")),
     )
 
 

@@ -315,6 +315,9 @@ def _cost_section(data: ReportData) -> str:
     out.append("</div></div>")
     out.append("<h3>Per placement: $ per 1M output tokens</h3>")
     out.append(_token_price_table(cost))
+    if cost.by_client:
+        out.append("<h3>Per API client (showback, estimate)</h3>")
+        out.append(_showback_table(cost))
     if cost.unpriced:
         out.append(
             f'<p class="muted">{cost.unpriced} billable resource{"s are" if cost.unpriced != 1 else " is"} '
@@ -322,6 +325,26 @@ def _cost_section(data: ReportData) -> str:
         )
     out.append("</section>")
     return "\n".join(out)
+
+
+def _showback_table(cost: CostView) -> str:
+    rows = [
+        [
+            f"<b>{esc(c.client)}</b>",
+            esc(c.owner),
+            ", ".join(f"{esc(m)} {esc(money(r.expected, cost.currency))}" for m, r in sorted(c.by_model.items())) or "-",
+            esc(money(c.monthly.floor, cost.currency)),
+            f"<b>{esc(money(c.monthly.expected, cost.currency))}</b>",
+            esc(money(c.monthly.ceiling, cost.currency)),
+        ]
+        for c in cost.by_client
+    ]
+    if cost.unallocated is not None and cost.unallocated.expected > 0:
+        u = cost.unallocated
+        rows.append(["(unallocated)", "models no client may call", "-", esc(money(u.floor, cost.currency)),
+                     esc(money(u.expected, cost.currency)), esc(money(u.ceiling, cost.currency))])
+    table = _table(["client", "owner", "expected by model", "floor", "expected", "ceiling"], rows, {3, 4, 5})
+    return f'<div class="nowrap">{table}</div><p class="muted">{esc(cost.showback_basis)}.</p>'
 
 
 def _token_price(value: float | None, currency: str) -> str:

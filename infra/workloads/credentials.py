@@ -2,9 +2,13 @@
 
 Values only ever travel as secret Outputs: the Plan and rendered manifests show "[secret]".
 
-* API key: generated (pulumi_random, kept in the Secret and the encrypted state) unless the
-  target reads it from the cloud's secret store (``ClusterContext.api_key``). The Secret's
-  keys are client ids (Envoy Gateway's apiKeyAuth format); the server mounts the first one.
+* Server key: the key the model server checks (vLLM ``--api-key``, defence in depth). Clients
+  never hold it: the gateway authenticates clients with their own keys (``client_credentials``),
+  strips the client's key and injects this one (``Authorization: Bearer``): AI Gateway's
+  BackendSecurityPolicy on the ``/v1`` route (reads SERVER_KEY), an Envoy Gateway HTTPRouteFilter
+  ``credentialInjection`` on the ``/<model>/v1`` route (reads SERVER_CREDENTIAL_KEY). Generated per
+  placement (pulumi_random, kept in the Secret and the encrypted state) unless the target reads
+  it from the cloud's secret store (``ClusterContext.api_key``).
 * Source token (Hugging Face): only the stager mounts it, as a file (``HF_TOKEN_PATH``).
 * Weight-store keys (on-prem S3-compatible endpoints): the target's JSON
   ``{accessKeyId, secretAccessKey}`` rewritten as an AWS shared-credentials file, mounted
@@ -30,8 +34,11 @@ from infra.workloads import meta
 from infra.workloads.scope import PlacementScope
 from serving.errors import LlmFleetError
 
-DEFAULT_CLIENT = "default"
-"""Client id of the placement's generated API key (the gateway forwards it for rate limits)."""
+SERVER_KEY = "apiKey"
+"""The server key itself: the file the server mounts, and what AI Gateway's BackendSecurityPolicy
+(type APIKey) reads to send ``Authorization: Bearer <key>`` to the server."""
+SERVER_CREDENTIAL_KEY = "credential"
+"""``Bearer <server key>``: Envoy Gateway's credentialInjection reads this key of the Secret."""
 API_KEY_LENGTH = 48
 WEIGHTS_CREDENTIALS_KEY = "credentials"
 SOURCE_TOKEN_KEY = "token"  # noqa: S105 - the key name inside the Secret, not a value
@@ -40,8 +47,10 @@ SOURCE_TOKEN_KEY = "token"  # noqa: S105 - the key name inside the Secret, not a
 @dataclass(frozen=True)
 class PlacementSecrets:
     api_key: k8s.core.v1.Secret
+    """The server key's Secret (never a client's key)."""
     api_key_name: str
-    api_key_clients: tuple[str, ...]
+    api_key_item: str
+    """Key of the Secret the server mounts as its API key file."""
     source_token: k8s.core.v1.Secret | None
     source_token_name: str | None
     weights: k8s.core.v1.Secret | None
@@ -49,12 +58,16 @@ class PlacementSecrets:
 
 
 def create_secrets(scope: PlacementScope, namespace: k8s.core.v1.Namespace) -> PlacementSecrets:
-    api_key_name = f"{scope.model.name}-api-key"
+    api_key_name = f"{scope.model.name}-server-key"
+    server_key = _api_key_value(scope)
     api_key = k8s.core.v1.Secret(
-        f"{scope.name}-api-key",
-        metadata=_metadata(scope, api_key_name, meta.SERVER, [DEFAULT_CLIENT]),
+        f"{scope.name}-server-key",
+        metadata=_metadata(scope, api_key_name, meta.SERVER, [SERVER_KEY, SERVER_CREDENTIAL_KEY]),
         type="Opaque",
-        string_data={DEFAULT_CLIENT: pulumi.Output.secret(_api_key_value(scope))},
+        string_data={
+            SERVER_KEY: pulumi.Output.secret(server_key),
+            SERVER_CREDENTIAL_KEY: pulumi.Output.secret(pulumi.Output.concat("Bearer ", server_key)),
+        },
         opts=scope.child(depends_on=[namespace]),
     )
 
@@ -87,7 +100,7 @@ def create_secrets(scope: PlacementScope, namespace: k8s.core.v1.Namespace) -> P
     return PlacementSecrets(
         api_key=api_key,
         api_key_name=api_key_name,
-        api_key_clients=(DEFAULT_CLIENT,),
+        api_key_item=SERVER_KEY,
         source_token=token_secret,
         source_token_name=token_name,
         weights=weights_secret,
@@ -105,7 +118,7 @@ def _api_key_value(scope: PlacementScope) -> pulumi.Output[str]:
     cluster = scope.cluster
     if cluster.api_key_source == "kubernetes":
         password = random.RandomPassword(
-            f"{scope.name}-api-key",
+            f"{scope.name}-server-key",
             length=API_KEY_LENGTH,
             special=False,
             opts=pulumi.ResourceOptions(parent=scope.opts.parent),

@@ -26,7 +26,7 @@ import pulumi_kubernetes as k8s
 
 from infra import naming, versions
 from infra.config import AwsTarget, GcpTarget, OnPremTarget, StackConfig
-from infra.workloads import meta, system_namespaces
+from infra.workloads import ai_gateway, inference_extension, meta, ratelimit, system_namespaces
 from infra.workloads.context import ClusterContext, GatewayRef
 from serving.errors import LlmFleetError
 
@@ -270,6 +270,7 @@ class GatewayEdge(pulumi.ComponentResource):
     envoy_gateway: k8s.helm.v3.Release
     cert_manager: k8s.helm.v3.Release | None
     gateway: k8s.apiextensions.CustomResource
+    inference_pool_crd: k8s.apiextensions.v1.CustomResourceDefinition
     ready: list[pulumi.Resource]
     """What workloads attaching routes must wait for (CRDs and the Gateway)."""
 
@@ -291,12 +292,15 @@ class GatewayEdge(pulumi.ComponentResource):
         self._tls_secret = f"{options.gateway_name}-tls"
         self.hostnames = list(options.hostnames)
         self._create_namespaces()
+        self.rate_limit_store = ratelimit.create_store(
+            self._name, self._opts(), self.controller_namespace, ENVOY_GATEWAY_NAMESPACE
+        )
         self._create_envoy_gateway()
         if options.tls != "none":
             self._create_tls()
         self._create_gateway()
         self._create_policies()
-        self.ready = [self.envoy_gateway, self.gateway]
+        self.ready = [self.envoy_gateway, self.ai_gateway, self.gateway]
         self.register_outputs({"gateway": f"{options.gateway_namespace}/{options.gateway_name}", "hostnames": options.hostnames})
 
     # -- helpers --------------------------------------------------------------------------
@@ -332,11 +336,16 @@ class GatewayEdge(pulumi.ComponentResource):
             ingress=[
                 # clients through the load balancer, and its health checks
                 {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(*ENVOY_PROXY_PORTS)},
-                # the proxies fetch configuration (xDS), rate limits and WASM modules from the controller
-                {"from": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)], "ports": controller_ports},
+                # the proxies fetch configuration (xDS), rate limits and WASM modules from the controller,
+                # and ask the rate-limit service (global rate limits)
+                {
+                    "from": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)],
+                    "ports": [*controller_ports, *system_namespaces.tcp(ratelimit.RATELIMIT_GRPC_PORT)],
+                },
                 # the API server calls the controller's admission webhook
                 {"from": system_namespaces.anywhere(), "ports": system_namespaces.tcp(ENVOY_WEBHOOK_PORT)},
-                {"from": [metrics], "ports": system_namespaces.tcp(ENVOY_METRICS_PORT)},
+                # Envoy's stats, and the AI Gateway processor's token metrics beside each proxy
+                {"from": [metrics], "ports": system_namespaces.tcp(ENVOY_METRICS_PORT, ai_gateway.EXTPROC_ADMIN_PORT)},
             ],
             egress=[
                 {
@@ -347,7 +356,25 @@ class GatewayEdge(pulumi.ComponentResource):
                     "to": [system_namespaces.namespace_peer(self.ref.namespace)],
                     "ports": system_namespaces.tcp(ACME_SOLVER_PORT),
                 },
-                {"to": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)], "ports": controller_ports},
+                {
+                    "to": [system_namespaces.namespace_peer(ENVOY_GATEWAY_NAMESPACE)],
+                    "ports": [*controller_ports, *system_namespaces.tcp(ratelimit.RATELIMIT_GRPC_PORT)],
+                },
+                # the proxies ask each InferencePool's endpoint picker which server to use (ext_proc)
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {meta.GATEWAY_ACCESS_LABEL: "true"}}}],
+                    "ports": system_namespaces.tcp(inference_extension.EXT_PROC_PORT),
+                },
+                # Envoy Gateway's controller calls AI Gateway's extension server while translating
+                {
+                    "to": [system_namespaces.namespace_peer(ai_gateway.NAMESPACE)],
+                    "ports": system_namespaces.tcp(ai_gateway.EXTENSION_PORT),
+                },
+                # the rate-limit service keeps its counters in the store
+                {
+                    "to": [system_namespaces.namespace_peer(ratelimit.STORE_NAMESPACE)],
+                    "ports": system_namespaces.tcp(ratelimit.STORE_PORT),
+                },
                 # the API server, and the registry serving the WAF's WASM module (HTTPS)
                 system_namespaces.api_server_egress(),
             ],
@@ -377,8 +404,26 @@ class GatewayEdge(pulumi.ComponentResource):
             values={
                 "deployment": {"replicas": 2},
                 "podDisruptionBudget": {"minAvailable": 1},
+                # The global rate limit (client token quotas) and its store (ratelimit.py); the
+                # extension hooks and Backend API Envoy AI Gateway needs (ai_gateway.py).
+                "config": {
+                    "envoyGateway": {
+                        **ratelimit.envoy_gateway_config(self.rate_limit_store),
+                        **ai_gateway.ENVOY_GATEWAY_CONFIG,
+                    }
+                },
             },
-            opts=self._opts(self.controller_namespace),
+            opts=self._opts(self.controller_namespace, self.rate_limit_store.auth_secret),
+        )
+        # AI Gateway's controller enables its InferencePool support only if the CRD exists at start.
+        self.inference_pool_crd = inference_extension.create_crds(self._name, self._opts())
+        self.ai_gateway = ai_gateway.create_ai_gateway(
+            self._name,
+            self._opts(self.inference_pool_crd),
+            self.envoy_gateway,
+            ENVOY_GATEWAY_NAMESPACE,
+            self._options.metrics,
+            CLIENT_ID_HEADER,
         )
 
     # -- TLS --------------------------------------------------------------------------------
@@ -603,7 +648,12 @@ class GatewayEdge(pulumi.ComponentResource):
     def _create_policies(self) -> None:
         options = self._options
         listener = None if options.tls == "none" else HTTPS_LISTENER
-        client: dict[str, Any] = {"targetRefs": [gateway_target_ref(self.ref)]}
+        client: dict[str, Any] = {
+            "targetRefs": [gateway_target_ref(self.ref)],
+            # AI Gateway's processor reads whole request bodies (the model, the prompt); Envoy's
+            # default 32 KiB buffer would refuse long prompts: allow what the WAF inspects.
+            "connection": {"bufferLimit": f"{WAF_REQUEST_BODY_LIMIT // 2**20}Mi"},
+        }
         if options.tls != "none":
             client["tls"] = {"minVersion": TLS_MIN_VERSION}
         if options.trusted_proxy_hops:

@@ -31,6 +31,11 @@ SECRET_KEYS_ANNOTATION = f"{DOMAIN}/secret-keys"
 """Names a Secret's keys (comma-separated; never values): the Plan redacts a Secret's whole
 data map, and the rendered manifest keeps its shape from this."""
 
+KEY_SOURCES_ANNOTATION = f"{DOMAIN}/key-sources"
+"""On a client-key Secret: JSON ``{client id: source}``, where each value comes from
+(``random:<generator>`` or a secret reference; never a value). Policy compares the sources
+across the endpoints of a route: the same client must hold the same key everywhere."""
+
 PULUMI_SKIP_AWAIT = "pulumi.com/skipAwait"
 PULUMI_TIMEOUT = "pulumi.com/timeoutSeconds"
 

@@ -14,17 +14,20 @@ selector), ``service_name`` / ``service_port`` / ``metrics_path``, and ``workloa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import naming
+from infra.api_clients import ClientKeys
 from infra.config import ModelConfig, Placement
 from infra.workloads import (
+    client_credentials,
     credentials,
     gateway,
     identity,
+    inference_pool,
     namespace,
     network_policy,
     routes,
@@ -49,6 +52,8 @@ class PlacementArgs:
     """True when an autoscaler (KEDA) owns the replica count: the workload then carries no
     ``replicas`` (server-side apply would reset the autoscaler's choice on every update).
     False: ``placement.replicas.min`` servers."""
+    clients: ClientKeys = field(default_factory=ClientKeys)
+    """The stack's active client keys (one value per client key, fleet-wide); empty: nobody is accepted."""
 
 
 class ModelPlacement(pulumi.ComponentResource):
@@ -157,8 +162,23 @@ class ModelPlacement(pulumi.ComponentResource):
     def _create_routes(self) -> None:
         # The cluster's gateway: built by the target, or here once per cluster (cloud targets).
         self.gateway = gateway.ensure_gateway(self._args.cluster, self._parent)
+        self.client_credentials = client_credentials.ensure_client_credentials(
+            self._args.cluster, self._args.clients, self.gateway, self._parent
+        )
+        # Inference-aware routing: an InferencePool of the servers and its endpoint picker.
+        self.pool = (
+            inference_pool.create_pool(self._scope, self.namespace, self.workload, self.gateway.inference_pool_crd)
+            if self._args.model.routing == "inference-aware"
+            else None
+        )
         self.routes = routes.create_routes(
-            self._scope, self.namespace, self.service, self.secrets, depends_on=list(self.gateway.ready)
+            self._scope,
+            self.namespace,
+            self.service,
+            self.secrets,
+            self.client_credentials,
+            depends_on=list(self.gateway.ready),
+            pool=self.pool,
         )
         self.hostnames = self.routes.hostnames
         self.health_path = self.routes.health_path

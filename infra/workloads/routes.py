@@ -1,23 +1,36 @@
 """A placement's routes through the cluster's gateway, in the model's namespace.
 
 * ``<model>``: ``/v1`` on the hostnames dedicated to the model (``<model>.<edge.domain>``,
-  routing hostnames that carry only this model);
+  routing hostnames that carry only this model), an Envoy AI Gateway ``AIGatewayRoute`` (it
+  generates the HTTPRoute of the same name, to which the policies below attach): the model's
+  AIServiceBackend (an Envoy Gateway Backend: the model's Service), token usage written to
+  Envoy's metadata (``llmRequestCosts``) for the token quotas and the per-client metering, and
+  the server key injected by AI Gateway's BackendSecurityPolicy (APIKey);
 * ``<model>-prefixed``: ``/<model>/v1`` (rewritten to ``/v1``) on hostnames models share
   (the edge domain, multi-model routing hostnames);
 * ``<model>-health``: ``/<model>/health`` (rewritten to ``/health``) on all of them, without
   an API key: the health check of the global routing.
 
-The two API routes share one SecurityPolicy: API-key authentication (Envoy Gateway
-``apiKeyAuth`` against the placement's key Secret, client id forwarded in
-CLIENT_ID_HEADER) and the client allow-list; and one BackendTrafficPolicy: a local rate limit
-per client id (``edge.rateLimitPerMinute`` shared out over the Envoy replicas; each route
-keeps its own bucket). A route-level SecurityPolicy replaces the gateway-level one, so each
-carries the allow-list. /metrics is never routed: vLLM serves it unauthenticated.
+The two API routes share one SecurityPolicy, one HTTPRouteFilter and one BackendTrafficPolicy:
+
+* SecurityPolicy: API-key authentication (Envoy Gateway ``apiKeyAuth``) against the cluster's
+  client-key Secret (``client_credentials.py``: the fleet-wide keys of the clients of the
+  models on this cluster), the client id (``<client>.<key id>``) forwarded in
+  CLIENT_ID_HEADER, the client's key stripped (``sanitize``); ``authorization``: Allow only a
+  request from an allowed address whose client id belongs to a client allowed this model,
+  default Deny. Envoy runs the RBAC filter after the API-key filter, so an authenticated client
+  calling a model it may not call gets 403, an unknown key 401. A route-level SecurityPolicy
+  replaces the gateway-level one, so each carries the address allow-list.
+* HTTPRouteFilter (``credentialInjection``): the gateway sets ``Authorization: Bearer <server
+  key>`` (the placement's server key, never a client's), overwriting whatever the client sent,
+  so a client key never reaches the model server or its logs; vLLM checks the server key.
+* BackendTrafficPolicy (``quotas.py``): per-client request limits, token quotas, the 429 body.
+
+/metrics is never routed: vLLM serves it unauthenticated.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +38,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import naming
-from infra.workloads import gateway, meta
+from infra.config import Client
+from infra.workloads import ai_gateway, gateway, inference_extension, meta, quotas
+from infra.workloads.client_credentials import TargetClientCredentials
 from infra.workloads.credentials import PlacementSecrets
+from infra.workloads.inference_pool import PlacementPool
 from infra.workloads.scope import PlacementScope
 
 API_PATH_PREFIX = "/v1"
@@ -48,18 +64,17 @@ class PlacementRoutes:
     """Unauthenticated health path on every one of them (``/<model>/health``)."""
 
 
-def per_replica_limit(requests_per_minute: int, proxy_replicas: int) -> int:
-    """Local rate limits count per Envoy replica: share the per-client limit out over them."""
-    return max(1, math.ceil(requests_per_minute / max(1, proxy_replicas)))
-
-
 def create_routes(
     scope: PlacementScope,
     namespace: k8s.core.v1.Namespace,
     service: k8s.core.v1.Service,
     keys: PlacementSecrets,
+    clients: TargetClientCredentials,
     depends_on: list[pulumi.Resource],
+    pool: PlacementPool | None = None,
 ) -> PlacementRoutes:
+    """``pool``: the placement's InferencePool (routing ``inference-aware``): the API routes name it
+    as their backend; without one they name the Service (``round-robin``)."""
     ref = scope.cluster.gateway
     edge = scope.cluster.target.edge
     stack = scope.cluster.stack
@@ -67,8 +82,10 @@ def create_routes(
     dedicated = gateway.model_hostnames(stack, scope.cluster.name, model)
     shared = gateway.shared_hostnames(stack, scope.cluster.name, model)
     parent = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": ref.name, "namespace": ref.namespace}
-    backend = {"kind": "Service", "name": scope.server_name, "port": naming.SERVER_PORT}
+    service_backend = {"kind": "Service", "name": scope.server_name, "port": naming.SERVER_PORT}
+    api_backend = pool.backend_ref if pool is not None else service_backend
     deps: list[pulumi.Resource] = [namespace, service, *depends_on]
+    api_deps: list[pulumi.Resource] = [pool.pool] if pool is not None else []
 
     def custom(suffix: str, api_version: str, kind: str, name: str, spec: dict[str, Any], *extra: pulumi.Resource):
         return k8s.apiextensions.CustomResource(
@@ -83,30 +100,56 @@ def create_routes(
     def rewrite(to: str) -> dict[str, Any]:
         return {"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": to}}}
 
-    def route(suffix: str, name: str, hostnames: list[str], rule: dict[str, Any]):
+    server_key_filter_name = f"{model}-server-key"
+    server_key_filter = custom(
+        "server-key-filter",
+        "gateway.envoyproxy.io/v1alpha1",
+        "HTTPRouteFilter",
+        server_key_filter_name,
+        {
+            "credentialInjection": {
+                "header": "Authorization",
+                "overwrite": True,
+                "credential": {"valueRef": {"group": "", "kind": "Secret", "name": keys.api_key_name}},
+            }
+        },
+        keys.api_key,
+    )
+    inject_server_key = {
+        "type": "ExtensionRef",
+        "extensionRef": {"group": "gateway.envoyproxy.io", "kind": "HTTPRouteFilter", "name": server_key_filter_name},
+    }
+
+    def route(
+        suffix: str,
+        name: str,
+        hostnames: list[str],
+        rule: dict[str, Any],
+        backend: dict[str, Any],
+        *extra: pulumi.Resource,
+    ):
         return custom(
             suffix,
             "gateway.networking.k8s.io/v1",
             "HTTPRoute",
             name,
             {"parentRefs": [parent], "hostnames": hostnames, "rules": [{**rule, "backendRefs": [backend]}]},
+            *extra,
         )
 
-    api = route(
-        "route-api",
-        model,
-        dedicated,
-        {"matches": [{"path": {"type": "PathPrefix", "value": API_PATH_PREFIX}}], "timeouts": {"request": REQUEST_TIMEOUT}},
-    )
+    api = ai_route(scope, parent, dedicated, keys, [*deps, *api_deps], pool)
     prefixed = route(
         "route-prefixed",
         f"{model}-prefixed",
         shared,
         {
             "matches": [{"path": {"type": "PathPrefix", "value": f"/{model}{API_PATH_PREFIX}"}}],
-            "filters": [rewrite(API_PATH_PREFIX)],
+            "filters": [rewrite(API_PATH_PREFIX), inject_server_key],
             "timeouts": {"request": REQUEST_TIMEOUT},
         },
+        api_backend,
+        server_key_filter,
+        *api_deps,
     )
     health = route(
         "route-health",
@@ -115,12 +158,17 @@ def create_routes(
         {
             "matches": [{"path": {"type": "Exact", "value": f"/{model}{HEALTH_PATH}"}}],
             "filters": [
-                {"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplaceFullPath", "replaceFullPath": HEALTH_PATH}}}
+                {
+                    "type": "URLRewrite",
+                    "urlRewrite": {"path": {"type": "ReplaceFullPath", "replaceFullPath": HEALTH_PATH}},
+                }
             ],
         },
+        service_backend,
     )
     route_ref = {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}
     api_refs = [{**route_ref, "name": model}, {**route_ref, "name": f"{model}-prefixed"}]
+    allowed = stack.clients_of(model)
     custom(
         "api-security",
         "gateway.envoyproxy.io/v1alpha1",
@@ -129,17 +177,18 @@ def create_routes(
         {
             "targetRefs": api_refs,
             "apiKeyAuth": {
-                "credentialRefs": [{"group": "", "kind": "Secret", "name": keys.api_key_name}],
+                "credentialRefs": [clients.credential_ref],
                 "extractFrom": [{"headers": list(gateway.API_KEY_HEADERS)}],
                 "forwardClientIDHeader": gateway.CLIENT_ID_HEADER,
-                # The server checks the same key again (defence in depth): keep the header.
-                "sanitize": False,
+                # The client's key stops here: the server gets the server key (HTTPRouteFilter).
+                "sanitize": True,
             },
-            "authorization": gateway.cidr_authorization(edge.allowed_cidrs),
+            "authorization": client_authorization(edge.allowed_cidrs, allowed, set(clients.client_ids)),
         },
         api,
         prefixed,
-        keys.api_key,
+        clients.secret,
+        clients.grant,
     )
     custom(
         "health-security",
@@ -152,33 +201,145 @@ def create_routes(
         },
         health,
     )
-    limit = per_replica_limit(edge.rate_limit_per_minute, ref.proxy_replicas)
-    custom(
-        "rate-limit",
-        "gateway.envoyproxy.io/v1alpha1",
-        "BackendTrafficPolicy",
-        model,
-        {
-            "targetRefs": api_refs,
-            "rateLimit": {
-                "type": "Local",
-                "local": {
-                    "rules": [
-                        {
-                            "clientSelectors": [
-                                {"headers": [{"name": gateway.CLIENT_ID_HEADER, "type": "Exact", "value": client}]}
-                            ],
-                            "limit": {"requests": limit, "unit": "Minute"},
-                        }
-                        for client in keys.api_key_clients
-                    ]
-                },
-            },
-        },
-        api,
-        prefixed,
-    )
+    quotas.create_client_limits(scope, api_refs, allowed, opts=scope.child(depends_on=[*deps, api, prefixed]))
     return PlacementRoutes(
-        api=api, prefixed=prefixed, health=health, hostnames=dedicated, shared_hostnames=shared,
+        api=api,
+        prefixed=prefixed,
+        health=health,
+        hostnames=dedicated,
+        shared_hostnames=shared,
         health_path=f"/{model}{HEALTH_PATH}",
+    )
+
+
+def client_ids(clients: list[Client], deployed: set[str]) -> list[str]:
+    """The forwarded ids (``<client>.<key>``) of ``clients``' keys deployed on this cluster."""
+    return [c.key_client_id(k) for c in clients for k in c.active_keys() if c.key_client_id(k) in deployed]
+
+
+def client_authorization(allowed_cidrs: list[str], clients: list[Client], deployed: set[str]) -> dict[str, Any]:
+    """SecurityPolicy ``authorization``: allow a request from an allowed address made with a key of a
+    client allowed this model; deny everything else (403). No allowed client: deny all."""
+    ids = client_ids(clients, deployed)
+    rules = []
+    if ids:
+        rules.append(
+            {
+                "name": "allowed-clients",
+                "action": "Allow",
+                "principal": {
+                    "clientCIDRs": list(allowed_cidrs),
+                    "headers": [{"name": gateway.CLIENT_ID_HEADER, "values": ids}],
+                },
+            }
+        )
+    return {"defaultAction": "Deny", **({"rules": rules} if rules else {})}
+
+
+TOKEN_COSTS = (
+    {"metadataKey": "llm_input_token", "type": "InputToken"},
+    {"metadataKey": "llm_output_token", "type": "OutputToken"},
+    {"metadataKey": quotas.TOKEN_METADATA_KEY, "type": "TotalToken"},
+)
+"""What AI Gateway records per request (namespace quotas.TOKEN_METADATA_NAMESPACE); the quotas
+charge the total (prompt + completion)."""
+
+
+def ai_route(
+    scope: PlacementScope,
+    parent: dict[str, Any],
+    hostnames: list[str],
+    keys: PlacementSecrets,
+    deps: list[pulumi.Resource],
+    pool: PlacementPool | None = None,
+) -> k8s.apiextensions.CustomResource:
+    """The model's ``/v1`` API on its dedicated hostnames through Envoy AI Gateway: to the pool
+    (the picker chooses the replica) or, without one, to an AIServiceBackend on the Service."""
+    model = scope.model.name
+    labels = scope.labels(meta.SERVER)
+
+    def custom(suffix: str, api_version: str, kind: str, spec: dict[str, Any], *extra: pulumi.Resource):
+        return k8s.apiextensions.CustomResource(
+            f"{scope.name}-{suffix}",
+            api_version=api_version,
+            kind=kind,
+            metadata=meta.metadata(model, scope.namespace, labels),
+            spec=spec,
+            opts=scope.child(depends_on=[*deps, *extra]),
+        )
+
+    if pool is not None:
+        custom(
+            "server-key-policy",
+            ai_gateway.API_VERSION,
+            "BackendSecurityPolicy",
+            {
+                "targetRefs": [
+                    {"group": inference_extension.API_GROUP, "kind": inference_extension.KIND, "name": pool.name}
+                ],
+                "type": "APIKey",
+                "apiKey": {"secretRef": {"group": "", "kind": "Secret", "name": keys.api_key_name}},
+            },
+            keys.api_key,
+        )
+        return custom(
+            "route-api",
+            ai_gateway.API_VERSION,
+            "AIGatewayRoute",
+            {
+                "parentRefs": [parent],
+                "hostnames": hostnames,
+                # One InferencePool per rule, nothing beside it (the CRD's rule).
+                "rules": [{"backendRefs": [pool.backend_ref], "timeouts": {"request": REQUEST_TIMEOUT}}],
+                "llmRequestCosts": [dict(cost) for cost in TOKEN_COSTS],
+            },
+        )
+    backend = custom(
+        "backend",
+        "gateway.envoyproxy.io/v1alpha1",
+        "Backend",
+        {
+            "endpoints": [
+                {
+                    "fqdn": {
+                        "hostname": f"{scope.server_name}.{scope.namespace}.svc.cluster.local",
+                        "port": naming.SERVER_PORT,
+                    }
+                }
+            ]
+        },
+    )
+    service_backend = custom(
+        "ai-backend",
+        ai_gateway.API_VERSION,
+        "AIServiceBackend",
+        {
+            "schema": {"name": "OpenAI", "version": API_PATH_PREFIX.strip("/")},
+            "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": model},
+        },
+        backend,
+    )
+    custom(
+        "server-key-policy",
+        ai_gateway.API_VERSION,
+        "BackendSecurityPolicy",
+        {
+            "targetRefs": [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": model}],
+            "type": "APIKey",
+            "apiKey": {"secretRef": {"group": "", "kind": "Secret", "name": keys.api_key_name}},
+        },
+        service_backend,
+        keys.api_key,
+    )
+    return custom(
+        "route-api",
+        ai_gateway.API_VERSION,
+        "AIGatewayRoute",
+        {
+            "parentRefs": [parent],
+            "hostnames": hostnames,
+            "rules": [{"backendRefs": [{"name": model}], "timeouts": {"request": REQUEST_TIMEOUT}}],
+            "llmRequestCosts": [dict(cost) for cost in TOKEN_COSTS],
+        },
+        service_backend,
     )

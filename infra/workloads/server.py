@@ -267,7 +267,7 @@ def api_key_volume(keys: PlacementSecrets) -> dict[str, Any]:
         "name": API_KEY_VOLUME,
         "secret": {
             "secretName": keys.api_key_name,
-            "items": [{"key": keys.api_key_clients[0], "path": image.API_KEY_FILE}],
+            "items": [{"key": keys.api_key_item, "path": image.API_KEY_FILE}],
             "defaultMode": pod.SECRET_FILE_MODE,
         },
     }

@@ -327,6 +327,10 @@ def walk_strings(node: Any, path: str = ""):
 
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+AI_GATEWAY_ROUTE = "kubernetes:aigateway.envoyproxy.io/v1beta1:AIGatewayRoute"
+"""Envoy AI Gateway generates an HTTPRoute of the same name and namespace from each: policies
+target it as an HTTPRoute, and every edge rule treats it as one."""
+ROUTE_TYPES = (HTTP_ROUTE, AI_GATEWAY_ROUTE)
 EG = "kubernetes:gateway.envoyproxy.io/v1alpha1:"
 
 
@@ -343,7 +347,7 @@ def routes_of(ctx: PlanContext, gateway: Resource) -> list[tuple[Resource, str |
     key = ctx.cluster_key(gateway)
     name, namespace = object_name(gateway), _ns(gateway)
     out = []
-    for route in ctx.of_type(HTTP_ROUTE):
+    for route in ctx.of_type(*ROUTE_TYPES):
         if ctx.cluster_key(route) != key:
             continue
         for parent in as_list(get(route.props, "spec.parentRefs")):

@@ -130,6 +130,7 @@ def variant_values() -> dict[str, Any]:
         routing=[],
         budget={"monthlyUsd": 4000, "alertThresholdsPercent": [90, 50], "notifyEmails": ["finops@example.com"]},
         policy={},
+        clients=[{**c, "models": [model["name"]]} for c in values.get("clients", []) if model["name"] in c["models"]],
     )
     return values
 

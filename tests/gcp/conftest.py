@@ -89,6 +89,8 @@ def variant_values() -> dict[str, Any]:
         models=[model],
         routing=[],
         policy={},
+        # clients of the models kept (llama-8b)
+        clients=[{**c, "models": ["llama-8b"]} for c in values.get("clients", []) if "llama-8b" in c["models"]],
     )
     return values
 

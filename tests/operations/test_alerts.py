@@ -106,7 +106,7 @@ def test_queue_alert_uses_the_autoscaling_target() -> None:
 
 
 def test_every_alert_has_summary_description_and_runbook() -> None:
-    groups = alerts.placement_rule_groups(scope()) + alerts.cluster_rule_groups("t")
+    groups = alerts.placement_rule_groups(scope()) + alerts.cluster_rule_groups("t", [alerts.ClientQuota("c", 10)])
     for r in (r for g in groups for r in g["rules"] if "alert" in r):
         assert set(r["annotations"]) == {"summary", "description", "runbook"}, r["alert"]
         assert all(len(v) > 20 for v in r["annotations"].values()), r["alert"]
@@ -152,6 +152,6 @@ def test_readme_lists_every_alert_with_its_severity_and_wait() -> None:
     from pathlib import Path
 
     readme = (Path(alerts.__file__).parent / "README.md").read_text()
-    groups = alerts.placement_rule_groups(scope()) + alerts.cluster_rule_groups("t")
+    groups = alerts.placement_rule_groups(scope()) + alerts.cluster_rule_groups("t", [alerts.ClientQuota("c", 10)])
     for r in (r for g in groups for r in g["rules"] if "alert" in r):
         assert f"| `{r['alert']}` | {r['labels']['severity']} | {r.get('for', '0m')} |" in readme, r["alert"]

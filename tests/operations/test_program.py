@@ -63,7 +63,10 @@ def test_scalers_and_slis_read_the_api_routes_the_serving_layer_creates(plan: Pl
     for target, model in placements(plan):
         routes = {
             r.props["metadata"]["name"]
-            for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+            # an AIGatewayRoute generates the HTTPRoute of its name (Envoy clusters httproute/<ns>/<name>/...)
+            for r in plan.of_type(
+                "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "kubernetes:aigateway.envoyproxy.io/v1beta1:AIGatewayRoute"
+            )
             if r.props["metadata"].get("namespace") == f"llm-{model}" and plan.target_of(r) == target
         }
         api = {r for r in routes if not r.endswith("-health")}

@@ -397,6 +397,17 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
         "kubernetes:core/v1:Secret",
         lambda r: r["props"]["metadata"]["name"] == "alertmanager" and r["props"]["metadata"]["namespace"] == "gmp-public",
     ),
+    # The bug of issue 14: one target holds its own key for a client.
+    "CLIENT-01": _on(
+        _first("kubernetes:core/v1:Secret", lambda r: r["name"] == "gcp-usc1-client-keys"),
+        lambda r: r["props"]["metadata"]["annotations"].__setitem__(
+            "llm-fleet.dev/key-sources",
+            json.dumps(dict.fromkeys(json.loads(r["props"]["metadata"]["annotations"]["llm-fleet.dev/key-sources"]), "random:gcp-usc1-llama-8b-api-key")),
+        ),
+    ),
+    "CLIENT-02": _config(lambda c: c["clients"][0]["keys"][0].__setitem__("source", {"env": "SEARCH_KEY"})),
+    "CLIENT-03": _config(lambda c: c["clients"][0].pop("tokensPerMonth")),
+    "CLIENT-04": _config(lambda c: c["clients"][0]["keys"][0].__setitem__("expires", "2020-01-01")),
 }
 NOT_IN_PROD = {"COST-06": "dev only: see test_dev_mutation_spot_and_scale_to_zero"}
 

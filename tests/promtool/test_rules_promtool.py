@@ -63,7 +63,10 @@ def _scope() -> alerts.PlacementRuleScope:
 
 
 SCOPE = _scope()
-GROUPS = alerts.placement_rule_groups(SCOPE) + alerts.cluster_rule_groups(SCOPE.target)
+CLIENTS = [
+    alerts.ClientQuota(c.name, c.tokens_per_month) for c in load_stack_file("prod", ROOT).parse().clients
+]
+GROUPS = alerts.placement_rule_groups(SCOPE) + alerts.cluster_rule_groups(SCOPE.target, CLIENTS)
 ALERTS = alerts.alert_names(GROUPS)
 AVAILABILITY_BUDGET = alerts.error_budget(SCOPE.slo, "availability")
 LATENCY_BUDGET = alerts.LATENCY_BUDGET
@@ -123,6 +126,24 @@ def latency(metric: str, bound: str, slow_share: float, minutes: int, per_minute
 
 def vllm(name: str, values: str, pod: str = POD) -> tuple[str, str]:
     return (f"{name}{labels(namespace=NS, pod=pod, model_name='llama-3.1-8b-instruct', engine='0')}", values)
+
+
+def tokens(
+    client: str, quota_share_per_minute: float, minutes: int, keys: tuple[str, ...] = ("k2026a",)
+) -> list[tuple[str, str]]:
+    """AI Gateway's token histogram for ``client``: each minute, one request per key and
+    ``quota_share_per_minute`` of its monthly quota in total tokens, shared over its keys."""
+    quota = next(c.tokens_per_month for c in CLIENTS if c.name == client)
+    assert quota is not None
+    per_key = quota * quota_share_per_minute / len(keys)
+    series = []
+    for key in keys:
+        base = {"gen_ai_request_model": "llama-3.1-8b-instruct", "llm_fleet_client": f"{client}.{key}"}
+        series += [
+            (f"gen_ai_client_token_usage_sum{labels(**base, gen_ai_token_type='total')}", counter(per_key, minutes)),
+            (f"gen_ai_client_token_usage_count{labels(**base, gen_ai_token_type='input')}", counter(60.0 / len(keys), minutes)),
+        ]
+    return series
 
 
 TTFT = "vllm:time_to_first_token_seconds"
@@ -391,6 +412,34 @@ SCENARIOS = [
         ],
         "15m",
         silent=["GpuXidError", "GpuXidHardwareError", "GpuEccDoubleBitError"],
+    ),
+    # -- API clients -------------------------------------------------------------------------
+    Scenario(
+        "a client past 80% of its monthly token quota (over two keys), another client well below",
+        tokens("support-bot", 0.9 / 75, 90, keys=("k2026a", "k2025a"))
+        + tokens("search", 0.01 / 75, 90),
+        "90m",
+        firing={
+            "ClientNearMonthlyTokenQuota": [
+                {"client": "support-bot", "model": "llama-3.1-8b-instruct", "target": "aws-use1", "severity": "warning"}
+            ]
+        },
+        exprs=[
+            {
+                "expr": f'{alerts.RECORD_CLIENT_REQUESTS_RATE}{{client="search"}}',
+                "eval_time": "30m",
+                "exp_samples": [
+                    {"labels": f'{alerts.RECORD_CLIENT_REQUESTS_RATE}{{client="search",'
+                     'model="llama-3.1-8b-instruct",target="aws-use1"}', "value": 1.0}
+                ],
+            }
+        ],
+    ),
+    Scenario(
+        "every client below 80% of its monthly token quota: silent",
+        tokens("support-bot", 0.7 / 90, 90) + tokens("search", 0.7 / 90, 90),
+        "90m",
+        silent=["ClientNearMonthlyTokenQuota"],
     ),
     Scenario(
         "double-bit ECC errors",

@@ -107,7 +107,7 @@ def test_no_secret_value_is_rendered(rendered_root: Path) -> None:
 
 
 def test_secrets_keep_their_keys(rendered_root: Path) -> None:
-    path = rendered_root / "prod" / "dc1" / "llm-llama-70b" / "secret-llama-70b-api-key.yaml"
+    path = rendered_root / "prod" / "dc1" / "llm-llama-70b" / "secret-llama-70b-server-key.yaml"
     secret = load(path)
     keys = secret["metadata"]["annotations"][meta.SECRET_KEYS_ANNOTATION].split(",")
     assert secret["stringData"] == dict.fromkeys(keys, SECRET)

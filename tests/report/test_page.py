@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from infra.cli import app
 from infra.config import parse_stack_config
 from infra.plan import Plan
-from infra.report import build_report, fleetmap
+from infra.report import build_report, charts, fleetmap
 from policy import cost, engine
 from serving.errors import LlmFleetError
 from tests.report.conftest import TODAY, clone, fleet_map, require_dot
@@ -168,6 +168,15 @@ def test_token_price_of_every_placement_appears(prod_plan: Plan, prod_html: str)
         row = rf"{re.escape(p['target'])} / {re.escape(p['model'])} \d+ \S+ {re.escape(shown)} [\d,]+ \${worst:,.2f}"
         assert re.search(row, text), row
         assert p["traffic"]["assumptions"] in text  # the assumptions behind the expected price are spelled out
+
+
+def test_showback_of_every_client_appears(prod_plan: Plan, prod_html: str) -> None:
+    data = cost.estimate_cost(prod_plan.to_json()).to_json()
+    text = visible_text(prod_html)
+    assert "Per API client (showback, estimate)" in text
+    for name, view in data["byClient"].items():
+        expected = charts.money(view["monthly"]["expected"])
+        assert re.search(rf"{re.escape(name)} {re.escape(view['owner'])} .*{re.escape(expected)}", text), name
 
 
 def test_capacity_rows_are_the_planners_numbers(prod_plan: Plan, prod_html: str) -> None:

@@ -134,6 +134,7 @@ def gcp_only_values() -> dict[str, Any]:
     second = {**copy.deepcopy(gcp), "name": "gcp-use4", "region": "us-east4", "edge": {**gcp["edge"], "domain": "llm-gcp2.example.com"}}
     values["targets"] = [gcp, second]
     values["models"] = [m for m in values["models"] if m["name"] == "llama-8b"]
+    values["clients"] = [{**c, "models": ["llama-8b"]} for c in values["clients"] if "llama-8b" in c["models"]]
     values["models"][0]["placements"] = [
         {"target": "gcp-usc1", "pool": "l4", "replicas": {"min": 2, "max": 4}},
         {"target": "gcp-use4", "pool": "l4", "replicas": {"min": 0, "max": 2}},

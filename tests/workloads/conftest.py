@@ -23,6 +23,7 @@ import pytest
 from infra import naming
 from infra.plan import Plan, PlanResource, evaluate_config
 from infra.stackfile import StackFile, load_stack_file
+from infra.workloads.endpoint_picker import COMPONENT as PICKER
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEMENT_TYPE = "llm-fleet:workloads:ModelPlacement"
@@ -44,7 +45,8 @@ def variant_values() -> dict[str, Any]:
         {"target": VARIANT_TARGET, "pool": "h100", "tensorParallel": 4, "replicas": {"min": 1, "max": 2}}
     ]
     model["source"]["token"] = {"config": "hfToken"}
-    values.update(environment="staging", targets=[onprem], models=[model], routing=[])
+    clients = [{**c, "models": ["llama-70b"]} for c in values.get("clients", []) if "llama-70b" in c["models"]]
+    values.update(environment="staging", targets=[onprem], models=[model], routing=[], clients=clients)
     return values
 
 
@@ -105,7 +107,19 @@ class PlacementView:
         self.target_config: dict[str, Any] = next(t for t in self.config["targets"] if t["name"] == self.target)
 
     def of_kind(self, kind: str) -> list[PlanResource]:
-        return [r for r in self.children if r.type.startswith("kubernetes:") and r.props.get("kind") == kind]
+        """The placement's own objects of ``kind`` (its endpoint picker's: ``picker_objects``)."""
+        return self.picker_objects(kind, picker=False)
+
+    def picker_objects(self, kind: str, *, picker: bool = True) -> list[PlanResource]:
+        """Objects of ``kind`` that belong (``picker``) or not to the endpoint picker (inference-aware routing)."""
+        return [
+            r
+            for r in self.children
+            if r.type.startswith("kubernetes:")
+            and r.props.get("kind") == kind
+            and (((r.props.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/component") == PICKER)
+            == picker
+        ]
 
     def one(self, kind: str, name: str | None = None) -> PlanResource:
         found = [r for r in self.of_kind(kind) if name is None or r.props["metadata"]["name"] == name]

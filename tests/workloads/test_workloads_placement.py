@@ -13,7 +13,7 @@ import re
 from infra import naming
 from infra.plan import SECRET
 from infra.targets import POOL_LABEL
-from infra.workloads import image, meta, sizing
+from infra.workloads import credentials, image, meta, sizing
 from serving.spec import ServingSpec
 from tests.workloads.conftest import PlacementView
 
@@ -298,10 +298,13 @@ def test_serving_spec_config_map_is_what_the_launcher_reads(view: PlacementView)
 
 
 def test_api_key_is_a_read_only_file_from_its_secret(view: PlacementView) -> None:
-    name = f"{view.model_name}-api-key"
+    """The server's own key (defence in depth): the gateway injects it; no client ever holds it."""
+    name = f"{view.model_name}-server-key"
     secret = view.one("Secret", name)
     assert secret.props["stringData"] == SECRET
-    (client,) = secret.props["metadata"]["annotations"][meta.SECRET_KEYS_ANNOTATION].split(",")
+    keys = secret.props["metadata"]["annotations"][meta.SECRET_KEYS_ANNOTATION].split(",")
+    assert keys == [credentials.SERVER_KEY, credentials.SERVER_CREDENTIAL_KEY]
+    client = credentials.SERVER_KEY
     path = spec_of(view).api_key_file
     for role, template in view.pod_templates().items():
         volumes = [v for v in template["spec"]["volumes"] if v.get("secret", {}).get("secretName") == name]

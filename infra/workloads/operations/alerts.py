@@ -32,13 +32,16 @@ just below 1 (only very loose SLOs reach it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from infra.config import Slo
 from infra.workloads.operations.metrics import (
+    CLIENT_LABEL,
     ITL_BUCKETS,
+    REQUEST_MODEL_LABEL,
+    TOKEN_TYPE_LABEL,
     TTFT_BUCKETS,
     boundary_at_or_below,
     bucket_le,
@@ -51,6 +54,14 @@ RECORD_SLO_ERRORS = "llmfleet:slo_errors:ratio_rate"
 RECORD_BUDGET_REMAINING = "llmfleet:slo_error_budget:remaining"
 RECORD_COST = "llmfleet:serving_cost_usd:per_hour"
 RECORD_BURN = "llmfleet:slo_burn_rate:ratio_rate1h"
+RECORD_CLIENT_TOKENS_RATE = "llmfleet:client_tokens:rate5m"
+RECORD_CLIENT_REQUESTS_RATE = "llmfleet:client_requests:rate5m"
+RECORD_CLIENT_TOKENS_MONTH = "llmfleet:client_tokens:increase30d"
+CLIENT_QUOTA_WARNING = 0.8
+"""Share of a client's monthly token quota at which ClientNearMonthlyTokenQuota fires."""
+CLIENT_QUOTA_FOR = "15m"
+MONTH_WINDOW = "30d"
+"""The rate-limit service's ``Month`` is a fixed 30-day window; a sliding 30 days approximates it."""
 
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 LATENCY_BUDGET = 0.05
@@ -216,6 +227,15 @@ RUNBOOKS: dict[str, dict[str, str]] = {
         "description": "The model server container of {{ $labels.pod }} restarted more than once in the last hour.",
         "runbook": "kubectl logs --previous; look for OOMKilled (host memory vs /dev/shm), liveness failures "
         "under load (raise the liveness budget), or GPU errors on the node.",
+    },
+    "ClientNearMonthlyTokenQuota": {
+        "summary": "API client {{ $labels.client }} used over 80% of its monthly token quota for {{ $labels.model }}",
+        "description": "Over the last 30 days {{ $labels.client }} sent prompt + completion tokens to "
+        "{{ $labels.model }} on {{ $labels.target }} worth more than 80% of its tokensPerMonth; once over the "
+        "quota the gateway answers 429.",
+        "runbook": "Tell the client's owner (llm-fleet:clients[].owner). Raise tokensPerMonth in the stack "
+        "config (and pulumi up) if the use is expected, or leave the quota to stop it; the quota is per "
+        "target gateway, so a routed hostname spreads it over its endpoints.",
     },
     "GpuXidError": {
         "summary": "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported an XID error",
@@ -480,8 +500,69 @@ def _cost_group(scope: PlacementRuleScope) -> dict[str, Any] | None:
     }
 
 
-def cluster_rule_groups(target: str) -> list[dict[str, Any]]:
-    """GPU health alerts of one cluster (every DCGM series, whatever pod uses the GPU)."""
+@dataclass(frozen=True)
+class ClientQuota:
+    """What the metering rules of one API client need."""
+
+    name: str
+    tokens_per_month: int | None
+
+
+def _by_client(expr: str) -> str:
+    """``expr`` with ``client`` (the client id up to its key) and ``model`` (the served name) labels."""
+    client = f'label_replace({expr}, "client", "$1", "{CLIENT_LABEL}", "([a-z0-9-]+)[.].*")'
+    return f'label_replace({client}, "model", "$1", "{REQUEST_MODEL_LABEL}", "(.*)")'
+
+
+def client_rule_groups(target: str, clients: Sequence[ClientQuota]) -> list[dict[str, Any]]:
+    """Per-client metering (tokens and requests by client and model) and the monthly-quota alert."""
+    if not clients:
+        return []
+    static = {"target": target}
+    total = selector({TOKEN_TYPE_LABEL: "total"})
+    requests = selector({TOKEN_TYPE_LABEL: "input"})  # one input observation per request
+    records = [
+        {
+            "record": RECORD_CLIENT_TOKENS_RATE,
+            "expr": f"sum by (client, model, {TOKEN_TYPE_LABEL}) "
+            f"({_by_client(f'rate(gen_ai_client_token_usage_sum[{WINDOWS[0]}])')})",
+            "labels": static,
+        },
+        {
+            "record": RECORD_CLIENT_REQUESTS_RATE,
+            "expr": f"sum by (client, model) ({_by_client(f'rate(gen_ai_client_token_usage_count{requests}[{WINDOWS[0]}])')})",
+            "labels": static,
+        },
+        {
+            "record": RECORD_CLIENT_TOKENS_MONTH,
+            "expr": f"sum by (client, model) ({_by_client(f'increase(gen_ai_client_token_usage_sum{total}[{MONTH_WINDOW}])')})",
+            "labels": static,
+        },
+    ]
+    quota_alerts = []
+    for client in clients:
+        if client.tokens_per_month is None:
+            continue
+        labels = {**static, "client": client.name}
+        quota_alerts.append(
+            {
+                "alert": "ClientNearMonthlyTokenQuota",
+                "expr": f'{RECORD_CLIENT_TOKENS_MONTH}{{client="{client.name}"}} '
+                f"> {CLIENT_QUOTA_WARNING!r} * {client.tokens_per_month}",
+                "for": CLIENT_QUOTA_FOR,
+                "labels": {**labels, "severity": "warning"},
+                "annotations": _annotations("ClientNearMonthlyTokenQuota", labels),
+            }
+        )
+    groups = [{"name": "llm-fleet.clients.metering", "interval": BUDGET_INTERVAL, "rules": records}]
+    if quota_alerts:
+        groups.append({"name": "llm-fleet.clients.quota", "interval": BUDGET_INTERVAL, "rules": quota_alerts})
+    return groups
+
+
+def cluster_rule_groups(target: str, clients: Sequence[ClientQuota] = ()) -> list[dict[str, Any]]:
+    """GPU health alerts of one cluster (every DCGM series, whatever pod uses the GPU), and the
+    metering rules and quota alerts of the API clients (``client_rule_groups``)."""
     hardware = " or ".join(f"DCGM_FI_DEV_XID_ERRORS == {code}" for code in XID_HARDWARE_CODES)
     static = {"target": target}
     rules = [
@@ -503,7 +584,7 @@ def cluster_rule_groups(target: str) -> list[dict[str, Any]]:
     ]
     for rule in rules:
         rule["annotations"] = _annotations(rule["alert"], static)
-    return [{"name": "llm-fleet.gpu", "interval": RULE_INTERVAL, "rules": rules}]
+    return [{"name": "llm-fleet.gpu", "interval": RULE_INTERVAL, "rules": rules}, *client_rule_groups(target, clients)]
 
 
 def alert_names(groups: Iterable[dict[str, Any]]) -> list[str]:

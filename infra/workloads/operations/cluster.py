@@ -43,7 +43,7 @@ from infra import secrets, versions
 from infra.workloads.context import GPU_TAINT, ClusterContext
 from infra.workloads.meta import OWNERSHIP_LABELS
 from infra.workloads.operations import alert_routing, alerts, cloud_dashboards, dashboards
-from infra.workloads.operations.metrics import GATEWAY_METRICS, dcgm_counters_csv
+from infra.workloads.operations.metrics import CLIENT_METRICS, GATEWAY_METRICS, dcgm_counters_csv
 from infra.workloads.peers import POD_IDENTITY_ENDPOINTS
 from infra.workloads.system_namespaces import (
     anywhere,
@@ -68,9 +68,11 @@ MONITORING_WEBHOOK_PORTS = (10250,)
 """prometheus-operator's admission webhook (kube-prometheus-stack default)."""
 KEDA_API_PORTS = (6443, 9443)
 """KEDA's metrics API server and admission webhook, called by the API server."""
-SCRAPE_PORTS = (8000, 8080, 8081, 9090, 9100, 9400, 9443, 10250, 19001)
-"""Where Prometheus scrapes: vLLM, kube-state-metrics, Prometheus itself, node-exporter,
-DCGM exporter, KEDA, kubelets, Envoy's admin/stats port."""
+SCRAPE_PORTS = (1064, 8000, 8080, 8081, 9090, 9100, 9400, 9443, 10250, 19001)
+"""Where Prometheus scrapes: Envoy AI Gateway's processor, vLLM, kube-state-metrics, Prometheus
+itself, node-exporter, DCGM exporter, KEDA, kubelets, Envoy's admin/stats port."""
+AI_GATEWAY_METRICS_PORT = "aigw-admin"
+"""Named port of the AI Gateway processor container (1064, ``/metrics``) in each Envoy pod."""
 GMP_QUERY_URL = "https://monitoring.googleapis.com/v1/projects/{project}/location/global/prometheus"
 GMP_TRIGGER_AUTH = "google-managed-prometheus"
 KEDA_SERVICE_ACCOUNT = "keda-operator"
@@ -187,6 +189,7 @@ class ClusterOperations(pulumi.ComponentResource):
         self._create_gpu_rules()
         self._create_managed_alerting()
         self._create_fleet_dashboard()
+        self._create_client_dashboard()
         self._context.extra[OPERATIONS_KEY] = self
         self.register_outputs(
             {
@@ -386,6 +389,8 @@ class ClusterOperations(pulumi.ComponentResource):
             }
         }
         keep = {"action": "keep", "sourceLabels": ["__name__"], "regex": "|".join(sorted(GATEWAY_METRICS))}
+        # Envoy AI Gateway's processor beside each proxy: per-client token metering.
+        keep_tokens = {"action": "keep", "sourceLabels": ["__name__"], "regex": "|".join(sorted(CLIENT_METRICS))}
         if self._gmp:
             k8s.apiextensions.CustomResource(
                 f"{self._name}-gateway-monitoring",
@@ -400,7 +405,13 @@ class ClusterOperations(pulumi.ComponentResource):
                             "path": "/stats/prometheus",
                             "interval": SCRAPE_INTERVAL,
                             "metricRelabeling": [keep],
-                        }
+                        },
+                        {
+                            "port": AI_GATEWAY_METRICS_PORT,
+                            "path": "/metrics",
+                            "interval": SCRAPE_INTERVAL,
+                            "metricRelabeling": [keep_tokens],
+                        },
                     ],
                 },
                 opts=self._opts(),
@@ -420,7 +431,13 @@ class ClusterOperations(pulumi.ComponentResource):
                         "path": "/stats/prometheus",
                         "interval": SCRAPE_INTERVAL,
                         "metricRelabelings": [keep],
-                    }
+                    },
+                    {
+                        "port": AI_GATEWAY_METRICS_PORT,
+                        "path": "/metrics",
+                        "interval": SCRAPE_INTERVAL,
+                        "metricRelabelings": [keep_tokens],
+                    },
                 ],
             },
             opts=self._opts(self.prometheus_stack),
@@ -474,7 +491,8 @@ class ClusterOperations(pulumi.ComponentResource):
 
     # -- alerts and dashboards -------------------------------------------------------------
     def _create_gpu_rules(self) -> None:
-        groups = alerts.cluster_rule_groups(self._context.name)
+        clients = [alerts.ClientQuota(c.name, c.tokens_per_month) for c in self._clients()]
+        groups = alerts.cluster_rule_groups(self._context.name, clients)
         if self._gmp:
             k8s.apiextensions.CustomResource(
                 f"{self._name}-gpu-rules",
@@ -492,6 +510,32 @@ class ClusterOperations(pulumi.ComponentResource):
             metadata={"name": "llm-fleet-gpu", "namespace": MONITORING_NAMESPACE, "labels": self._labels()},
             spec={"groups": groups},
             opts=self._opts(self.prometheus_stack),
+        )
+
+    def _clients(self) -> list[Any]:
+        """The stack's API clients allowed a model placed on this cluster."""
+        stack = self._context.stack
+        models = {m.name for m, p in stack.placements() if p.target == self._context.name}
+        return [c for c in stack.clients if models.intersection(c.models)]
+
+    def _create_client_dashboard(self) -> None:
+        clients = [
+            dashboards.ClientPanelScope(c.name, c.owner, c.requests_per_minute, c.tokens_per_month)
+            for c in self._clients()
+        ]
+        if not clients:
+            return
+        board = dashboards.client_dashboard(self._context.name, clients)
+        k8s.core.v1.ConfigMap(
+            f"{self._name}-client-dashboard",
+            metadata={
+                "name": "llm-fleet-clients-dashboard",
+                "namespace": MONITORING_NAMESPACE,
+                "labels": {**self._labels(), **dashboards.DASHBOARD_LABEL},
+                "annotations": {dashboards.FOLDER_ANNOTATION: dashboards.FOLDER},
+            },
+            data=dashboards.dashboard_configmap_data(board),
+            opts=self._opts(self.monitoring_namespace),
         )
 
     def _create_fleet_dashboard(self) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.workloads.operations import alerts
-from infra.workloads.operations.metrics import gateway_route_regex, selector
+from infra.workloads.operations.metrics import CLIENT_LABEL, TOKEN_TYPE_LABEL, gateway_route_regex, selector
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -340,6 +340,57 @@ def fleet_dashboard(target: str) -> dict[str, Any]:
         ),
     ]
     return _dashboard(uid=f"llmfleet-fleet-{target}"[:40], title=f"LLM fleet / {target} overview", tags=[target], panels=panels)
+
+
+@dataclass(frozen=True)
+class ClientPanelScope:
+    """One API client's row of the clients dashboard."""
+
+    name: str
+    owner: str
+    requests_per_minute: int
+    tokens_per_month: int | None
+
+
+def client_dashboard(target: str, clients: list[ClientPanelScope]) -> dict[str, Any]:
+    """One row per API client on one cluster: its tokens and requests by model (Envoy AI Gateway's
+    metering, recorded by ``alerts.client_rule_groups``) and its use of the monthly quota."""
+    panels: list[Panel] = []
+    for client in clients:
+        mine = f'{{client="{client.name}"}}'
+        panels.append(
+            Panel(
+                f"{client.name}: tokens / s by model",
+                (
+                    Query(
+                        f"sum by (model, {TOKEN_TYPE_LABEL}) ({alerts.RECORD_CLIENT_TOKENS_RATE}{mine})",
+                        "{{model}} {{%s}}" % TOKEN_TYPE_LABEL,  # noqa: UP031 - Grafana's braces
+                    ),
+                ),
+                description=f"Owner {client.owner}. Prompt (input), completion (output) and total tokens "
+                f"through this gateway, from the {CLIENT_LABEL} label AI Gateway sets from the API key.",
+                width=8,
+            )
+        )
+        panels.append(
+            Panel(
+                f"{client.name}: requests / min by model",
+                (
+                    Query(f"60 * sum by (model) ({alerts.RECORD_CLIENT_REQUESTS_RATE}{mine})", "{{model}}"),
+                    Query(str(client.requests_per_minute), "limit (requestsPerMinute)"),
+                ),
+                width=8,
+            )
+        )
+        quota = client.tokens_per_month
+        queries = [Query(f"sum by (model) ({alerts.RECORD_CLIENT_TOKENS_MONTH}{mine})", "{{model}}: last 30 days")]
+        if quota is not None:
+            queries.append(Query(str(quota), "quota (tokensPerMonth)"))
+        panels.append(Panel(f"{client.name}: tokens in 30 days vs monthly quota", tuple(queries), width=8))
+    return _dashboard(
+        uid=f"llmfleet-clients-{target}"[:40], title=f"LLM fleet / {target} API clients", tags=[target, "clients"],
+        panels=panels,
+    )
 
 
 def dashboard_configmap_data(dashboard: dict[str, Any]) -> dict[str, str]:

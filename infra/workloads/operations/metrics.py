@@ -106,6 +106,14 @@ that Envoy's router charges to the cluster when the model has zero endpoints
 (``Filter::sendNoHealthyUpstreamResponse`` -> ``chargeUpstreamCode(503)``); that is what makes it
 a wake-up signal for scale from zero. ``upstream_rq_xx{envoy_response_code_class}`` splits the
 same answers by status class."""
+CLIENT_METRICS = frozenset({"gen_ai_client_token_usage_sum", "gen_ai_client_token_usage_count"})
+"""Envoy AI Gateway's per-request token histogram (OpenTelemetry GenAI ``gen_ai.client.token.usage``),
+scraped from the processor beside each Envoy proxy: ``_sum`` counts tokens, ``_count`` requests.
+Labels: ``gen_ai_token_type`` (input, output, total), ``gen_ai_request_model`` (the served name),
+and CLIENT_LABEL, the client id ``<client>.<key>`` from the API-key filter."""
+CLIENT_LABEL = "llm_fleet_client"
+TOKEN_TYPE_LABEL = "gen_ai_token_type"  # noqa: S105 - a label name
+REQUEST_MODEL_LABEL = "gen_ai_request_model"
 PROMETHEUS_BUILTIN = frozenset({"ALERTS"})
 
 EXPORTED = (
@@ -115,6 +123,7 @@ EXPORTED = (
     | DCGM_METRICS
     | KUBE_STATE_METRICS
     | GATEWAY_METRICS
+    | CLIENT_METRICS
     | PROMETHEUS_BUILTIN
 )
 """Every raw series name a query may read. Recording rules (``llmfleet:*``) come on top."""
