@@ -76,6 +76,10 @@ CASES = {
             ),
         ),
         Case(
+            "valkey-users-existing-secret",  # a prefixed existingSecret key names a Secret, holds no value
+            set_(HELM, "values.auth", {"usersExistingSecret": "ratelimit-store-users", "enabled": True}),
+        ),
+        Case(
             "grafana-admin-password",
             set_(HELM, "values.grafana.adminPassword", "prom-operator"),
             {HELM: ["values.grafana.adminPassword holds a credential; expected a Secret reference"]},
