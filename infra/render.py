@@ -71,7 +71,23 @@ def to_manifest(resource: PlanResource) -> dict[str, Any]:
     manifest["metadata"] = metadata
     if manifest.get("kind") == "Secret":
         manifest = _redact_secret(manifest)
+    if manifest.get("kind") == "CustomResourceDefinition":
+        manifest = _api_schema_names(manifest)
     return _ordered(manifest)
+
+
+def _api_schema_names(node: Any) -> Any:
+    """``x_kubernetes_*`` (pulumi-kubernetes' names) back to the API server's ``x-kubernetes-*``,
+    as the provider does before it applies a CRD."""
+    if isinstance(node, dict):
+        return {
+            (f"x-kubernetes-{k.removeprefix('x_kubernetes_').replace('_', '-')}" if k.startswith("x_kubernetes_") else k):
+            _api_schema_names(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_api_schema_names(v) for v in node]
+    return node
 
 
 def relative_path(manifest: dict[str, Any]) -> Path:

@@ -40,7 +40,18 @@ class CloudAddOn:
         return f"the {self.type} with {self.enabled_by} = true"
 
 
-Installer = HelmInstaller | CloudAddOn
+@dataclass(frozen=True)
+class ProgramCrd:
+    """The program applies the CRD itself (a ``CustomResourceDefinition`` of the same cluster named
+    ``name``), from a vendored upstream file."""
+
+    name: str
+
+    def describe(self) -> str:
+        return f"the CustomResourceDefinition '{self.name}'"
+
+
+Installer = HelmInstaller | CloudAddOn | ProgramCrd
 
 GKE_MANAGED_PROMETHEUS = CloudAddOn(
     type="gcp:container/cluster:Cluster",
@@ -63,6 +74,9 @@ CRD_INSTALLERS: dict[str, Installer] = {
     "leaderworkerset.x-k8s.io": HelmInstaller(versions.LEADER_WORKER_SET),
     "monitoring.googleapis.com": GKE_MANAGED_PROMETHEUS,
     "policy.sigstore.dev": HelmInstaller(versions.POLICY_CONTROLLER),
+    "aigateway.envoyproxy.io": HelmInstaller(versions.AI_GATEWAY_CRDS),
+    # The InferencePool CRD, applied from vendor/crds/gateway-api-inference-extension (infra/workloads/inference_extension.py).
+    "inference.networking.k8s.io": ProgramCrd("inferencepools.inference.networking.k8s.io"),
 }
 """API group -> what installs its CRDs."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infra.plan.crd_installers import CRD_INSTALLERS, CloudAddOn, HelmInstaller, chart_name, needed_groups
+from infra.plan.crd_installers import CRD_INSTALLERS, HelmInstaller, Installer, ProgramCrd, chart_name, needed_groups
 from infra.plan.model import Plan, PlanResource
 from infra.plan.ordering import CreationOrder
 
@@ -99,6 +99,9 @@ CLUSTER_SCOPED_KINDS = frozenset(
 )
 """Kinds that live outside namespaces (CRDs: their ``spec.scope: Cluster``, checked against
 vendor/crds by tests/plan/test_ordering.py)."""
+
+
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 
 
 @dataclass(frozen=True, order=True)
@@ -202,7 +205,13 @@ class OrderingCheck:
             return [Gap(resource.urn, rule, f"{what} does not depend on {installer.describe()} ({names})")]
         return []
 
-    def _installers(self, resource: PlanResource, installer: HelmInstaller | CloudAddOn) -> list[PlanResource]:
+    def _installers(self, resource: PlanResource, installer: Installer) -> list[PlanResource]:
+        if isinstance(installer, ProgramCrd):
+            return [
+                r
+                for r in self.plan.of_type(CRD_TYPE)
+                if r.provider == resource.provider and (r.props.get("metadata") or {}).get("name") == installer.name
+            ]
         if isinstance(installer, HelmInstaller):
             return [
                 r

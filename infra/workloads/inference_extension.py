@@ -30,6 +30,29 @@ ext_proc call to the pool's endpoint picker (AI Gateway v1.1.0
 examples/inference-pool/envoy-gateway-values-addon.yaml)."""
 
 
+SCHEMA_EXTENSIONS = (
+    "embedded-resource", "int-or-string", "list-map-keys", "list-type", "map-type",
+    "preserve-unknown-fields", "validations",
+)  # fmt: skip
+"""The ``x-kubernetes-*`` schema extensions: pulumi-kubernetes' JSONSchemaProps names them
+``x_kubernetes_*`` and its provider turns them back into dashes for the API server
+(provider/pkg/provider/provider.go); ``infra/render.py`` does the same for manifests."""
+
+
+def sdk_schema_names(node: Any) -> Any:
+    """A CRD spec with its schema extensions under the SDK's names (``x_kubernetes_list_type``)."""
+    if isinstance(node, dict):
+        return {_sdk_name(k): sdk_schema_names(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [sdk_schema_names(v) for v in node]
+    return node
+
+
+def _sdk_name(key: str) -> str:
+    suffix = key.removeprefix("x-kubernetes-")
+    return f"x_kubernetes_{suffix.replace('-', '_')}" if suffix != key and suffix in SCHEMA_EXTENSIONS else key
+
+
 @cache
 def load_crd() -> dict[str, Any]:
     return yaml.safe_load(CRD_FILE.read_text(encoding="utf-8"))
@@ -58,7 +81,7 @@ def create_crds(name: str, opts: pulumi.ResourceOptions) -> k8s.apiextensions.v1
             "annotations": dict(crd["metadata"].get("annotations") or {}),
             "labels": {"app.kubernetes.io/part-of": "llm-fleet", "app.kubernetes.io/managed-by": "pulumi"},
         },
-        spec=crd["spec"],
+        spec=sdk_schema_names(crd["spec"]),
         opts=opts,
     )
 

@@ -33,6 +33,11 @@ EXPECTED_KINDS = {
         "monitoring.coreos.com/v1/PodMonitor", "monitoring.coreos.com/v1/PrometheusRule",
         "monitoring.coreos.com/v1/ServiceMonitor",
         "policy.sigstore.dev/v1beta1/ClusterImagePolicy",
+        # API clients (issue 14): per-client keys shared across namespaces, token metering, server keys.
+        "gateway.networking.k8s.io/v1beta1/ReferenceGrant", "gateway.envoyproxy.io/v1alpha1/HTTPRouteFilter",
+        "aigateway.envoyproxy.io/v1beta1/AIGatewayRoute", "aigateway.envoyproxy.io/v1beta1/BackendSecurityPolicy",
+        # Inference-aware routing (issue 18).
+        "inference.networking.k8s.io/v1/InferencePool",
     },
 }
 EXPECTED_KINDS["prod"] = EXPECTED_KINDS["dev"] | {
@@ -135,7 +140,8 @@ def test_cel_message_expression_and_duration_typing(rendered_root: Path) -> None
     monitoring = _first(rendered_root, "podmonitoring-*.yaml")
     assert _errors(monitoring) == []
     endpoint = monitoring["spec"]["endpoints"][0]
-    assert endpoint["interval"] == "15s"
+    endpoint["interval"] = "15s"
+    assert _errors(monitoring) == []
     endpoint["timeout"] = "1m"  # longer than the interval: compared as durations, not strings
     assert _errors(monitoring) == [  # cel-go prints a duration in seconds
         "spec.endpoints[0]: Invalid value: scrape timeout (60s) must not be greater than scrape interval (15s)",
@@ -176,10 +182,10 @@ def test_null_of_a_non_nullable_field_is_pruned_and_defaults_apply(rendered_root
 
 
 def test_a_kind_without_a_vendored_crd_is_never_passed() -> None:
-    result = check_manifest({"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
-                             "metadata": {"name": "pool", "namespace": "llm"}, "spec": {}})
+    result = check_manifest({"apiVersion": "widgets.example.com/v1", "kind": "Widget",
+                             "metadata": {"name": "w", "namespace": "llm"}, "spec": {}})
     assert result.status == "unknown-kind"
-    assert result.errors == ["no vendored CRD serves inference.networking.k8s.io/v1 InferencePool"]
+    assert result.errors == ["no vendored CRD serves widgets.example.com/v1 Widget"]
 
 
 def test_only_served_versions_are_indexed() -> None:

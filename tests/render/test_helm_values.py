@@ -23,6 +23,20 @@ FREE_FORM_MAPS: dict[str, dict[str, tuple[str, str]]] = {
     # values.yaml defaults nodeSelector to {kubernetes.io/os: linux}: a label map the template
     # passes through whole, so any label key is valid under it.
     "KARPENTER": {"nodeSelector": ("templates/deployment.yaml", "{{- with .Values.nodeSelector }}")},
+    # The EnvoyGateway configuration (extension manager, rate-limit backend, provider): the chart
+    # merges it over its defaults and writes it whole into the envoy-gateway-config ConfigMap.
+    "ENVOY_GATEWAY": {
+        "config.envoyGateway": (
+            "templates/envoy-gateway-config.yaml",
+            "{{- $userEnvoyGatewayConfig := .Values.config.envoyGateway }}",
+        )
+    },
+    "AI_GATEWAY": {
+        "controller.securityContext": (
+            "templates/deployment.yaml",
+            "{{- toYaml .Values.controller.securityContext | nindent 12 }}",
+        )
+    },
     # The security contexts are passed through whole (less "enabled"): any Kubernetes field is valid.
     "POLICY_CONTROLLER": {
         "webhook.podSecurityContext": (
@@ -41,7 +55,11 @@ FREE_FORM_MAPS: dict[str, dict[str, tuple[str, str]]] = {
 }
 """Keys whose children are data, not chart options (pin -> key -> the template line that uses it)."""
 
-EXPLICIT_CPU_LIMITS: dict[str, set[str]] = {}
+EXPLICIT_CPU_LIMITS: dict[str, set[str]] = {
+    # Valkey runs its commands on one thread: a limit of one core costs it nothing and keeps a
+    # runaway client from starving the gateway's other pods (infra/workloads/ratelimit.py).
+    "VALKEY": {"resources.limits.cpu"},
+}
 """CPU limits a release means to keep (pin -> dotted paths in the merged values). None: add-ons get
 memory limits only (infra/workloads/operations/cluster.py NO_CPU_LIMIT)."""
 
@@ -85,7 +103,7 @@ def test_merged_values_satisfy_the_charts_schemas(render_plans: dict[str, Plan])
             checked.add(pin_of(release))
         errors += [f"{stack} {release.name}: {e}" for e in chartvalues.schema_errors(release.props.get("values") or {}, chart)]
     assert errors == []
-    assert checked == {"CERT_MANAGER", "POLICY_CONTROLLER"}  # the pinned charts that ship values.schema.json
+    assert checked == {"CERT_MANAGER", "POLICY_CONTROLLER", "VALKEY"}  # the pinned charts that ship values.schema.json
 
 
 def test_free_form_exceptions_cite_a_template_that_passes_the_map_through() -> None:
@@ -94,7 +112,7 @@ def test_free_form_exceptions_cite_a_template_that_passes_the_map_through() -> N
         for key, (template, line) in keys.items():
             text = (folder / template).read_text(encoding="utf-8")
             following = text.split(line, 1)[1].splitlines()[1:3] if line in text else []
-            assert any("toYaml" in f for f in following), (pin, key)
+            assert line in text and any("toYaml" in f for f in [line, *following]), (pin, key)
 
 
 def test_unknown_keys_and_schema_violations_are_found() -> None:

@@ -10,13 +10,15 @@ import pytest
 import yaml
 
 from infra import versions
-from infra.plan.crd_installers import CRD_INSTALLERS, CloudAddOn, HelmInstaller
-from tools.crdcheck.catalog import vendored_catalog
+from infra.plan.crd_installers import CRD_INSTALLERS, CloudAddOn, HelmInstaller, ProgramCrd
+from tools.crdcheck.catalog import crd_documents, vendored_catalog
 from tools.crdcheck.sources import VENDOR, Source, read_sources
 
 SOURCES = read_sources()
 PINNED_CHARTS = {name: value for name, value in vars(versions).items() if isinstance(value, versions.HelmChart)}
 CLOUD_ADD_ON_PINS = {"monitoring.googleapis.com": "GMP_OPERATOR"}
+PROGRAM_CRD_PINS = {"inference.networking.k8s.io": "GATEWAY_API_INFERENCE_EXTENSION"}
+"""CRDs the program applies itself from vendor/: the versions.py constant of the vendored file."""
 """CRDs a cloud installs (no chart): the versions.py constant their vendored copy is pinned to."""
 
 
@@ -95,6 +97,10 @@ def test_every_crd_installer_has_its_crds_vendored_at_its_pin() -> None:
         pins = {rows_by_file[f"crds/{v.file}"].pin for v in served}
         if isinstance(installer, HelmInstaller):
             expected = next(name for name, chart in PINNED_CHARTS.items() if chart == installer.chart)
+        elif isinstance(installer, ProgramCrd):
+            expected = PROGRAM_CRD_PINS[group]
+            names = {d["metadata"]["name"] for v in served for d in crd_documents(VENDOR / "crds" / v.file)}
+            assert installer.name in names, group
         else:
             assert isinstance(installer, CloudAddOn)
             expected = CLOUD_ADD_ON_PINS[group]
