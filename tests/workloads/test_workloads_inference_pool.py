@@ -350,3 +350,13 @@ def test_pool_selector_matches_the_service_in_a_group(view: PlacementView) -> No
         pytest.skip("single-pod servers")
     selector = view.one(POOL).props["spec"]["selector"]["matchLabels"]
     assert selector[ROLE_LABEL] == "leader", "workers run Ray only; the leader serves the API"
+
+
+def test_servers_of_a_pool_cache_prefixes(pooled: PlacementView) -> None:
+    """The prefix-cache scorer sends a prompt to the replica that saw its prefix: worth it only when
+    vLLM keeps those KV blocks (its own parser reads the flag: tests/serving/test_vllm_argv.py, -m vllm)."""
+    from tests.workloads.test_workloads_placement import spec_of
+
+    spec = spec_of(pooled)
+    assert spec.enable_prefix_caching is True
+    assert "--enable-prefix-caching" in spec.to_vllm_args()
