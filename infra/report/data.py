@@ -47,6 +47,8 @@ class PlacementView:
     tensor_parallel: int | None
     min_replicas: int
     max_replicas: int
+    routing: str = "inference-aware"
+    """How the cluster's gateway picks a replica (models[].routing)."""
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ def _placements(config: StackConfig) -> tuple[PlacementView, ...]:
             tensor_parallel=p.tensor_parallel,
             min_replicas=p.replicas.min,
             max_replicas=p.replicas.max,
+            routing=m.routing,
         )
         for m, p in config.placements()
     )

@@ -94,7 +94,7 @@ def _target_cluster(
         out.append(
             f'    {_q(f"{target.name}/model/{p.model}")} [shape=box, style="rounded,filled", '
             f'fillcolor="{colours[p.model]}", color="#1f2937", '
-            f"label={_label(('b', p.model), ('s', p.architecture), ('', f'replicas {p.min_replicas}..{p.max_replicas} · {tp}'))}];"
+            f"label={_label(('b', p.model), ('s', p.architecture), ('', f'replicas {p.min_replicas}..{p.max_replicas} · {tp} · {p.routing}'))}];"
         )
     out.append("  }")
     for p in placements:

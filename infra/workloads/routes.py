@@ -3,13 +3,15 @@
 * ``<model>``: ``/v1`` on the hostnames dedicated to the model (``<model>.<edge.domain>``,
   routing hostnames that carry only this model), an Envoy AI Gateway ``AIGatewayRoute`` (it
   generates the HTTPRoute of the same name, to which the policies below attach): the model's
-  AIServiceBackend (an Envoy Gateway Backend: the model's Service), token usage written to
+  InferencePool (routing ``inference-aware``: its endpoint picker chooses the replica,
+  inference_pool.py) or, with ``round-robin``, its AIServiceBackend (an Envoy Gateway Backend:
+  the model's Service); token usage written to
   Envoy's metadata (``llmRequestCosts``) for the token quotas and the per-client metering, and
   the server key injected by AI Gateway's BackendSecurityPolicy (APIKey);
-* ``<model>-prefixed``: ``/<model>/v1`` (rewritten to ``/v1``) on hostnames models share
+* ``<model>-prefixed``: ``/<model>/v1`` (rewritten to ``/v1``), to the pool (or the Service), on hostnames models share
   (the edge domain, multi-model routing hostnames);
 * ``<model>-health``: ``/<model>/health`` (rewritten to ``/health``) on all of them, without
-  an API key: the health check of the global routing.
+  an API key, always to the Service: the health check of the global routing.
 
 The two API routes share one SecurityPolicy, one HTTPRouteFilter and one BackendTrafficPolicy:
 

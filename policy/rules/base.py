@@ -24,7 +24,7 @@ SEVERITIES = ("low", "medium", "high", "critical")
 CATEGORIES = ("security", "cost", "reliability")
 ID_PREFIXES = (
     "EKS", "GKE", "S3", "GCS", "KMS", "ALB", "WAF", "ARMOR", "ECR", "AR",
-    "K8S", "EDGE", "SUPPLY", "COST", "REL", "POL", "IAM", "NET", "IMG", "OPS", "CAP", "CLIENT",
+    "K8S", "EDGE", "SUPPLY", "COST", "REL", "POL", "IAM", "NET", "IMG", "OPS", "CAP", "CLIENT", "ROUTE",
 )  # fmt: skip
 
 Severity = Literal["low", "medium", "high", "critical"]

@@ -408,6 +408,24 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
     "CLIENT-02": _config(lambda c: c["clients"][0]["keys"][0].__setitem__("source", {"env": "SEARCH_KEY"})),
     "CLIENT-03": _config(lambda c: c["clients"][0].pop("tokensPerMonth")),
     "CLIENT-04": _config(lambda c: c["clients"][0]["keys"][0].__setitem__("expires", "2020-01-01")),
+    "ROUTE-01": _on(
+        _first("kubernetes:apps/v1:Deployment", lambda r: r["props"]["metadata"]["name"].endswith("-epp")),
+        lambda r: r["props"]["spec"].__setitem__("replicas", 1),
+    ),
+    "ROUTE-02": _on(
+        _first("kubernetes:inference.networking.k8s.io/v1:InferencePool"),
+        lambda r: r["props"]["spec"].__setitem__("targetPorts", [{"number": 9999}]),
+    ),
+    "ROUTE-03": _on(
+        _first(
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+            lambda r: r["props"]["metadata"]["name"].endswith("-prefixed"),
+        ),
+        lambda r: _set(r["props"], "spec.rules.0.backendRefs", [
+            {"kind": "Service", "name": r["props"]["metadata"]["name"].removesuffix("-prefixed") + "-server",
+             "port": 8000}
+        ]),
+    ),
 }
 NOT_IN_PROD = {"COST-06": "dev only: see test_dev_mutation_spot_and_scale_to_zero"}
 

@@ -350,3 +350,28 @@ def test_pool_selector_matches_the_service_in_a_group(view: PlacementView) -> No
         pytest.skip("single-pod servers")
     selector = view.one(POOL).props["spec"]["selector"]["matchLabels"]
     assert selector[ROLE_LABEL] == "leader", "workers run Ray only; the leader serves the API"
+
+
+def test_servers_of_a_pool_cache_prefixes(pooled: PlacementView) -> None:
+    """The prefix-cache scorer sends a prompt to the replica that saw its prefix: worth it only when
+    vLLM keeps those KV blocks (its own parser reads the flag: tests/serving/test_vllm_argv.py, -m vllm)."""
+    from tests.workloads.test_workloads_placement import spec_of
+
+    spec = spec_of(pooled)
+    assert spec.enable_prefix_caching is True
+    assert "--enable-prefix-caching" in spec.to_vllm_args()
+
+
+def test_every_vendored_file_has_one_sources_row_at_its_pin() -> None:
+    """vendor/SOURCES (tab-separated: file, pin, repository, tag, commit, path), the format the
+    strict vendored-CRD checker reads."""
+    vendor = ROOT / "vendor"
+    rows = [line.split("\t") for line in (vendor / "SOURCES").read_text().splitlines()[2:] if line.strip()]
+    assert sorted(r[0] for r in rows) == sorted(
+        str(p.relative_to(vendor)) for p in vendor.rglob("*") if p.is_file() and p.parent != vendor
+    )
+    for file, pin, _, tag, commit, _ in rows:
+        assert getattr(versions, pin) == tag, file
+        assert re.fullmatch(r"[0-9a-f]{40}", commit), file
+    for crd in (vendor / "crds" / "llm-d-router").glob("*.yaml"):
+        assert yaml.safe_load(crd.read_text())["kind"] == "CustomResourceDefinition"
