@@ -17,6 +17,10 @@ import pulumi_kubernetes as k8s
 
 from infra.config import AwsTarget, GcpTarget, OnPremTarget, StackConfig
 
+OPERATIONS_KEY = "operations"
+"""``ClusterContext.extra`` key of the cluster's operations component (its ``dependencies``: the
+owners of the metrics CRDs that scrape objects wait for)."""
+
 GPU_TAINT = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 
 

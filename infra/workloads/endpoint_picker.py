@@ -39,6 +39,7 @@ import yaml
 
 from infra import naming, versions
 from infra.workloads import gateway, inference_extension, meta, pod
+from infra.workloads.context import OPERATIONS_KEY
 from infra.workloads.peers import METRICS_SCRAPERS
 from infra.workloads.scope import PlacementScope
 
@@ -418,7 +419,10 @@ def create_endpoint_picker(
         spec={"maxUnavailable": 1, "selector": {"matchLabels": selector}},
         opts=opts(),
     )
-    _create_pod_monitor(scope, name, selector, opts(*depends_on))
+    # The scrape object is a custom resource of the cluster's metrics stack: it waits for what
+    # installs its CRD (kube-prometheus-stack's release), as the placement's own monitors do.
+    operations = scope.cluster.extra.get(OPERATIONS_KEY)
+    _create_pod_monitor(scope, name, selector, opts(*depends_on, *getattr(operations, "dependencies", [])))
     return EndpointPicker(name=name, service=service, deployment=deployment, config=config)
 
 

@@ -40,7 +40,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from infra import secrets, versions
-from infra.workloads.context import GPU_TAINT, ClusterContext
+from infra.workloads.context import GPU_TAINT, OPERATIONS_KEY, ClusterContext
 from infra.workloads.meta import OWNERSHIP_LABELS
 from infra.workloads.operations import alert_routing, alerts, cloud_dashboards, dashboards
 from infra.workloads.operations.metrics import CLIENT_METRICS, GATEWAY_METRICS, dcgm_counters_csv
@@ -54,9 +54,6 @@ from infra.workloads.system_namespaces import (
     tcp,
 )
 from serving.errors import LlmFleetError
-
-OPERATIONS_KEY = "operations"
-"""Key of ``ClusterContext.extra`` under which the cluster's ClusterOperations is registered."""
 
 MONITORING_NAMESPACE = "monitoring"
 KEDA_NAMESPACE = "keda"
