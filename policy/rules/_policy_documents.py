@@ -217,16 +217,22 @@ def parse(value: Any) -> list[Statement] | None:
 def documents(resource: Resource, table: Mapping[str, tuple[str, ...]]) -> Iterator[tuple[str, list[Statement]]]:
     """(prop path, statements) of every policy document a resource carries, per ``table``."""
     for path in table.get(resource.type, ()):
-        if "[]." in path:
-            head, _, tail = path.partition("[].")
-            for index, item in enumerate(as_list(get(resource.props, head))):
-                statements = parse(get(item, tail))
+        key = f"policy-documents:{path}"
+        found = resource.cache.get(key)
+        if found is None:  # parsed once per resource, whichever rule asks first
+            found = []
+            if "[]." in path:
+                head, _, tail = path.partition("[].")
+                for index, item in enumerate(as_list(get(resource.props, head))):
+                    statements = parse(get(item, tail))
+                    if statements:
+                        found.append((f"{head}[{index}].{tail}", statements))
+            else:
+                statements = parse(get(resource.props, path))
                 if statements:
-                    yield f"{head}[{index}].{tail}", statements
-        else:
-            statements = parse(get(resource.props, path))
-            if statements:
-                yield path, statements
+                    found.append((path, statements))
+            resource.cache[key] = found
+        yield from found
 
 
 def account_of(principal: str) -> str | None:

@@ -3,7 +3,7 @@
 import re
 
 from policy.props import get
-from policy.rules._helpers import refers_to, resource_names
+from policy.rules._helpers import resource_names
 from policy.rules._network import model_server_pods
 from policy.rules._policy_documents import IDENTITY_POLICIES, documents
 from policy.rules.base import resource_rule
@@ -29,16 +29,54 @@ def _role_name(arn: str) -> str:
 
 
 def _controller_actions(ctx, role_arn: str) -> list[str]:
+    """Controller actions the role's identity policies grant (index built once per evaluation)."""
+
+    def build() -> dict[str, list[str]]:
+        by_name: dict[str, list[str]] = {}
+        for carrier in ctx.of_type(*IDENTITY_POLICIES):
+            granted = [
+                a
+                for _, statements in documents(carrier, IDENTITY_POLICIES)
+                for st in statements
+                for a in CONTROLLER_ACTIONS
+                if st.grants(a)
+            ]
+            if not granted:
+                continue
+            if carrier.type == "aws:iam/role:Role":
+                names = resource_names(carrier, "name")
+            else:
+                names = {str(get(carrier.props, "role") or "")}
+            for name in {n for raw in names for n in (raw, _without_suffix(raw))}:
+                bucket = by_name.setdefault(name, [])
+                bucket += [a for a in granted if a not in bucket]
+        return by_name
+
+    index = ctx.memo("iam:controller-actions", build)
     name = _role_name(role_arn)
-    roles = [r for r in ctx.of_type("aws:iam/role:Role") if name in resource_names(r, "name")]
-    names = set().union(*(resource_names(r, "name") for r in roles)) if roles else {name}
-    found: list[str] = []
-    carriers = [p for p in ctx.of_type(*IDENTITY_POLICIES) if refers_to(get(p.props, "role"), names)] + roles
-    for carrier in carriers:
-        for _, statements in documents(carrier, IDENTITY_POLICIES):
-            for st in statements:
-                found += [a for a in CONTROLLER_ACTIONS if st.grants(a) and a not in found]
-    return found
+    return index.get(name) or index.get(_without_suffix(name)) or []
+
+
+def _without_suffix(name: str) -> str:
+    """A role's name without Pulumi's auto-name suffix ('server-1a2b3c4' -> 'server')."""
+    return re.sub(r"-[0-9a-f]{7,8}$", "", name)
+
+
+def _bindings(ctx) -> dict[str, set[tuple[str, str, str]]]:
+    """roleArn -> every (cluster, namespace, service account) it is bound to."""
+
+    def build() -> dict[str, set[tuple[str, str, str]]]:
+        out: dict[str, set[tuple[str, str, str]]] = {}
+        for a in ctx.of_type(POD_IDENTITY):
+            out.setdefault(str(get(a.props, "roleArn") or ""), set()).add(_binding(a))
+        return out
+
+    return ctx.memo("iam:pod-identity-bindings", build)
+
+
+def _binding(association) -> tuple[str, str, str]:
+    props = association.props
+    return (str(get(props, "clusterName")), str(get(props, "namespace")), str(get(props, "serviceAccount")))
 
 
 @resource_rule(
@@ -57,17 +95,9 @@ def disallow_shared_roles(resource, ctx):
     role = str(get(props, "roleArn") or "")
     if not role:
         return
-    here = (str(get(props, "clusterName")), str(get(props, "namespace")), str(get(props, "serviceAccount")))
-    for other in ctx.of_type(POD_IDENTITY):
-        if other is resource or str(get(other.props, "roleArn") or "") != role:
-            continue
-        there = (
-            str(get(other.props, "clusterName")),
-            str(get(other.props, "namespace")),
-            str(get(other.props, "serviceAccount")),
-        )
-        if there != here:
-            yield f"role {_role_name(role)!r} is also bound to {there[1]}/{there[2]}; expected one role per service account"
+    here = _binding(resource)
+    for there in sorted(_bindings(ctx).get(role, set()) - {here}):
+        yield f"role {_role_name(role)!r} is also bound to {there[1]}/{there[2]}; expected one role per service account"
     model_namespaces = {ns for _, ns, _ in model_server_pods(ctx)}
     if here[1] in model_namespaces:
         actions = _controller_actions(ctx, role)
