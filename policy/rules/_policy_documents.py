@@ -101,6 +101,7 @@ class Statement:
     actions: tuple[str, ...]
     not_action: bool
     resources: tuple[str, ...]
+    not_resource: bool
     conditions: tuple[Condition, ...]
 
     @property
@@ -125,12 +126,17 @@ class Statement:
 
     @property
     def public_principal(self) -> bool:
-        """Does the statement name everyone ('*', {"AWS": "*"}, or NotPrincipal)?"""
+        """Does the statement name everyone ('*', {"AWS": "*"}, 'arn:aws:iam::*:root', or NotPrincipal)?"""
         if self.not_principal:
             return True
         if self.principal == "*":
             return True
-        return any(v == "*" for v in self.principals())
+        return any(v == "*" or ("*" in v and v.startswith("arn:")) for v in self.principals())
+
+    @property
+    def every_resource(self) -> bool:
+        """Resource '*', or a NotResource (everything but the listed ones)."""
+        return self.not_resource or "*" in self.resources
 
     def restriction(self) -> Condition | None:
         """The first condition that really narrows the caller, if any."""
@@ -142,7 +148,7 @@ class Statement:
                     continue
             if op not in NARROWING_OPERATORS or cond.key.lower() not in RESTRICTING_KEYS:
                 continue
-            if not cond.values or any(_wildcard_value(v) for v in cond.values):
+            if not cond.values or any(_wildcard_value(v, cond.key) for v in cond.values):
                 continue
             if op == "IpAddress" and cidrs_open(list(cond.values)):
                 continue
@@ -157,15 +163,24 @@ class Statement:
         return not hit if self.not_action else hit
 
 
-def _wildcard_value(value: str) -> bool:
-    """A condition value that matches anything ('*', '?', 'arn:aws:iam::*:*')."""
+ID_KEYS = frozenset(
+    k.lower()
+    for k in ("aws:SourceAccount", "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:SourceOrgID", "kms:CallerAccount")
+)
+"""Keys whose value is one id: any wildcard in it ('o-*', '1234*') admits strangers."""
+
+
+def _wildcard_value(value: str, key: str = "") -> bool:
+    """A condition value that matches anything ('*', '?', 'arn:aws:iam::*:*', or a partial id)."""
     stripped = value.strip()
     if stripped in ("", "*", "?") or set(stripped) <= {"*", "?"}:
         return True
+    if key.lower() in ID_KEYS and ("*" in stripped or "?" in stripped):
+        return True
     if stripped.startswith("arn:"):
         parts = stripped.split(":")
-        # ARN with a wildcard account and wildcard resource: any caller of the service.
-        return len(parts) >= 6 and parts[4] in ("*", "") and parts[5].strip("/*") == ""
+        # An ARN with a wildcard account matches callers of any account.
+        return len(parts) >= 6 and ("*" in parts[4] or (parts[4] == "" and parts[5].strip("/*") == ""))
     return False
 
 
@@ -208,6 +223,7 @@ def parse(value: Any) -> list[Statement] | None:
                 actions=_strings(st.get("NotAction") if "NotAction" in st else st.get("Action")),
                 not_action="NotAction" in st,
                 resources=_strings(st.get("NotResource") if "NotResource" in st else st.get("Resource")),
+                not_resource="NotResource" in st,
                 conditions=tuple(conditions),
             )
         )

@@ -137,6 +137,13 @@ CASES = {
             ),
         ),
     ],
+    "COST-03": [
+        Case(
+            "fixed-count-beyond-the-pool",
+            chain(set_("gcp1-h100", "autoscaling", None), set_("gcp1-h100", "nodeCount", 3)),
+            {"gcp1-h100": ["nodeCount 3 x 2 zones is 6 nodes; pool 'h100' allows at most 2"]},
+        ),
+    ],
     "COST-11": [
         Case("baseline"),
         Case(

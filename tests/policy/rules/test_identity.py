@@ -60,6 +60,12 @@ def _lb_role(plan):
     ]
 
 
+def _aws_add(type_, name, props):
+    from tests.policy.baseline import _res
+
+    return add(_res(type_, name, props, "aws1", "aws1-aws"))
+
+
 def _gcp_iam(type_, name, props):
     from tests.policy.baseline import _res
 
@@ -672,6 +678,34 @@ CASES = {
             {
                 "gcp1-wi-server": [
                     "roles/iam.workloadIdentityUser is granted to 'serviceAccount:acme-prod-1.svc.id.goog[*/llama-8b-server]' (many identities); expected one principal"
+                ]
+            },
+        ),
+    ],
+    "EKS-17": [
+        Case(
+            "scoped-managed-policy-on-the-role",
+            set_(SERVER_ROLE, "managedPolicyArns", ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]),
+        ),
+        Case(
+            "admin-in-managed-policy-arns",
+            set_(SERVER_ROLE, "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]),
+            {
+                SERVER_ROLE: [
+                    "managedPolicyArns has 'arn:aws:iam::aws:policy/AdministratorAccess'; expected a least-privilege policy"
+                ]
+            },
+        ),
+        Case(
+            "admin-for-a-user",
+            _aws_add(
+                "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+                "aws1-ci-admin",
+                {"user": "ci", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"},
+            ),
+            {
+                "aws1-ci-admin": [
+                    "policyArn is 'arn:aws:iam::aws:policy/IAMFullAccess'; expected a least-privilege policy"
                 ]
             },
         ),

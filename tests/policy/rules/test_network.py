@@ -75,6 +75,36 @@ def _route(path_type, value, filters=None, name="dc1-extra"):
     )
 
 
+def _ingress_res(service):
+    from tests.policy.baseline import _k8s
+
+    path = {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": service, "port": {"number": 8000}}}}
+    return _k8s(
+        "kubernetes:networking.k8s.io/v1:Ingress",
+        "dc1-ingress",
+        {
+            "metadata": {"name": "llama-8b", "namespace": "llm-llama-8b"},
+            "spec": {"ingressClassName": "nginx", "rules": [{"host": "x.example.com", "http": {"paths": [path]}}]},
+        },
+    )
+
+
+def _tcp_route():
+    from tests.policy.baseline import _k8s
+
+    return _k8s(
+        "kubernetes:gateway.networking.k8s.io/v1alpha2:TCPRoute",
+        "dc1-tcp",
+        {
+            "metadata": {"name": "llama-8b-tcp", "namespace": "llm-llama-8b"},
+            "spec": {
+                "parentRefs": [{"name": "llm-gateway", "namespace": "llm-edge"}],
+                "rules": [{"backendRefs": [{"name": "llama-8b-server", "port": 8000}]}],
+            },
+        },
+    )
+
+
 def _rewrite(kind, value):
     key = "replaceFullPath" if kind == "ReplaceFullPath" else "replacePrefixMatch"
     return [{"type": "URLRewrite", "urlRewrite": {"path": {"type": kind, key: value}}}]
@@ -398,6 +428,37 @@ CASES = {
             {
                 "dc1-extra": [
                     "rules[0] sends PathPrefix /v1 to model server 'llama-8b-server' with no API-key SecurityPolicy on HTTPRoute 'llama-8b-extra' or its Gateway"
+                ]
+            },
+        ),
+        Case(
+            "empty-api-key-auth",
+            set_("dc1-auth", "spec.apiKeyAuth", {"credentialRefs": []}),
+            {
+                "dc1-api": [
+                    "rules[0] sends PathPrefix /v1 to model server 'llama-8b-server' with no API-key SecurityPolicy "
+                    "on HTTPRoute 'llama-8b' or its Gateway"
+                ]
+            },
+        ),
+        Case("ingress-to-another-service", add(_ingress_res("metrics-proxy"))),
+        Case(
+            "ingress-to-the-model-server",
+            add(_ingress_res("llama-8b-server")),
+            {
+                "dc1-ingress": [
+                    "Ingress 'llama-8b' sends traffic to model server 'llama-8b-server' around the Gateway's "
+                    "HTTPRoutes (no API key, every path); expected an HTTPRoute on /v1 behind an API key"
+                ]
+            },
+        ),
+        Case(
+            "tcp-route-to-the-model-server",
+            add(_tcp_route()),
+            {
+                "dc1-tcp": [
+                    "TCPRoute 'llama-8b-tcp' sends traffic to model server 'llama-8b-server' around the Gateway's "
+                    "HTTPRoutes (no API key, every path); expected an HTTPRoute on /v1 behind an API key"
                 ]
             },
         ),

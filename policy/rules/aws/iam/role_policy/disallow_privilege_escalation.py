@@ -47,7 +47,7 @@ ANY_RESOURCE = re.compile(r"^(\*|arn:[^:]*:[a-z0-9-]+:[^:]*:[^:]*:(\*|[a-z-]+[/:
 def disallow_privilege_escalation(resource, ctx):
     for path, statements in documents(resource, IDENTITY_POLICIES):
         for st in statements:
-            wide = [r for r in st.resources if ANY_RESOURCE.match(r)]
+            wide = ["NotResource"] if st.not_resource else [r for r in st.resources if ANY_RESOURCE.match(r)]
             if not wide or not st.allows:
                 continue
             granted = [a for a in ESCALATION if st.grants(a)]
