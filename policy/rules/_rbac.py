@@ -29,10 +29,22 @@ def rules_of(role: Resource | None) -> list:
     return as_list(get(role.props, "rules")) if role is not None else []
 
 
-def is_wildcard(rule) -> bool:
-    """A rule that allows every verb on every resource (of every group or of a wildcard group)."""
-    verbs, resources = as_list(get(rule, "verbs")), as_list(get(rule, "resources"))
-    return "*" in verbs and "*" in resources
+ESCALATION_VERBS = {"bind", "escalate", "impersonate"}
+EXEC_RESOURCES = {"pods/exec", "pods/attach", "pods/portforward", "nodes/proxy", "serviceaccounts/token"}
+
+
+def dangerous(rule) -> str | None:
+    """Why a rule gives a workload more than it should: every verb, privilege escalation
+    (bind/escalate/impersonate), a shell in other pods, or its own tokens minted."""
+    verbs = {str(v) for v in as_list(get(rule, "verbs"))}
+    resources = {str(r) for r in as_list(get(rule, "resources"))}
+    if "*" in verbs:
+        return f"every verb ('*') on {sorted(resources)}"
+    if verbs & ESCALATION_VERBS:
+        return f"{sorted(verbs & ESCALATION_VERBS)} (privilege escalation)"
+    if resources & EXEC_RESOURCES and verbs & {"create", "get"}:
+        return f"{sorted(verbs & {'create', 'get'})} on {sorted(resources & EXEC_RESOURCES)}"
+    return None
 
 
 def reads_secrets(rule) -> bool:

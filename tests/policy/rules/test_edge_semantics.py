@@ -432,6 +432,46 @@ CASES = {
             },
         ),
     ],
+    "ALB-11": [
+        Case("baseline"),
+        Case(
+            "internal-backend",
+            chain(set_("gcp1-backend", "loadBalancingScheme", "INTERNAL_MANAGED"), drop("gcp1-backend", "logConfig")),
+        ),
+        Case(
+            "logging-off",
+            set_("gcp1-backend", "logConfig.enable", False),
+            {"gcp1-backend": ["logConfig.enable is not true on an external backend; expected true"]},
+        ),
+    ],
+    "EDGE-01": [
+        Case("tls13-minimum", set_(DC1_CLIENT, "spec.tls.minVersion", "1.3")),
+        Case(
+            "tls10-minimum",
+            set_(DC1_CLIENT, "spec.tls.minVersion", "1.0"),
+            {DC1_CLIENT: ["spec.tls.minVersion is '1.0'; expected '1.2' or '1.3'"]},
+        ),
+    ],
+    "EDGE-03": [
+        Case(
+            "per-second-within",
+            set_("dc1-rate-limit", "spec.rateLimit.local.rules.0.limit", {"requests": 5, "unit": "Second"}),
+        ),
+        Case(
+            "never-fires",
+            set_("dc1-rate-limit", "spec.rateLimit.local.rules.0.limit.requests", 1_000_000),
+            {
+                "dc1-rate-limit": [
+                    "a rateLimit rule allows 1000000 requests/min; expected at most 600 (edge.rateLimitPerMinute, "
+                    "ceiling 6000)"
+                ],
+                "dc1-api": [
+                    "HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no BackendTrafficPolicy with rateLimit rules "
+                    "within the edge's limit"
+                ],
+            },
+        ),
+    ],
     "EDGE-05": [
         Case("baseline"),
         Case("onprem-unset", drop(DC1_CLIENT, "spec.clientIPDetection")),

@@ -2,6 +2,7 @@
 including the serving spec and Helm values (SUPPLY-03), the stack config (SUPPLY-04) and any
 resource prop (SUPPLY-06). Placeholders ('[secret]'), paths and $(ENV) references pass."""
 
+import base64
 import json
 
 import pytest
@@ -102,6 +103,18 @@ CASES = {
             },
         ),
     ],
+    "SUPPLY-09": [
+        Case("baseline"),
+        Case(
+            "weights-over-http",
+            config("targets.2.weights.endpoint", "http://s3.dc1.internal"),
+            {
+                STACK_NAME: [
+                    "config targets[2].weights.endpoint is 'http://s3.dc1.internal' (plain HTTP); expected an https:// endpoint"
+                ]
+            },
+        ),
+    ],
     "SUPPLY-06": [
         Case("baseline"),
         Case("user-only-url", set_("dc1-api", "metadata.annotations", {"source": "https://git@example.com/repo"})),
@@ -133,6 +146,32 @@ CASES = {
             "private-key-in-launch-template",
             set_("aws1-system-lt", "userData", "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n"),
             {"aws1-system-lt": ["userData holds a credential (token or key); expected a secret store reference"]},
+        ),
+        Case(
+            "base64-user-data",
+            set_(
+                "aws1-system-lt",
+                "userData",
+                base64.b64encode(b"#!/bin/bash\nexport AWS_ACCESS_KEY_ID=AKIAQWERTYUIOPASDFGH\n").decode(),
+            ),
+            {
+                "aws1-system-lt": [
+                    "userData holds a credential (token or key) (base64-encoded); expected a secret store reference"
+                ]
+            },
+        ),
+        Case(
+            "plain-user-data",
+            set_("aws1-system-lt", "userData", base64.b64encode(b"#!/bin/bash\necho hello\n").decode()),
+        ),
+        Case(
+            "helm-repo-with-credentials",
+            set_(HELM, "repositoryOpts.repo", "https://bot:s3cr3tpass@charts.example.com/nvidia"),
+            {
+                HELM: [
+                    "repositoryOpts.repo holds a URL with a password (user:password@host); expected a secret store reference"
+                ]
+            },
         ),
         Case("kubernetes-secret-is-the-place", chain(set_("dc1-api", "metadata.annotations", {}))),
     ],

@@ -5,7 +5,7 @@ the promoted prod image (SUPPLY-08)."""
 import pytest
 
 from tests.policy.baseline import DIGEST
-from tests.policy.harness import Case, cases_params, chain, check, config, set_
+from tests.policy.harness import Case, cases_params, chain, check, config, drop, set_
 
 D, C = "dc1-server", "spec.template.spec.containers.0"
 WHERE = "spec.template.spec: container 'server'"
@@ -132,17 +132,44 @@ CASES = {
     ],
     "SUPPLY-07": [
         Case("baseline"),
-        Case("https-repo", set_(HELM, "repositoryOpts", {"repo": "https://helm.ngc.nvidia.com/nvidia"})),
-        Case("oci-chart", set_(HELM, "chart", "oci://registry.dc1.internal/charts/gpu-operator")),
+        Case("oci-chart-in-own-registry", set_(HELM, "chart", "oci://registry.dc1.internal/charts/gpu-operator")),
+        Case(
+            "oci-chart-of-the-publisher",
+            chain(set_(HELM, "chart", "oci://registry.k8s.io/lws/charts/lws"), set_(HELM, "version", "0.8.0")),
+        ),
         Case(
             "http-repo",
-            set_(HELM, "repositoryOpts", {"repo": "http://charts.example.com/nvidia"}),
+            set_(HELM, "repositoryOpts", {"repo": "http://helm.ngc.nvidia.com/nvidia"}),
             {
                 HELM: [
-                    "repositoryOpts.repo is 'http://charts.example.com/nvidia' (plain HTTP: anyone on the path can swap "
-                    "the chart); expected https:// or oci://"
+                    "the chart comes from 'http://helm.ngc.nvidia.com/nvidia' over plain HTTP (anyone on the path can "
+                    "swap it); expected https:// or oci://"
                 ]
             },
+        ),
+        Case(
+            "personal-oci-registry",
+            set_(HELM, "chart", "oci://docker.io/someuser/gpu-operator"),
+            {
+                HELM: [
+                    "the chart comes from 'oci://docker.io/someuser/gpu-operator', not a reviewed publisher; expected "
+                    "one of policy/catalog/chart_sources.yaml"
+                ]
+            },
+        ),
+        Case(
+            "no-repository",
+            drop(HELM, "repositoryOpts"),
+            {
+                HELM: [
+                    "the chart names no repository (a local path or whatever repo the runner has); expected a reviewed one"
+                ]
+            },
+        ),
+        Case(
+            "unpinned",
+            set_(HELM, "version", "^25.0.0"),
+            {HELM: ["version is '^25.0.0'; expected an exact chart version"]},
         ),
     ],
     "SUPPLY-08": [

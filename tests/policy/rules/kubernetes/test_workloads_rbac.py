@@ -107,6 +107,27 @@ CASES = {
             },
         ),
     ],
+    "K8S-18": [
+        Case("baseline"),
+        Case(
+            "safe-sysctl",
+            set_(D, f"{P}.securityContext.sysctls", [{"name": "net.ipv4.tcp_keepalive_time", "value": "60"}]),
+        ),
+        Case(
+            "core-pattern",
+            set_(D, f"{P}.securityContext.sysctls", [{"name": "kernel.core_pattern", "value": "|/bin/sh"}]),
+            {
+                D: [
+                    "spec.template.spec: securityContext.sysctls sets 'kernel.core_pattern'; expected only the baseline's safe sysctls"
+                ]
+            },
+        ),
+        Case(
+            "unmasked-proc-in-lws",
+            set_(LWS, f"{LW}.spec.containers.0.securityContext.procMount", "Unmasked"),
+            {LWS: [f"{LW}.spec: container 'server': securityContext.procMount is 'Unmasked'; expected 'Default'"]},
+        ),
+    ],
     "K8S-13": [
         Case(
             "system-namespace-without-reason",
@@ -152,8 +173,50 @@ CASES = {
             ),
         ),
         Case(
-            "namespaced-edit-for-sa",
-            add(_binding("RoleBinding", "stage-edit", "ClusterRole", "edit", [SA], "llm-llama-8b")),
+            "namespaced-view-for-sa",
+            add(_binding("RoleBinding", "stage-view", "ClusterRole", "view", [SA], "llm-llama-8b")),
+        ),
+        Case(
+            "namespaced-edit-for-default-sa",
+            add(
+                _binding(
+                    "RoleBinding", "default-edit", "ClusterRole", "edit", [{**SA, "name": "default"}], "llm-llama-8b"
+                )
+            ),
+            {
+                "dc1-default-edit": [
+                    "binds 'edit' to ServiceAccount llm-llama-8b/default; expected a least-privilege Role"
+                ]
+            },
+        ),
+        Case(
+            "escalate-and-exec",
+            chain(
+                add(
+                    _k8s(
+                        "Role",
+                        "dc1-debug-role",
+                        {
+                            "metadata": {"name": "debug", "namespace": "llm-llama-8b"},
+                            "rules": [
+                                {
+                                    "apiGroups": ["rbac.authorization.k8s.io"],
+                                    "resources": ["roles"],
+                                    "verbs": ["escalate", "bind"],
+                                },
+                                {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+                            ],
+                        },
+                    )
+                ),
+                add(_binding("RoleBinding", "debug", "Role", "debug", [SA], "llm-llama-8b")),
+            ),
+            {
+                "dc1-debug": [
+                    "binds 'debug', which allows ['bind', 'escalate'] (privilege escalation); ['create'] on "
+                    "['pods/exec'], to ServiceAccount llm-llama-8b/llama-8b-server; expected a least-privilege Role"
+                ]
+            },
         ),
         Case(
             "cluster-admin-to-sa",
@@ -172,8 +235,8 @@ CASES = {
             ),
             {
                 "dc1-everything": [
-                    "binds 'everything', which allows '*' on '*', to ServiceAccount llm-llama-8b/llama-8b-server; "
-                    "expected a least-privilege Role"
+                    "binds 'everything', which allows every verb ('*') on ['*'], to ServiceAccount "
+                    "llm-llama-8b/llama-8b-server; expected a least-privilege Role"
                 ]
             },
         ),
