@@ -149,6 +149,9 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
             _first("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
             lambda r: r["props"].update(cidrIpv4="0.0.0.0/0", ipProtocol="-1", referencedSecurityGroupId=None),
         ),
+        "NET-11": _on(
+            _first("aws:lb/loadBalancer:LoadBalancer"), lambda r: r["props"].__setitem__("loadBalancerType", "network")
+        ),
         "COST-10": _clone("kubernetes:karpenter.sh/v1:NodePool", lambda r: True, _unlabel_karpenter),
         "COST-11": _config(lambda c: c["budget"].__setitem__("alertThresholdsPercent", [120])),
     }

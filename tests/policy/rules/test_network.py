@@ -12,6 +12,18 @@ NP = "dc1-server-ingress"
 SVC = "dc1-service"
 
 
+def _aws_res(type_, name, props):
+    from tests.policy.baseline import _res
+
+    return _res(type_, name, props, "aws1", "aws1-aws")
+
+
+def _gcp_res(type_, name, props):
+    from tests.policy.baseline import _res
+
+    return _res(type_, name, props, "gcp1", "gcp1-gcp")
+
+
 def _egress_rule(props):
     from tests.policy.baseline import _res
 
@@ -523,6 +535,43 @@ CASES = {
                 set_(SG_RULE, "toPort", 65535),
             ),
             {SG_RULE: ["egress allows all tcp ports to '0.0.0.0/0'; expected specific destinations and ports"]},
+        ),
+    ],
+    "NET-11": [
+        Case("baseline"),
+        Case(
+            "internal-nlb", chain(set_("aws1-alb", "loadBalancerType", "network"), set_("aws1-alb", "internal", True))
+        ),
+        Case(
+            "public-nlb",
+            set_("aws1-alb", "loadBalancerType", "network"),
+            {
+                "aws1-alb": [
+                    "an internet-facing network load balancer passes traffic around the WAF; expected internal: true"
+                ]
+            },
+        ),
+        Case(
+            "classic-elb",
+            add(_aws_res("aws:elb/loadBalancer:LoadBalancer", "aws1-classic", {"listeners": [{"lbPort": 8000}]})),
+            {
+                "aws1-classic": [
+                    "a classic load balancer faces the internet (no WAF, no TLS policy); expected internal: true"
+                ]
+            },
+        ),
+        Case(
+            "gcp-passthrough",
+            add(
+                _gcp_res(
+                    "gcp:compute/forwardingRule:ForwardingRule", "gcp1-l4", {"ports": ["8000"], "backendService": "x"}
+                )
+            ),
+            {"gcp1-l4": ["loadBalancingScheme is 'EXTERNAL' (a public passthrough load balancer); expected INTERNAL"]},
+        ),
+        Case(
+            "gcp-internal",
+            add(_gcp_res("gcp:compute/forwardingRule:ForwardingRule", "gcp1-ilb", {"loadBalancingScheme": "INTERNAL"})),
         ),
     ],
 }
