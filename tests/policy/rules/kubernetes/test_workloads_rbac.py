@@ -128,6 +128,40 @@ CASES = {
             {LWS: [f"{LW}.spec: container 'server': securityContext.procMount is 'Unmasked'; expected 'Default'"]},
         ),
     ],
+    "K8S-19": [
+        Case("baseline"),
+        Case(
+            "explicitly-unprivileged",
+            set_("dc1-gpu-operator", "values.dcgmExporter.securityContext", {"privileged": False}),
+        ),
+        Case(
+            "host-network-and-sys-admin",
+            set_(
+                "dc1-gpu-operator",
+                "values.dcgmExporter",
+                {"hostNetwork": True, "securityContext": {"capabilities": {"add": ["SYS_ADMIN", "CHOWN"]}}},
+            ),
+            {
+                "dc1-gpu-operator": [
+                    "values.dcgmExporter.hostNetwork is true; expected false or unset",
+                    "values.dcgmExporter.securityContext.capabilities.add adds ['SYS_ADMIN']; expected none",
+                ]
+            },
+        ),
+        Case(
+            "privileged-sidecar",
+            set_(
+                "dc1-gpu-operator",
+                "values.extraContainers",
+                [{"name": "debug", "securityContext": {"privileged": True}}],
+            ),
+            {
+                "dc1-gpu-operator": [
+                    "values.extraContainers[0].securityContext.privileged is true; expected false or unset"
+                ]
+            },
+        ),
+    ],
     "K8S-13": [
         Case(
             "system-namespace-without-reason",
