@@ -44,6 +44,8 @@ def dangerous(rule) -> str | None:
         return f"{sorted(verbs & ESCALATION_VERBS)} (privilege escalation)"
     if resources & EXEC_RESOURCES and verbs & {"create", "get"}:
         return f"{sorted(verbs & {'create', 'get'})} on {sorted(resources & EXEC_RESOURCES)}"
+    if reads_secrets(rule):
+        return "reading every Secret it can list (no resourceNames)"
     return None
 
 

@@ -173,6 +173,23 @@ CASES = {
                 ]
             },
         ),
+        Case(
+            "password-in-a-custom-resource",
+            set_(
+                "dc1-rate-limit",
+                "spec.extAuth",
+                {"http": {"backendRef": {"name": "auth"}, "password": "hunter2hunter2"}},
+            ),
+            {
+                "dc1-rate-limit": [
+                    "spec.extAuth.http.password holds a literal under a credential key; expected a secret store reference"
+                ]
+            },
+        ),
+        Case(
+            "secret-key-reference",
+            set_("dc1-rate-limit", "spec.extAuth", {"passwordSecretRef": {"name": "auth", "key": "pw"}}),
+        ),
         Case("kubernetes-secret-is-the-place", chain(set_("dc1-api", "metadata.annotations", {}))),
     ],
 }

@@ -253,6 +253,28 @@ CASES = {
             },
         ),
         Case(
+            "namespaced-secret-lister",
+            chain(
+                add(
+                    _k8s(
+                        "Role",
+                        "dc1-lister-role",
+                        {
+                            "metadata": {"name": "lister", "namespace": "llm-llama-8b"},
+                            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
+                        },
+                    )
+                ),
+                add(_binding("RoleBinding", "lister", "Role", "lister", [SA], "llm-llama-8b")),
+            ),
+            {
+                "dc1-lister": [
+                    "binds 'lister', which allows reading every Secret it can list (no resourceNames), to "
+                    "ServiceAccount llm-llama-8b/llama-8b-server; expected a least-privilege Role"
+                ]
+            },
+        ),
+        Case(
             "cluster-admin-to-sa",
             add(_binding("ClusterRoleBinding", "server-admin", "ClusterRole", "cluster-admin", [SA])),
             {
