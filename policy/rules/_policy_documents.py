@@ -346,3 +346,41 @@ def gcp_grants(resource: Resource) -> list[tuple[str, str]]:
     if get(props, "member"):
         members.append(str(get(props, "member")))
     return [(role, m) for m in members]
+
+
+# ---------------------------------------------------------------------------
+# What an IAM role may do: its inline policies, RolePolicies and Role inlinePolicies
+# ---------------------------------------------------------------------------
+
+
+def without_suffix(name: str) -> str:
+    """A role's name without Pulumi's auto-name or a mock id suffix ('server-1a2b3c4' -> 'server')."""
+    return re.sub(r"-[0-9a-f]{7,8}$", "", name)
+
+
+def role_name(arn: str) -> str:
+    return re.sub(r"^.*:role/(?:.*/)?", "", arn)
+
+
+def role_statements(ctx: PlanContext, role_arn: str) -> list[Statement]:
+    """Allow statements of every identity policy attached inline to the role an ARN names."""
+
+    def build() -> dict[str, list[Statement]]:
+        by_name: dict[str, list[Statement]] = {}
+        for carrier in ctx.of_type(*IDENTITY_POLICIES):
+            allows = [st for _, sts in documents(carrier, IDENTITY_POLICIES) for st in sts if st.allows]
+            if not allows:
+                continue
+            if carrier.type == "aws:iam/role:Role":
+                from policy.rules._helpers import resource_names
+
+                names = resource_names(carrier, "name")
+            else:
+                names = {str(get(carrier.props, "role") or "")}
+            for name in {n for raw in names for n in (raw, without_suffix(raw))}:
+                by_name.setdefault(name, []).extend(allows)
+        return by_name
+
+    index = ctx.memo("iam:role-statements", build)
+    name = role_name(role_arn)
+    return index.get(name) or index.get(without_suffix(name)) or []

@@ -104,6 +104,10 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
                 "member", "serviceAccount:123456789012-compute@developer.gserviceaccount.com"
             ),
         ),
+        "IAM-13": _on(
+            _first(iam_policy, server),
+            _doc_append("policy", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::x/*"}),
+        ),
         "KMS-06": _on(
             _first("aws:kms/key:Key"), lambda r: r["props"].__setitem__("bypassPolicyLockoutSafetyCheck", True)
         ),

@@ -546,7 +546,7 @@ CASES = {
             {
                 "aws1-server-identity": [
                     "llm-llama-8b/llama-8b-server (a model namespace) gets role 'aws1-karpenter', which may "
-                    "['ec2:RunInstances', 'ec2:CreateFleet', 'iam:PassRole']; expected a role that only reads its weights",
+                    "['iam:PassRole', 'ec2:RunInstances', 'ec2:CreateFleet']; expected a role that only reads its weights",
                     "role 'aws1-karpenter' is also bound to kube-system/karpenter; expected one role per service account",
                 ],
                 "aws1-karpenter-identity": [
@@ -708,6 +708,59 @@ CASES = {
                     "policyArn is 'arn:aws:iam::aws:policy/IAMFullAccess'; expected a least-privilege policy"
                 ]
             },
+        ),
+    ],
+    "IAM-13": [
+        Case("baseline"),
+        Case(
+            "karpenter-writes-but-is-not-a-server",
+            _append(
+                "aws1-karpenter-policy",
+                "policy",
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"},
+            ),
+        ),
+        Case(
+            "server-may-overwrite-weights",
+            _append(
+                SERVER_POLICY,
+                "policy",
+                {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "arn:aws:s3:::aws1-weights/*"},
+            ),
+            {
+                "aws1-server-identity": [
+                    "model server llm-llama-8b/llama-8b-server gets role 'aws1-server', which may ['s3:PutObject']; expected read-only"
+                ]
+            },
+        ),
+        Case(
+            "server-acts-as-a-writer-gsa",
+            _gcp_iam(
+                "gcp:storage/bucketIAMMember:BucketIAMMember",
+                "gcp1-weights-server-admin",
+                {
+                    "bucket": "gcp1-weights",
+                    "role": "roles/storage.objectAdmin",
+                    "member": "serviceAccount:gcp1-server@acme-prod-1.iam.gserviceaccount.com",
+                },
+            ),
+            {
+                "gcp1-wi-server": [
+                    "model server llm-llama-8b/llama-8b-server acts as 'gcp1-server@acme-prod-1.iam.gserviceaccount.com', which holds roles/storage.objectAdmin (gcp1-weights-server-admin); expected read-only"
+                ]
+            },
+        ),
+        Case(
+            "reader-gsa",
+            _gcp_iam(
+                "gcp:storage/bucketIAMMember:BucketIAMMember",
+                "gcp1-weights-server-reader",
+                {
+                    "bucket": "gcp1-weights",
+                    "role": "roles/storage.objectViewer",
+                    "member": "serviceAccount:gcp1-server@acme-prod-1.iam.gserviceaccount.com",
+                },
+            ),
         ),
     ],
     "IAM-11": [

@@ -1,11 +1,9 @@
 """IAM-07: each Pod Identity role serves one service account, and model namespaces get no controller roles."""
 
-import re
-
 from policy.props import get
-from policy.rules._helpers import resource_names
 from policy.rules._network import model_server_pods
-from policy.rules._policy_documents import IDENTITY_POLICIES, documents
+from policy.rules._policy_documents import role_name as _role_name
+from policy.rules._policy_documents import role_statements
 from policy.rules.base import resource_rule
 
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
@@ -24,42 +22,9 @@ CONTROLLER_ACTIONS = (
 """Actions that control the cluster's capacity, network or identities (Karpenter, the LB controller)."""
 
 
-def _role_name(arn: str) -> str:
-    return re.sub(r"^.*:role/(?:.*/)?", "", arn)
-
-
 def _controller_actions(ctx, role_arn: str) -> list[str]:
-    """Controller actions the role's identity policies grant (index built once per evaluation)."""
-
-    def build() -> dict[str, list[str]]:
-        by_name: dict[str, list[str]] = {}
-        for carrier in ctx.of_type(*IDENTITY_POLICIES):
-            granted = [
-                a
-                for _, statements in documents(carrier, IDENTITY_POLICIES)
-                for st in statements
-                for a in CONTROLLER_ACTIONS
-                if st.grants(a)
-            ]
-            if not granted:
-                continue
-            if carrier.type == "aws:iam/role:Role":
-                names = resource_names(carrier, "name")
-            else:
-                names = {str(get(carrier.props, "role") or "")}
-            for name in {n for raw in names for n in (raw, _without_suffix(raw))}:
-                bucket = by_name.setdefault(name, [])
-                bucket += [a for a in granted if a not in bucket]
-        return by_name
-
-    index = ctx.memo("iam:controller-actions", build)
-    name = _role_name(role_arn)
-    return index.get(name) or index.get(_without_suffix(name)) or []
-
-
-def _without_suffix(name: str) -> str:
-    """A role's name without Pulumi's auto-name suffix ('server-1a2b3c4' -> 'server')."""
-    return re.sub(r"-[0-9a-f]{7,8}$", "", name)
+    statements = role_statements(ctx, role_arn)
+    return [a for a in CONTROLLER_ACTIONS if any(st.grants(a) for st in statements)]
 
 
 def _bindings(ctx) -> dict[str, set[tuple[str, str, str]]]:
