@@ -96,6 +96,20 @@ CASES = {
             },
         ),
         Case(
+            "scoped-to-admin",
+            set_(
+                ACL,
+                "rules.2.statement.managedRuleGroupStatement.scopeDownStatement",
+                {"byteMatchStatement": {**STARTS_WITH_V1["byteMatchStatement"], "searchString": "/admin"}},
+            ),
+            {
+                ACL: [
+                    "managed rule group 'AWSManagedRulesAmazonIpReputationList' has a scopeDownStatement that skips "
+                    f"{PATHS}; expected every API path",
+                ]
+            },
+        ),
+        Case(
             "excluded-rules",
             set_(ACL, "rules.1.statement.managedRuleGroupStatement.excludedRules", [{"name": "Log4JRCE"}]),
             {
