@@ -67,6 +67,11 @@ CASES = {
             {D: ["spec.template.spec: container 'server' port 8000 has hostPort 8000; expected none"]},
         ),
         Case(
+            "windows-host-process",
+            set_(D, f"{P}.securityContext.windowsOptions", {"hostProcess": True}),
+            {D: ["spec.template.spec: securityContext.windowsOptions.hostProcess is true; expected false"]},
+        ),
+        Case(
             "lws-host-port",
             set_(LWS, f"{LW}.spec.containers.0.ports", [{"containerPort": 8000, "hostPort": 80}]),
             {LWS: [f"{LW}.spec: container 'server' port 8000 has hostPort 80; expected none"]},
