@@ -206,6 +206,18 @@ def resources() -> list[dict[str, Any]]:
             "gcp1",
             "gcp1-gcp",
         ),
+        _res(
+            "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",
+            "aws1-envoy-proxy",
+            {
+                "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+                "kind": "EnvoyProxy",
+                "metadata": {"name": "llm-gateway", "namespace": "llm-edge"},
+                "spec": {"provider": {"type": "Kubernetes", "kubernetes": {"envoyService": {"type": "ClusterIP"}}}},
+            },
+            "aws1",
+            "aws1-k8s",
+        ),
         _k8s(
             "kubernetes:core/v1:Service",
             "dc1-service",

@@ -156,6 +156,10 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
         "NET-11": _on(
             _first("aws:lb/loadBalancer:LoadBalancer"), lambda r: r["props"].__setitem__("loadBalancerType", "network")
         ),
+        "NET-12": _on(
+            _first("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", lambda r: r["name"].startswith("aws")),
+            lambda r: r["props"]["spec"]["provider"]["kubernetes"]["envoyService"].__setitem__("type", "NodePort"),
+        ),
         "COST-10": _clone("kubernetes:karpenter.sh/v1:NodePool", lambda r: True, _unlabel_karpenter),
         "COST-11": _config(lambda c: c["budget"].__setitem__("alertThresholdsPercent", [120])),
     }

@@ -574,6 +574,36 @@ CASES = {
             add(_gcp_res("gcp:compute/forwardingRule:ForwardingRule", "gcp1-ilb", {"loadBalancingScheme": "INTERNAL"})),
         ),
     ],
+    "NET-12": [
+        Case("baseline"),
+        Case(
+            "on-prem-load-balancer",
+            chain(
+                set_("aws1-envoy-proxy", "spec.provider.kubernetes.envoyService.type", "LoadBalancer"),
+                lambda plan: resource(plan, "aws1-envoy-proxy").update(
+                    parent="urn:pulumi:prod::llm-fleet::llm-fleet:onprem:Target::dc1", name="dc1-envoy-proxy"
+                ),
+            ),
+        ),
+        Case(
+            "cloud-load-balancer",
+            set_("aws1-envoy-proxy", "spec.provider.kubernetes.envoyService.type", "LoadBalancer"),
+            {
+                "aws1-envoy-proxy": [
+                    "spec.provider.kubernetes.envoyService.type is 'LoadBalancer'; expected 'ClusterIP' behind the cloud load balancer"
+                ]
+            },
+        ),
+        Case(
+            "default-service-type",
+            drop("aws1-envoy-proxy", "spec.provider.kubernetes.envoyService"),
+            {
+                "aws1-envoy-proxy": [
+                    "spec.provider.kubernetes.envoyService.type is not set (Envoy Gateway's default: LoadBalancer); expected 'ClusterIP' behind the cloud load balancer"
+                ]
+            },
+        ),
+    ],
 }
 
 
