@@ -251,15 +251,23 @@ def is_gpu_capacity(resource: Resource) -> bool:
     if resource.type == KARPENTER_NODE_POOL:
         if any(get(t, "key") == "nvidia.com/gpu" for t in as_list(get(props, "spec.template.spec.taints"))):
             return True
+        narrowed = False
         for req in as_list(get(props, "spec.template.spec.requirements")):
             key = str(get(req, "key") or "")
+            values = [str(v) for v in as_list(get(req, "values"))]
+            operator = str(get(req, "operator") or "")
             if key.startswith("karpenter.k8s.aws/instance-gpu"):
                 return True
-            if key == "node.kubernetes.io/instance-type" and any(
-                is_gpu_instance("aws", str(v)) for v in as_list(get(req, "values"))
-            ):
-                return True
-        return False
+            if key == "node.kubernetes.io/instance-type" and operator == "In":
+                if any(is_gpu_instance("aws", v) for v in values):
+                    return True
+                narrowed = True
+            if key in ("karpenter.k8s.aws/instance-family", "karpenter.k8s.aws/instance-category") and operator == "In":
+                if any(re.match(r"^(g|p|gr)(\d|$)", v) for v in values):
+                    return True
+                narrowed = True
+        # No instance-type, family or category restriction: Karpenter launches GPU instances for GPU pods.
+        return not narrowed
     if resource.type == EKS_NODE_GROUP:
         if any(get(t, "key") == "nvidia.com/gpu" for t in as_list(get(props, "taints"))):
             return True

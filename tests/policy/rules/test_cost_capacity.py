@@ -57,6 +57,55 @@ CASES = {
         Case("fixed-gke-pool-outside-the-config", _copy_of("gcp1-h100", autoscaling=None, nodeCount=1)),
         Case("bounded-autoprovisioning", set_("gcp1-cluster", "clusterAutoscaling", NAP)),
         Case(
+            "cpu-only-karpenter-pool",
+            _copy_of(
+                "aws1-h100",
+                **{
+                    "spec.limits": {"cpu": "64"},
+                    "spec.template.spec.taints": [],
+                    "spec.template.spec.requirements": [
+                        {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]}
+                    ],
+                },
+            ),
+        ),
+        Case(
+            "unrestricted-karpenter-pool-can-launch-gpus",
+            _copy_of(
+                "aws1-h100",
+                **{
+                    "spec.limits": {"cpu": "1000"},
+                    "spec.template.spec.taints": [],
+                    "spec.template.spec.requirements": [],
+                },
+            ),
+            {
+                "aws1-h100-extra": [
+                    "GPU capacity is not priced into the ceiling: no spec.limits['nvidia.com/gpu']: Karpenter adds "
+                    "GPU nodes without bound"
+                ]
+            },
+        ),
+        Case(
+            "gpu-family-karpenter-pool",
+            _copy_of(
+                "aws1-h100",
+                **{
+                    "spec.limits": {"cpu": "1000"},
+                    "spec.template.spec.taints": [],
+                    "spec.template.spec.requirements": [
+                        {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["p5", "g6e"]}
+                    ],
+                },
+            ),
+            {
+                "aws1-h100-extra": [
+                    "GPU capacity is not priced into the ceiling: no spec.limits['nvidia.com/gpu']: Karpenter adds "
+                    "GPU nodes without bound"
+                ]
+            },
+        ),
+        Case(
             "unbounded-karpenter-pool",
             _copy_of("aws1-h100", **{"spec.limits": None}),
             {
