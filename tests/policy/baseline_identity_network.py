@@ -46,6 +46,41 @@ def resources() -> list[dict[str, Any]]:
             aws,
         ),
         _res(
+            "aws:ec2/networkAcl:NetworkAcl",
+            "aws1-public-acl",
+            {
+                "vpcId": "aws1-vpc-1a2b3c4d",
+                "ingress": [
+                    {
+                        "ruleNo": 100,
+                        "action": "allow",
+                        "protocol": "tcp",
+                        "fromPort": 443,
+                        "toPort": 443,
+                        "cidrBlock": "0.0.0.0/0",
+                    },
+                    {
+                        "ruleNo": 110,
+                        "action": "allow",
+                        "protocol": "tcp",
+                        "fromPort": 32768,
+                        "toPort": 65535,
+                        "cidrBlock": "0.0.0.0/0",
+                    },
+                    {
+                        "ruleNo": 120,
+                        "action": "deny",
+                        "protocol": "tcp",
+                        "fromPort": 22,
+                        "toPort": 22,
+                        "cidrBlock": "0.0.0.0/0",
+                    },
+                ],
+            },
+            "aws1",
+            aws,
+        ),
+        _res(
             "aws:iam/role:Role",
             "aws1-server",
             {"assumeRolePolicy": trust(), "description": "model server: read weights"},

@@ -160,6 +160,22 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
             _first("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", lambda r: r["name"].startswith("aws")),
             lambda r: r["props"]["spec"]["provider"]["kubernetes"]["envoyService"].__setitem__("type", "NodePort"),
         ),
+        "NET-13": _clone(
+            "aws:ec2/flowLog:FlowLog",
+            lambda r: True,
+            lambda r: r.update(
+                type="aws:ec2/networkAclRule:NetworkAclRule",
+                props={
+                    "networkAclId": "acl-1",
+                    "ruleNumber": 10,
+                    "protocol": "tcp",
+                    "fromPort": 3389,
+                    "toPort": 3389,
+                    "ruleAction": "allow",
+                    "cidrBlock": "0.0.0.0/0",
+                },
+            ),
+        ),
         "COST-10": _clone("kubernetes:karpenter.sh/v1:NodePool", lambda r: True, _unlabel_karpenter),
         "COST-11": _config(lambda c: c["budget"].__setitem__("alertThresholdsPercent", [120])),
     }

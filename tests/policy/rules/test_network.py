@@ -604,6 +604,72 @@ CASES = {
             },
         ),
     ],
+    "NET-13": [
+        Case("baseline"),
+        Case(
+            "ssh-from-the-vpc",
+            set_(
+                "aws1-public-acl",
+                "ingress.2",
+                {
+                    "ruleNo": 120,
+                    "action": "allow",
+                    "protocol": "tcp",
+                    "fromPort": 22,
+                    "toPort": 22,
+                    "cidrBlock": "10.0.0.0/8",
+                },
+            ),
+        ),
+        Case(
+            "ssh-allowed",
+            set_("aws1-public-acl", "ingress.2.action", "allow"),
+            {
+                "aws1-public-acl": [
+                    "ingress[2] allows 22 (SSH) from '0.0.0.0/0'; expected no admin ports from the internet"
+                ]
+            },
+        ),
+        Case(
+            "all-traffic-rule-resource",
+            add(
+                _aws_res(
+                    "aws:ec2/networkAclRule:NetworkAclRule",
+                    "aws1-acl-all",
+                    {
+                        "networkAclId": "acl-1",
+                        "ruleNumber": 90,
+                        "egress": False,
+                        "protocol": "-1",
+                        "ruleAction": "allow",
+                        "ipv6CidrBlock": "::/0",
+                    },
+                )
+            ),
+            {
+                "aws1-acl-all": [
+                    "rule allows 20 (FTP data), 21 (FTP), 22 (SSH), 3389 (RDP) from '::/0'; expected no admin ports from the internet"
+                ]
+            },
+        ),
+        Case(
+            "egress-rule",
+            add(
+                _aws_res(
+                    "aws:ec2/networkAclRule:NetworkAclRule",
+                    "aws1-acl-out",
+                    {
+                        "networkAclId": "acl-1",
+                        "ruleNumber": 90,
+                        "egress": True,
+                        "protocol": "-1",
+                        "ruleAction": "allow",
+                        "cidrBlock": "0.0.0.0/0",
+                    },
+                )
+            ),
+        ),
+    ],
 }
 
 
