@@ -19,7 +19,8 @@ from policy.props import as_list, get, is_list, is_map
 PUBLIC_REGISTRIES = (
     "docker.io", "index.docker.io", "registry-1.docker.io", "ghcr.io", "quay.io", "registry.k8s.io", "k8s.gcr.io",
     "gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", "public.ecr.aws", "mcr.microsoft.com", "nvcr.io",
-    "registry.gitlab.com", "docker.pkg.github.com", "cgr.dev",
+    "registry.gitlab.com", "docker.pkg.github.com", "cgr.dev", "registry.hub.docker.com", "hub.docker.com", "lscr.io",
+    "registry.redhat.io", "registry.access.redhat.com", "container-registry.oracle.com", "huggingface.co",
 )  # fmt: skip
 """Registries anyone can publish to or that the stack does not control."""
 EXTENSION_POLICY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyExtensionPolicy"
