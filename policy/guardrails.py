@@ -90,8 +90,8 @@ def matches_everything(pattern: str, ctx: PlanContext) -> bool:
     """Does a suppression's resource pattern match (nearly) everything?
 
     True for patterns matching every synthetic name or every synthetic URN ('*', '**',
-    'urn:*', 'urn:pulumi:prod::*'), and for patterns matching more than half of the stack's
-    resources ('*-*', 'aws*' on a large Plan).
+    'urn:*', 'urn:pulumi:prod::*'), and for patterns matching more than 80% of the stack's
+    resources ('*-*' on a large Plan; one target's prefix is not that).
     """
     names, urns = _probes(ctx)
     if all(fnmatch.fnmatchcase(n, pattern) for n in names) or all(fnmatch.fnmatchcase(u, pattern) for u in urns):
@@ -103,7 +103,7 @@ def matches_everything(pattern: str, ctx: PlanContext) -> bool:
     resources = [r for r in ctx.resources if r.custom]
     if len(resources) >= 20:
         hits = sum(1 for r in resources if fnmatch.fnmatchcase(r.name, pattern) or fnmatch.fnmatchcase(r.urn, pattern))
-        return hits * 2 > len(resources)
+        return hits * 5 > len(resources) * 4
     return False
 
 

@@ -441,3 +441,73 @@ def listener_admits(ctx: PlanContext, gateway: Resource, listener: Mapping[str, 
                 return selector_matches(selector, labels)
         return True  # namespace not declared here: assume admitted (the stricter reading)
     return True
+
+
+# ---------------------------------------------------------------------------
+# GPU machines outside node pools: instances, auto scaling groups, managed instance groups
+# ---------------------------------------------------------------------------
+
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
+GCE_INSTANCE = "gcp:compute/instance:Instance"
+GCE_MIGS = (
+    "gcp:compute/instanceGroupManager:InstanceGroupManager",
+    "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager",
+)
+GPU_MACHINE_TYPES = (EC2_INSTANCE, AUTOSCALING_GROUP, GCE_INSTANCE, *GCE_MIGS)
+
+
+def _machine(value: Any) -> str:
+    return str(value or "").rsplit("/", 1)[-1]
+
+
+def _template(ctx: PlanContext, ref: Any, type_: str) -> Resource | None:
+    for template in ctx.of_type(type_):
+        if refers_to(ref, resource_names(template, "name")):
+            return template
+    return None
+
+
+def gpu_machines(ctx: PlanContext, resource: Resource) -> tuple[str, list[str], float | None] | None:
+    """(cloud, machine types, maximum machines) of a GPU instance, auto scaling group or managed
+    instance group; None when it runs no GPUs. The maximum is None when nothing bounds it."""
+    from policy.catalog.prices import is_gpu_instance
+
+    props = resource.props
+    if resource.type == EC2_INSTANCE:
+        cloud, types, count = "aws", [_machine(get(props, "instanceType"))], 1.0
+    elif resource.type == GCE_INSTANCE:
+        cloud, types, count = "gcp", [_machine(get(props, "machineType"))], 1.0
+        if as_list(get(props, "guestAccelerators")):
+            return cloud, types, count
+    elif resource.type == AUTOSCALING_GROUP:
+        cloud = "aws"
+        types = [
+            _machine(get(o, "instanceType"))
+            for o in as_list(get(props, "mixedInstancesPolicy.launchTemplate.overrides"))
+        ]
+        ref = (
+            get(props, "launchTemplate.id")
+            or get(props, "launchTemplate.name")
+            or get(props, "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateId")
+        )
+        template = _template(ctx, ref, "aws:ec2/launchTemplate:LaunchTemplate") if ref else None
+        if template is not None and get(template.props, "instanceType"):
+            types.append(_machine(get(template.props, "instanceType")))
+        max_size = get(props, "maxSize")
+        count = float(max_size) if isinstance(max_size, int | float) else None
+    elif resource.type in GCE_MIGS:
+        cloud = "gcp"
+        versions = as_list(get(props, "versions"))
+        ref = get(versions[0], "instanceTemplate") if versions else get(props, "instanceTemplate")
+        template = _template(ctx, ref, "gcp:compute/instanceTemplate:InstanceTemplate") if ref else None
+        types = [_machine(get(template.props, "machineType"))] if template is not None else []
+        size = get(props, "targetSize")
+        count = float(size) if isinstance(size, int | float) else None
+        if template is not None and as_list(get(template.props, "guestAccelerators")):
+            return cloud, types, count
+    else:
+        return None
+    if not any(t and is_gpu_instance(cloud, t) for t in types):
+        return None
+    return cloud, [t for t in types if t], count
