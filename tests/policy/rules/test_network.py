@@ -338,6 +338,32 @@ CASES = {
         ),
         Case("vpc-ip-block", _append(NP, "spec.ingress", {"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]})),
         Case(
+            "egress-https-to-the-internet",
+            set_(
+                NP,
+                "spec.egress",
+                [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "protocol": "TCP"}]}],
+            ),
+        ),
+        Case(
+            "egress-everything",
+            set_(NP, "spec.egress", [{}]),
+            {
+                NP: [
+                    "spec.egress[0] lets a model server reach everything on every port; expected named destinations and ports (443 for the hub)"
+                ]
+            },
+        ),
+        Case(
+            "egress-internet-every-port",
+            set_(NP, "spec.egress", [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]),
+            {
+                NP: [
+                    "spec.egress[0] lets a model server reach '0.0.0.0/0' on every port; expected named destinations and ports (443 for the hub)"
+                ]
+            },
+        ),
+        Case(
             "no-from",
             drop(NP, "spec.ingress.0.from"),
             {NP: ["spec.ingress[0] has no 'from' (every source) on a model server; expected the gateway only"]},

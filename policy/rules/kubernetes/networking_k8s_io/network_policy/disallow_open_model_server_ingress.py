@@ -1,4 +1,4 @@
-"""NET-07: no NetworkPolicy admits every source to a model server."""
+"""NET-07: no NetworkPolicy admits every source to a model server or lets it reach the internet on every port."""
 
 from policy.props import as_list, get, is_empty_selector, is_map
 from policy.rules._helpers import cidrs_open
@@ -22,7 +22,7 @@ def _open_peer(peer) -> str | None:
 
 @resource_rule(
     id="NET-07",
-    title="No NetworkPolicy admits every source to a model server",
+    title="No NetworkPolicy admits every source to a model server or lets it reach the internet on every port",
     severity="high",
     category="security",
     types=("kubernetes:networking.k8s.io/v1:NetworkPolicy",),
@@ -33,10 +33,18 @@ def _open_peer(peer) -> str | None:
 )
 def disallow_open_model_server_ingress(resource, ctx):
     spec = get(resource.props, "spec") or {}
-    if not as_list(get(spec, "ingress")):
+    if not as_list(get(spec, "ingress")) and not as_list(get(spec, "egress")):
         return
     if not selects_model_server(ctx, resource, get(spec, "podSelector") or {}):
         return
+    for index, rule in enumerate(as_list(get(spec, "egress"))):
+        peers = as_list(get(rule, "to"))
+        internet = not peers or cidrs_open([get(p, "ipBlock.cidr") for p in peers if is_map(get(p, "ipBlock"))])
+        if internet and not as_list(get(rule, "ports")):
+            yield (
+                f"spec.egress[{index}] lets a model server reach {'everything' if not peers else repr(internet[0])} "
+                "on every port; expected named destinations and ports (443 for the hub)"
+            )
     for index, rule in enumerate(as_list(get(spec, "ingress"))):
         peers = as_list(get(rule, "from"))
         if not peers:
