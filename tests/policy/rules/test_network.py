@@ -307,6 +307,25 @@ CASES = {
             {SVC: ["spec.type is 'LoadBalancer'; expected ClusterIP behind the Gateway"]},
         ),
         Case(
+            "internal-lb-for-another-service",
+            chain(
+                set_("dc1-edge-service", "spec.selector", {"app": "prometheus"}),
+                set_(
+                    "dc1-edge-service",
+                    "metadata.annotations",
+                    {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
+                ),
+            ),
+        ),
+        Case(
+            "internal-lb-for-the-model-server",
+            chain(
+                set_(SVC, "spec.type", "LoadBalancer"),
+                set_(SVC, "metadata.annotations", {"networking.gke.io/load-balancer-type": "Internal"}),
+            ),
+            {SVC: ["spec.type is 'LoadBalancer'; expected ClusterIP behind the Gateway"]},
+        ),
+        Case(
             "node-port",
             set_(SVC, "spec.type", "NodePort"),
             {SVC: ["spec.type is 'NodePort'; expected ClusterIP behind the Gateway"]},

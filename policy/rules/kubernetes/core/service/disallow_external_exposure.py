@@ -1,8 +1,23 @@
 """NET-06: only the edge proxies are exposed outside the cluster (no LoadBalancer, NodePort or externalIPs)."""
 
 from policy.props import as_list, get
-from policy.rules._network import SERVICE, is_edge_service
+from policy.rules._network import SERVICE, is_edge_service, model_server_services
 from policy.rules.base import resource_rule
+
+INTERNAL_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true",),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
+    "networking.gke.io/load-balancer-type": ("Internal",),
+    "cloud.google.com/load-balancer-type": ("Internal",),
+}
+"""Annotations that make a LoadBalancer Service's load balancer internal (AWS LB controller, GKE)."""
+
+
+def _internal(service) -> bool:
+    annotations = get(service.props, "metadata.annotations") or {}
+    return any(str(get(annotations, (key,)) or "") in values for key, values in INTERNAL_ANNOTATIONS.items())
+
+
 
 
 @resource_rule(
@@ -12,7 +27,8 @@ from policy.rules.base import resource_rule
     category="security",
     types=(SERVICE,),
     remediation="Keep every Service ClusterIP and reach it through the Gateway (TLS, API key, WAF, rate limit); only "
-    "the Service in front of the Envoy Gateway proxies may be a LoadBalancer.",
+    "the Service in front of the Envoy Gateway proxies may be a LoadBalancer, and other Services only an internal "
+    "one (never a model server's).",
     references=("CKV_K8S_150", "custom"),
     doc="https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types",
 )
@@ -20,7 +36,14 @@ def disallow_external_exposure(resource, ctx):
     if is_edge_service(resource):
         return
     kind = str(get(resource.props, "spec.type") or "ClusterIP")
-    if kind in ("LoadBalancer", "NodePort"):
+    model_server = (
+        ctx.cluster_key(resource),
+        str(get(resource.props, "metadata.namespace") or "default"),
+        str(get(resource.props, "metadata.name")),
+    ) in model_server_services(ctx)
+    if kind == "LoadBalancer" and _internal(resource) and not model_server:
+        pass  # an internal load balancer for a non-model Service stays inside the VPC
+    elif kind in ("LoadBalancer", "NodePort"):
         yield f"spec.type is {kind!r}; expected ClusterIP behind the Gateway"
     if as_list(get(resource.props, "spec.externalIPs")):
         yield f"spec.externalIPs is {as_list(get(resource.props, 'spec.externalIPs'))}; expected none"
