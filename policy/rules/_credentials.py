@@ -130,14 +130,18 @@ def _split(item: str) -> list[str]:
         return item.split()
 
 
-_SHAPE_HINT = re.compile(r"hf_|AKIA|ASIA|-----BEGIN|gh[pousr]_|github_pat_|xox|sk-|AIza|private_key")
-"""Literal parts of SECRET_VALUE's shapes: one cheap pass over a resource before the precise checks."""
+_SHAPE_HINT = re.compile(
+    r"hf_[A-Za-z0-9]{20}|AKIA[0-9A-Z]{12}|ASIA[0-9A-Z]{12}|-----BEGIN|gh[pousr]_[A-Za-z0-9]{20}|github_pat_|"
+    r"xox[abprs]-|sk-[A-Za-z0-9_-]{24}|AIza[0-9A-Za-z_-]{20}|private_key"
+)
+"""SECRET_VALUE's shapes, loosely: one cheap pass over a resource before the precise checks."""
 _KEY_WORDS = (
     "token", "secret", "passw", "passphrase", "apikey", "api_key", "api-key", "api.key", "accesskey", "access_key",
     "access-key", "privatekey", "private_key", "private-key", "credential", "auth",
 )  # fmt: skip
-_KEY_END = re.compile(r'[A-Za-z0-9_.-]*(?:\\?"\s*:|:\s)')
-"""The rest of a JSON key (nested JSON is escaped) or of a YAML key after a credential word."""
+_KEY_END = re.compile(r'[A-Za-z0-9_.-]*(?:\\?"\s*:\s*\\?"|:\s+[^\s{\[|>])')
+"""The rest of a JSON key with a string value (nested JSON is escaped), or of a YAML key with a
+scalar value, after a credential word (``"automountServiceAccountToken": false`` does not count)."""
 
 
 def may_hold_credentials(tree: Any, by_key: bool = False) -> bool:
