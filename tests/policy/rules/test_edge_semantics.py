@@ -272,6 +272,31 @@ CASES = {
             ),
         ),
         Case(
+            "two-opt-outs",
+            set_(
+                ARMOR,
+                "rules.0.match.expr.expression",
+                "evaluatePreconfiguredWaf('sqli-v33-stable', {'sensitivity': 2, 'opt_out_rule_ids': "
+                "['owasp-crs-v030301-id942421-sqli', 'owasp-crs-v030301-id942432-sqli']})",
+            ),
+        ),
+        Case(
+            "opt-out-of-most",
+            set_(
+                ARMOR,
+                "rules.2.match.expr.expression",
+                "evaluatePreconfiguredExpr('lfi-v33-stable', ["
+                + ", ".join(f"'owasp-crs-v030301-id93{n}-lfi'" for n in range(3100, 3106))
+                + "])",
+            ),
+            {
+                ARMOR: [
+                    "the lfi rule (local file inclusion) has 6 signatures opted out (at most 4); expected sensitivity "
+                    "1-4 and no blanket exclusion"
+                ]
+            },
+        ),
+        Case(
             "sensitivity-0",
             set_(
                 ARMOR, "rules.1.match.expr.expression", "evaluatePreconfiguredWaf('xss-v33-stable', {'sensitivity': 0})"
