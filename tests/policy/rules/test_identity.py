@@ -404,6 +404,33 @@ CASES = {
             ),
         ),
         Case(
+            "own-account-root-narrowed-by-principal-arn",
+            _append(
+                SERVER_ROLE,
+                "assumeRolePolicy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/ci-deployer"}},
+                },
+            ),
+        ),
+        Case(
+            "own-account-root",
+            _append(
+                SERVER_ROLE,
+                "assumeRolePolicy",
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "sts:AssumeRole"},
+            ),
+            {
+                SERVER_ROLE: [
+                    f"assumeRolePolicy: Statement[1] trusts account 'arn:aws:iam::{ACCT}:root' as a whole (any of its "
+                    "principals with sts:AssumeRole); expected a named role, or aws:PrincipalArn in a condition"
+                ]
+            },
+        ),
+        Case(
             "any-aws-principal",
             _append(
                 SERVER_ROLE,
