@@ -39,6 +39,13 @@ def resources() -> list[dict[str, Any]]:
     return [
         _res("aws:ec2/vpc:Vpc", "aws1-vpc", {"cidrBlock": "10.40.0.0/16", "enableDnsSupport": True}, "aws1", aws),
         _res(
+            "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+            "aws1-default-sg",
+            {"vpcId": "aws1-vpc-1a2b3c4d", "ingress": [], "egress": []},
+            "aws1",
+            aws,
+        ),
+        _res(
             "aws:ec2/flowLog:FlowLog",
             "aws1-flow-log",
             {"vpcId": "aws1-vpc-1a2b3c4d", "trafficType": "ALL", "logDestinationType": "cloud-watch-logs"},

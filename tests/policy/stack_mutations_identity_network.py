@@ -176,6 +176,12 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
                 },
             ),
         ),
+        "NET-14": _on(
+            _first("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"),
+            lambda r: r["props"].__setitem__(
+                "egress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]
+            ),
+        ),
         "COST-10": _clone("kubernetes:karpenter.sh/v1:NodePool", lambda r: True, _unlabel_karpenter),
         "COST-11": _config(lambda c: c["budget"].__setitem__("alertThresholdsPercent", [120])),
     }

@@ -715,6 +715,23 @@ CASES = {
             ),
         ),
     ],
+    "NET-14": [
+        Case("baseline"),
+        Case(
+            "self-referencing-ingress",
+            set_("aws1-default-sg", "ingress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]),
+            {"aws1-default-sg": ["the default security group has 1 rule(s); expected none"]},
+        ),
+        Case(
+            "left-to-aws",
+            remove("aws1-default-sg"),
+            {
+                "aws1-vpc": [
+                    "no aws:ec2/defaultSecurityGroup:DefaultSecurityGroup closes this VPC's default security group"
+                ]
+            },
+        ),
+    ],
 }
 
 
