@@ -64,6 +64,18 @@ def _append(name, rule):
     return change
 
 
+def _alias(name, type_, **props):
+    """A copy of a resource declared through the aws.alb alias module (a distinct type token)."""
+
+    def change(plan):
+        original = next(r for r in plan["resources"] if r["name"] == name)
+        clone = {**original, "type": type_, "name": f"{name}-alias", "urn": original["urn"] + "-alias"}
+        clone["props"] = {**original["props"], **props}
+        plan["resources"].append(clone)
+
+    return change
+
+
 def _append_armor(rule):
     return _append(ARMOR, rule)
 
@@ -215,8 +227,25 @@ CASES = {
             },
         ),
     ],
+    "ALB-02": [
+        Case(
+            "alb-alias-type-weak-policy",
+            _alias("aws1-https", "aws:alb/listener:Listener", sslPolicy="ELBSecurityPolicy-2016-08"),
+            {
+                "aws1-https-alias": [
+                    "sslPolicy is 'ELBSecurityPolicy-2016-08'; expected a TLS 1.2+ policy such as "
+                    "'ELBSecurityPolicy-TLS13-1-2-2021-06'"
+                ]
+            },
+        ),
+    ],
     "ALB-10": [
         Case("baseline"),
+        Case(
+            "alb-alias-type-fail-open",
+            _alias(ALB, "aws:alb/loadBalancer:LoadBalancer", enableWafFailOpen=True),
+            {f"{ALB}-alias": ["enableWafFailOpen is true; expected false"]},
+        ),
         Case("explicit-off", set_(ALB, "enableWafFailOpen", False)),
         Case("fail-open", set_(ALB, "enableWafFailOpen", True), {ALB: ["enableWafFailOpen is true; expected false"]}),
     ],
