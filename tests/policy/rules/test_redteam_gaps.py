@@ -1,6 +1,6 @@
 """Cases for the rules that close red-team gaps (tests/policy/redteam): queue and topic encryption
 (KMS-07, KMS-08), EBS volumes (EKS-20), EC2 instances (EKS-21), the GKE kubelet read-only port
-(GKE-19) and PodDisruptionBudgets that forbid every disruption (REL-08)."""
+(GKE-19), legacy metadata endpoints (GKE-20) and PodDisruptionBudgets that forbid every disruption (REL-08)."""
 
 import pytest
 
@@ -97,6 +97,20 @@ CASES = {
             "pool-open",
             set_("gcp1-h100", "nodeConfig.kubeletConfig.insecureKubeletReadonlyPortEnabled", True),
             {"gcp1-h100": ["nodeConfig.kubeletConfig.insecureKubeletReadonlyPortEnabled is 'TRUE'; expected 'FALSE'"]},
+        ),
+    ],
+    "GKE-20": [
+        Case("baseline"),
+        Case("explicitly-disabled", set_("gcp1-h100", ("nodeConfig", "metadata", "disable-legacy-endpoints"), "true")),
+        Case(
+            "pool-re-enabled",
+            set_("gcp1-h100", ("nodeConfig", "metadata", "disable-legacy-endpoints"), "false"),
+            {"gcp1-h100": ["nodeConfig.metadata['disable-legacy-endpoints'] is 'false'; expected 'true'"]},
+        ),
+        Case(
+            "cluster-re-enabled",
+            set_("gcp1-cluster", ("nodeConfig", "metadata", "disable-legacy-endpoints"), False),
+            {"gcp1-cluster": ["nodeConfig.metadata['disable-legacy-endpoints'] is 'false'; expected 'true'"]},
         ),
     ],
     "REL-08": [
