@@ -362,6 +362,16 @@ def role_name(arn: str) -> str:
     return re.sub(r"^.*:role/(?:.*/)?", "", arn)
 
 
+def role_grants(ctx: PlanContext, role_arn: str, actions: tuple[str, ...]) -> list[str]:
+    """Which of ``actions`` the role an ARN names is allowed (memoized per role and action list)."""
+    cache = ctx.memo("iam:role-grants", dict)
+    key = (role_arn, actions)
+    if key not in cache:
+        statements = role_statements(ctx, role_arn)
+        cache[key] = [a for a in actions if any(st.grants(a) for st in statements)]
+    return cache[key]
+
+
 def role_statements(ctx: PlanContext, role_arn: str) -> list[Statement]:
     """Allow statements of every identity policy attached inline to the role an ARN names."""
 
@@ -379,7 +389,7 @@ def role_statements(ctx: PlanContext, role_arn: str) -> list[Statement]:
                 names = {str(get(carrier.props, "role") or "")}
             for name in {n for raw in names for n in (raw, without_suffix(raw))}:
                 by_name.setdefault(name, []).extend(allows)
-        return by_name
+        return {name: list(dict.fromkeys(sts)) for name, sts in by_name.items()}  # equal statements once
 
     index = ctx.memo("iam:role-statements", build)
     name = role_name(role_arn)

@@ -5,7 +5,7 @@ import re
 from policy.props import as_list, get
 from policy.rules._helpers import workload_pods
 from policy.rules._network import model_server_pods
-from policy.rules._policy_documents import gcp_grants, role_name, role_statements
+from policy.rules._policy_documents import gcp_grants, role_grants, role_name
 from policy.rules.base import resource_rule
 
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
@@ -88,7 +88,7 @@ def disallow_model_server_writes(resource, ctx):
         if (str(get(props, "namespace")), str(get(props, "serviceAccount"))) not in servers:
             return
         role = str(get(props, "roleArn") or "")
-        writes = [a for a in AWS_WRITES if any(st.grants(a) for st in role_statements(ctx, role))]
+        writes = role_grants(ctx, role, AWS_WRITES)
         if writes:
             yield f"model server {get(props, 'namespace')}/{get(props, 'serviceAccount')} gets role {role_name(role)!r}, which may {writes[:3]}; expected read-only"
         return

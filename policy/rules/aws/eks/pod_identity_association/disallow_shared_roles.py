@@ -2,8 +2,8 @@
 
 from policy.props import get
 from policy.rules._network import model_server_pods
+from policy.rules._policy_documents import role_grants
 from policy.rules._policy_documents import role_name as _role_name
-from policy.rules._policy_documents import role_statements
 from policy.rules.base import resource_rule
 
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
@@ -23,8 +23,7 @@ CONTROLLER_ACTIONS = (
 
 
 def _controller_actions(ctx, role_arn: str) -> list[str]:
-    statements = role_statements(ctx, role_arn)
-    return [a for a in CONTROLLER_ACTIONS if any(st.grants(a) for st in statements)]
+    return role_grants(ctx, role_arn, CONTROLLER_ACTIONS)
 
 
 def _bindings(ctx) -> dict[str, set[tuple[str, str, str]]]:
