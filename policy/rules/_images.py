@@ -135,3 +135,6 @@ def wasm_images(resource: Resource) -> Iterator[tuple[str, str]]:
         url = get(wasm, "code.image.url")
         if url:
             yield f"spec.wasm[{index}].code.image.url", str(url).removeprefix("oci://")
+        remote = get(wasm, "code.http.url")
+        if remote:  # a module downloaded over HTTP(S): judged by its host, like an image
+            yield f"spec.wasm[{index}].code.http.url", re.sub(r"^[a-z]+://", "", str(remote))

@@ -93,6 +93,16 @@ CASES = {
             },
         ),
         Case(
+            "wasm-over-http-from-github",
+            set_(WAF, "spec.wasm.0.code", {"type": "HTTP", "http": {"url": "https://github.com/x/coraza.wasm"}}),
+            {
+                WAF: [
+                    "spec.wasm[0].code.http.url: WASM filter image 'github.com/x/coraza.wasm' is not from the stack's "
+                    "registries"
+                ]
+            },
+        ),
+        Case(
             "wasm-from-public-registry",
             set_(WAF, WASM_URL, "docker.io/someone/coraza-proxy-wasm:latest"),
             {
