@@ -84,9 +84,18 @@ def own_registries(ctx: PlanContext) -> list[tuple[str, re.Pattern[str]]]:
 
 
 def own_registry_hosts(ctx: PlanContext) -> list[re.Pattern[str]]:
-    """Registries (not single repositories) the stack owns, for mirrored add-on artefacts: the
-    on-prem registries' hosts, plus the repositories of :func:`own_registries`."""
+    """Registries (not single repositories) the stack owns, for mirrored add-on artefacts: ECR of
+    the stack's account in each AWS target's region, Artifact Registry of each GCP target's
+    project and region, the on-prem registries' hosts, and the repositories of :func:`own_registries`."""
     hosts = [pattern for _, pattern in own_registries(ctx)]
+    accounts = sorted(stack_aws_accounts(ctx))
+    for target in ctx.settings.targets:
+        kind, region = target.get("kind"), str(target.get("region") or "")
+        if kind == "aws" and accounts and region:
+            account = "(" + "|".join(accounts) + ")"
+            hosts.append(re.compile(rf"^{account}\.dkr\.ecr\.{re.escape(region)}\.amazonaws\.com/"))
+        if kind == "gcp" and target.get("project") and region:
+            hosts.append(re.compile(rf"^{re.escape(region)}-docker\.pkg\.dev/{re.escape(str(target['project']))}/"))
     for target in ctx.settings.targets:
         registry = str(target.get("registry") or "")
         if registry and not is_public_registry(registry):

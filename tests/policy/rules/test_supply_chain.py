@@ -64,6 +64,20 @@ CASES = {
                 ],
             },
         ),
+        Case(
+            "helm-image-in-own-ecr",
+            set_(HELM, "values.driver.image", f"123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/driver@{DIGEST}"),
+        ),
+        Case(
+            "helm-image-in-foreign-artifact-registry",
+            set_(HELM, "values.driver.image", f"us-central1-docker.pkg.dev/someone-else/mirror/driver@{DIGEST}"),
+            {
+                HELM: [
+                    f"values.driver.image: image 'us-central1-docker.pkg.dev/someone-else/mirror/driver@{DIGEST}' is "
+                    "not from the stack's registries"
+                ]
+            },
+        ),
         Case("helm-image-mirrored", set_(HELM, "values.driver.image", f"registry.dc1.internal/nvidia/driver@{DIGEST}")),
         Case(
             "helm-image-public",
