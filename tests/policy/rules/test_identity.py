@@ -666,6 +666,40 @@ CASES = {
             },
         ),
         Case(
+            "legacy-bucket-acl",
+            _gcp_iam(
+                "gcp:storage/bucketAccessControl:BucketAccessControl",
+                "gcp1-acl",
+                {"bucket": "gcp1-weights", "role": "READER", "entity": "allUsers"},
+            ),
+            {
+                "gcp1-acl": [
+                    "ACL entity 'allUsers' makes the objects public; expected uniform bucket-level access and IAM"
+                ]
+            },
+        ),
+        Case(
+            "legacy-default-object-acl",
+            _gcp_iam(
+                "gcp:storage/defaultObjectACL:DefaultObjectACL",
+                "gcp1-dacl",
+                {"bucket": "gcp1-weights", "roleEntities": ["READER:allAuthenticatedUsers"]},
+            ),
+            {
+                "gcp1-dacl": [
+                    "ACL entity 'allAuthenticatedUsers' makes the objects public; expected uniform bucket-level access and IAM"
+                ]
+            },
+        ),
+        Case(
+            "project-owner-acl",
+            _gcp_iam(
+                "gcp:storage/bucketAccessControl:BucketAccessControl",
+                "gcp1-acl",
+                {"bucket": "gcp1-weights", "role": "OWNER", "entity": "project-owners-123"},
+            ),
+        ),
+        Case(
             "service-account-member",
             set_("gcp1-wi-server", "member", "allAuthenticatedUsers"),
             {
