@@ -18,8 +18,6 @@ def _internal(service) -> bool:
     return any(str(get(annotations, (key,)) or "") in values for key, values in INTERNAL_ANNOTATIONS.items())
 
 
-
-
 @resource_rule(
     id="NET-06",
     title="Only the edge proxies are exposed outside the cluster (no LoadBalancer, NodePort or externalIPs)",
