@@ -17,8 +17,8 @@ SERVICE_ACCOUNT_IAM = (
     "gcp:serviceaccount/iAMBinding:IAMBinding",
     "gcp:serviceaccount/iAMPolicy:IAMPolicy",
 )
-BROAD_MEMBERS = ("principalSet:", "domain:", "group:")
-"""Members that stand for many identities (a whole pool, a domain, a group)."""
+BROAD_MEMBERS = ("principalSet:", "domain:")
+"""Members that stand for many identities (every identity of a pool or attribute, a whole domain)."""
 
 
 @resource_rule(
