@@ -839,6 +839,19 @@ CASES = {
             ),
         ),
         Case(
+            "decrypt-through-one-service",
+            _append(
+                SERVER_POLICY,
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+                },
+            ),
+        ),
+        Case(
             "create-access-keys-for-anyone",
             _append(
                 SERVER_POLICY,
