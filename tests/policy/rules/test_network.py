@@ -422,6 +422,7 @@ CASES = {
             "prefixed-v1-rewritten",
             chain(_route("PathPrefix", "/llama-8b/v1", _rewrite("ReplacePrefixMatch", "/v1")), _key_on_extra),
         ),
+        Case("health-prefix", _route("PathPrefix", "/health")),
         Case("health-rewritten", _route("Exact", "/llama-8b/health", _rewrite("ReplaceFullPath", "/health"))),
         Case(
             "v1-with-gateway-key",

@@ -74,7 +74,7 @@ def _classify(kind: str, value: str) -> str:
     path = value.rstrip("/") or "/"
     if path == "/v1" or path.startswith("/v1/"):
         return "api"
-    if kind == "Exact" and re.fullmatch(r"/([^/]+/)?health", path):
+    if kind in ("Exact", "PathPrefix") and re.fullmatch(r"/([^/]+/)?health", path):
         return "health"  # vLLM's /health (or a /<model>/health the backend answers 404 to)
     return "other"
 
