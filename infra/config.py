@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -60,6 +61,10 @@ class Model(BaseModel):
 # ---------------------------------------------------------------------------
 
 
+_SECRET_NAME_SHAPES = {"config": re.compile(r"[A-Za-z][A-Za-z0-9]*"), "env": re.compile(r"[A-Z_][A-Z0-9_]*")}
+"""The names a config key and an environment variable may have (SecretRef's patterns)."""
+
+
 class SecretRef(Model):
     """Where a secret value comes from. Exactly one key is set; the value itself never is."""
 
@@ -82,15 +87,21 @@ class SecretRef(Model):
 
     @field_validator("config", "env", "aws_secrets_manager", "gcp_secret_manager", mode="before")
     @classmethod
-    def _a_name_not_a_secret(cls, value: Any) -> Any:
+    def _a_name_not_a_secret(cls, value: Any, info: ValidationInfo) -> Any:
         # A pasted token where its name belongs: refuse it before any check that would echo it.
-        from policy.rules._credentials import credential_shape, looks_random_token
+        # config and env names have a strict shape: anything else is refused without echo too.
+        from policy.rules._credentials import looks_like_pasted_secret
 
-        if isinstance(value, str) and (credential_shape(value) or looks_random_token(value)):
+        if not isinstance(value, str):
+            return value
+        if looks_like_pasted_secret(value):
             raise ValueError(
                 "this looks like a secret value, not the name of one (value not shown); store it with "
                 "`pulumi config set --secret NAME` (or in a secret manager) and give its name"
             )
+        shape = _SECRET_NAME_SHAPES.get(str(info.field_name))
+        if shape is not None and not shape.fullmatch(value):
+            raise ValueError(f"not a valid name (value not shown: it may be a secret); expected {shape.pattern}")
         return value
 
     @model_validator(mode="after")

@@ -82,6 +82,21 @@ def looks_random_token(value: str) -> bool:
     return classes == 3 and entropy(text) >= 4.2
 
 
+BASE64_KEY = re.compile(r"^[A-Za-z0-9/+]{32,64}={0,2}$")
+"""An AWS secret access key (40 characters) and its like: base64 with '/' and '+'."""
+
+
+def looks_like_pasted_secret(value: str) -> bool:
+    """Where only a name belongs (a secret reference): any credential shape, a random token, or
+    a base64 key (mixed case, digits and entropy no name has; ``prod/LlmFleet/HuggingFaceToken2024``
+    stays a name)."""
+    text = value.strip()
+    if credential_shape(text) or looks_random_token(text):
+        return True
+    classes = sum(bool(re.search(p, text)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
+    return bool(BASE64_KEY.match(text)) and classes == 3 and entropy(text) >= 4.5
+
+
 def credential_shape(value: Any) -> str | None:
     """Why a value is a credential by its shape alone, or None."""
     if not isinstance(value, str) or len(value) < 8:
