@@ -108,6 +108,10 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
             _first(iam_policy, server),
             _doc_append("policy", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::x/*"}),
         ),
+        "IAM-14": _on(
+            _first("gcp:serviceaccount/iAMMember:IAMMember"),
+            lambda r: r["props"].__setitem__("member", "serviceAccount:ci@someone-elses-proj.iam.gserviceaccount.com"),
+        ),
         "KMS-06": _on(
             _first("aws:kms/key:Key"), lambda r: r["props"].__setitem__("bypassPolicyLockoutSafetyCheck", True)
         ),

@@ -824,6 +824,35 @@ CASES = {
             ),
         ),
     ],
+    "IAM-14": [
+        Case("baseline"),
+        Case(
+            "service-agent",
+            set_(
+                "gcp1-nodes-log-writer",
+                "member",
+                "serviceAccount:service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+            ),
+        ),
+        Case(
+            "service-account-of-another-project",
+            set_("gcp1-nodes-log-writer", "member", "serviceAccount:deployer@other-team-proj.iam.gserviceaccount.com"),
+            {
+                "gcp1-nodes-log-writer": [
+                    "roles/logging.logWriter is granted to 'serviceAccount:deployer@other-team-proj.iam.gserviceaccount.com' of project 'other-team-proj'; expected the stack's projects ['acme-prod-1']"
+                ]
+            },
+        ),
+        Case(
+            "workload-identity-of-another-project",
+            set_("gcp1-wi-server", "member", "serviceAccount:attacker-proj.svc.id.goog[default/x]"),
+            {
+                "gcp1-wi-server": [
+                    "roles/iam.workloadIdentityUser is granted to 'serviceAccount:attacker-proj.svc.id.goog[default/x]' of project 'attacker-proj'; expected the stack's projects ['acme-prod-1']"
+                ]
+            },
+        ),
+    ],
     "IAM-11": [
         Case("baseline"),
         Case(
