@@ -109,6 +109,12 @@ def credential_shape(value: Any) -> str | None:
     return None
 
 
+def redacted(text: str) -> str:
+    """A value fit for a finding message: the password of a URL and any token shape become [secret]."""
+    text = URL_USERINFO.sub(lambda m: m.group(0).replace(f":{m.group(2)}@", ":[secret]@"), text)
+    return SECRET_VALUE.sub("[secret]", text)
+
+
 def literal_under_credential_key(key: str, value: Any) -> bool:
     """A literal string under a credential-like key that is not a reference or placeholder."""
     return isinstance(value, str) and credential_key(key) and not is_reference(value)

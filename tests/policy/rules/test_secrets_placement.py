@@ -106,6 +106,16 @@ CASES = {
     "SUPPLY-09": [
         Case("baseline"),
         Case(
+            "password-not-echoed",
+            config("targets.2.weights.endpoint", "http://minio:s3cr3tpass@s3.dc1.internal"),
+            {
+                STACK_NAME: [
+                    "config targets[2].weights.endpoint is 'http://minio:[secret]@s3.dc1.internal' (plain HTTP); "
+                    "expected an https:// endpoint"
+                ]
+            },
+        ),
+        Case(
             "weights-over-http",
             config("targets.2.weights.endpoint", "http://s3.dc1.internal"),
             {

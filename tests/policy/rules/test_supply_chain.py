@@ -182,6 +182,16 @@ CASES = {
             },
         ),
         Case(
+            "credentials-in-the-url-are-not-echoed",
+            set_(HELM, "repositoryOpts", {"repo": "https://bot:s3cr3tpass@charts.example.com/nvidia"}),
+            {
+                HELM: [
+                    "the chart comes from 'https://bot:[secret]@charts.example.com/nvidia', not a reviewed publisher; "
+                    "expected one of policy/catalog/chart_sources.yaml"
+                ]
+            },
+        ),
+        Case(
             "no-repository",
             drop(HELM, "repositoryOpts"),
             {

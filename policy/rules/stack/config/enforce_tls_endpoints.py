@@ -2,6 +2,7 @@
 
 import re
 
+from policy.rules._credentials import redacted
 from policy.rules._helpers import walk_strings
 from policy.rules.base import Violation, stack_rule
 
@@ -22,4 +23,4 @@ PLAIN_HTTP = re.compile(r"^http://(?!(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/|$
 def enforce_tls_endpoints(ctx):
     for path, value in walk_strings(dict(ctx.settings.raw)):
         if PLAIN_HTTP.match(value.strip()):
-            yield Violation(f"config {path} is {value!r} (plain HTTP); expected an https:// endpoint")
+            yield Violation(f"config {path} is {redacted(value)!r} (plain HTTP); expected an https:// endpoint")

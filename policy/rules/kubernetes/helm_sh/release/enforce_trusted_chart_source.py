@@ -6,6 +6,7 @@ import re
 import yaml
 
 from policy.props import get
+from policy.rules._credentials import redacted
 from policy.rules._images import registry_host
 from policy.rules.base import resource_rule
 
@@ -52,9 +53,9 @@ def enforce_trusted_chart_source(resource, ctx):
     if source is None:
         yield "the chart names no repository (a local path or whatever repo the runner has); expected a reviewed one"
     elif source.lower().startswith("http://"):
-        yield f"the chart comes from {source!r} over plain HTTP (anyone on the path can swap it); expected https:// or oci://"
+        yield f"the chart comes from {redacted(source)!r} over plain HTTP (anyone on the path can swap it); expected https:// or oci://"
     elif not source.startswith(trusted_sources()) and registry_host(source.split("://", 1)[-1]) not in _own_hosts(ctx):
-        yield f"the chart comes from {source!r}, not a reviewed publisher; expected one of policy/catalog/chart_sources.yaml"
+        yield f"the chart comes from {redacted(source)!r}, not a reviewed publisher; expected one of policy/catalog/chart_sources.yaml"
     version = str(get(resource.props, "version") or "")
     if not EXACT_VERSION.match(version):
         yield f"version is {version or 'not set'!r}; expected an exact chart version"
