@@ -60,6 +60,13 @@ def _lb_role(plan):
     ]
 
 
+def _aws_k8s_configmap(name, namespace, data):
+    from tests.policy.baseline import _res
+
+    props = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
+    return add(_res("kubernetes:core/v1:ConfigMap", f"aws1-{name}", props, "aws1", "aws1-k8s"))
+
+
 def _aws_add(type_, name, props):
     from tests.policy.baseline import _res
 
@@ -547,6 +554,30 @@ CASES = {
                 ]
             },
         ),
+        Case(
+            "config-map-authentication",
+            set_("aws1-cluster", "accessConfig.authenticationMode", "API_AND_CONFIG_MAP"),
+            {
+                "aws1-cluster": [
+                    "accessConfig.authenticationMode is 'API_AND_CONFIG_MAP' (aws-auth ConfigMap mappings grant access "
+                    "no access entry shows); expected 'API'"
+                ]
+            },
+        ),
+        Case(
+            "aws-auth-maps-a-role-to-masters",
+            _aws_k8s_configmap(
+                "aws-auth",
+                "kube-system",
+                {"mapRoles": "- rolearn: arn:aws:iam::123456789012:role/ci\n  groups: [system:masters]\n"},
+            ),
+            {
+                "aws1-aws-auth": [
+                    "aws-auth data.mapRoles maps a principal to system:masters; expected access entries for adminRoleArns only"
+                ]
+            },
+        ),
+        Case("another-configmap", _aws_k8s_configmap("settings", "kube-system", {"mapRoles": "system:masters"})),
         Case(
             "system-masters-group",
             chain(
