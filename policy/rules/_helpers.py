@@ -10,8 +10,6 @@ from typing import Any
 from policy.context import PlanContext, Resource
 from policy.props import as_list, as_map, get, is_list, is_map
 
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
-
 
 def resource_names(resource: Resource, *name_props: str) -> set[str]:
     """Every name a resource may be referred to by: its name props and its Pulumi name."""
