@@ -287,6 +287,8 @@ def stack_accounts(ctx: PlanContext) -> frozenset[str]:
         for cluster in ctx.of_type("aws:eks/cluster:Cluster"):
             if account := account_of(str(get(cluster.props, "roleArn") or "")):
                 found.add(account)
+        if not found:
+            return frozenset()  # no anchor (a lone resource under CrossGuard): the account cannot be told
         for target in ctx.settings.targets:
             for arn in as_list(target.get("adminRoleArns")):
                 if account := account_of(str(arn)):
