@@ -26,6 +26,15 @@ from policy.rules._helpers import SECRET_VALUE
 PLACEHOLDERS = {"", "[secret]", "[unknown]", "true", "false", "none", "null", "changeme-in-secret", "redacted"}
 """Values that stand for a secret rather than hold one (Pulumi redacts secrets as '[secret]')."""
 
+WEBHOOK = re.compile(
+    r"https://hooks\.slack\.com/services/[A-Za-z0-9]+/[A-Za-z0-9]+/[A-Za-z0-9]{8,}"
+    r"|https://(?:discord|discordapp)\.com/api/webhooks/\d+/[\w-]{20,}"
+    r"|https://[\w.-]+\.webhook\.office\.com/webhookb2/\S+"
+    r"|[?&](?:access_token|api_?key|apikey|token|secret|password|sig)=(?!\$|\{|\[secret\])[^&\s\"']{8,}",
+    re.IGNORECASE,
+)
+"""URLs that are credentials: incoming-webhook URLs (Slack, Discord, Teams), and a key or token in a
+query string."""
 URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]*://([^/\s:@'\"]+):([^/\s@'\"]+)@[^\s/'\"]", re.IGNORECASE)
 """``scheme://user:password@host``: a password in a URL (the user alone, ``git@``, is not one)."""
 
@@ -103,6 +112,8 @@ def credential_shape(value: Any) -> str | None:
         return None
     if SECRET_VALUE.search(value):
         return "holds a credential (token or key)"
+    if WEBHOOK.search(value):
+        return "holds a credential URL (a webhook or a key in the query)"
     match = URL_USERINFO.search(value)
     if match and not is_reference(match.group(2)) and match.group(2) not in ("x-oauth-basic",):
         return "holds a URL with a password (user:password@host)"
@@ -112,6 +123,7 @@ def credential_shape(value: Any) -> str | None:
 def redacted(text: str) -> str:
     """A value fit for a finding message: the password of a URL and any token shape become [secret]."""
     text = URL_USERINFO.sub(lambda m: m.group(0).replace(f":{m.group(2)}@", ":[secret]@"), text)
+    text = WEBHOOK.sub("[secret]", text)
     return SECRET_VALUE.sub("[secret]", text)
 
 
@@ -153,7 +165,9 @@ def _split(item: str) -> list[str]:
 
 _SHAPE_HINT = re.compile(
     r"hf_[A-Za-z0-9]{20}|AKIA[0-9A-Z]{12}|ASIA[0-9A-Z]{12}|-----BEGIN|gh[pousr]_[A-Za-z0-9]{20}|github_pat_|"
-    r"xox[abprs]-|sk-[A-Za-z0-9_-]{24}|AIza[0-9A-Za-z_-]{20}|private_key"
+    r"xox[abprs]-|sk-[A-Za-z0-9_-]{24}|AIza[0-9A-Za-z_-]{20}|private_key|hooks\.slack\.com|/api/webhooks/|"
+    r"webhook\.office\.com|[?&](?:access_token|api_?key|apikey|token|secret|password|sig)=",
+    re.IGNORECASE,
 )
 """SECRET_VALUE's shapes, loosely: one cheap pass over a resource before the precise checks."""
 _KEY_WORDS = (

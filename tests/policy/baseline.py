@@ -478,6 +478,10 @@ def _aws() -> list[dict[str, Any]]:
             {
                 "resourceArn": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/webacl/aws1-waf/abcd",
                 "logDestinationConfigs": [f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:aws-waf-logs-aws1"],
+                "redactedFields": [
+                    {"singleHeader": {"name": "authorization"}},
+                    {"singleHeader": {"name": "x-api-key"}},
+                ],
             },
             "aws1",
             aws,
@@ -850,6 +854,7 @@ def _gcp() -> list[dict[str, Any]]:
                 "rules": waf,
                 "labels": labels,
                 "adaptiveProtectionConfig": {"layer7DdosDefenseConfig": {"enable": True, "ruleVisibility": "STANDARD"}},
+                "advancedOptionsConfig": {"jsonParsing": "STANDARD", "logLevel": "NORMAL"},
             },
             "gcp1",
             gcp,
@@ -1307,6 +1312,15 @@ def _edge_and_rbac() -> list[dict[str, Any]]:
             {
                 "metadata": {"name": "llm-gateway", "namespace": "llm-edge"},
                 "spec": {"targetRefs": [gateway_ref], "tls": {"minVersion": "1.2"}},
+            },
+        ),
+        _k8s(
+            "kubernetes:core/v1:Secret",
+            "dc1-api-keys",
+            {
+                "metadata": {"name": "llama-8b-api-keys", "namespace": "llm-llama-8b"},
+                "type": "Opaque",
+                "stringData": {"client": "[secret]"},
             },
         ),
         _k8s(

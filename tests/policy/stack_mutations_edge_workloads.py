@@ -125,6 +125,29 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
             _first("kubernetes:helm.sh/v3:Release"),
             lambda r: r["props"].__setitem__("repositoryOpts", {"repo": "http://charts.example.com"}),
         ),
+        "WAF-06": _on(
+            _first("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
+            lambda r: r["props"].pop("redactedFields", None),
+        ),
+        "K8S-20": _add_k8s(
+            deployment,
+            "kubernetes:core/v1:Secret",
+            "server-token",
+            {
+                "metadata": {
+                    "name": "server-token",
+                    "namespace": "llm-llama-8b",
+                    "annotations": {"kubernetes.io/service-account.name": "llama-8b-server"},
+                },
+                "type": "kubernetes.io/service-account-token",
+            },
+        ),
+        "SUPPLY-10": _on(
+            _first("kubernetes:helm.sh/v3:Release", lambda r: "grafana" in (r["props"].get("values") or {})),
+            lambda r: r["props"]["values"]["grafana"].__setitem__(
+                "grafana.ini", {"auth.anonymous": {"enabled": True, "org_role": "Admin"}}
+            ),
+        ),
         "SUPPLY-08": _config(lambda c: c["image"].update(build=True, digest=None)),
         "SUPPLY-09": _config(
             lambda c: next(t for t in c["targets"] if t["kind"] == "onprem")["weights"].__setitem__(

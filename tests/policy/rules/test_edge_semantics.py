@@ -239,6 +239,77 @@ CASES = {
             },
         ),
     ],
+    "ALB-12": [
+        Case("baseline"),
+        Case("explicit-append", set_(ALB, "xffHeaderProcessingMode", "append")),
+        Case(
+            "preserve",
+            set_(ALB, "xffHeaderProcessingMode", "preserve"),
+            {ALB: ["xffHeaderProcessingMode is 'preserve'; expected one of ['append']"]},
+        ),
+    ],
+    "WAF-04": [
+        Case(
+            "keeps-blocked-only",
+            set_(
+                "aws1-waf-logging",
+                "loggingFilter",
+                {
+                    "defaultBehavior": "DROP",
+                    "filters": [
+                        {
+                            "behavior": "KEEP",
+                            "requirement": "MEETS_ANY",
+                            "conditions": [{"actionCondition": {"action": "BLOCK"}}],
+                        }
+                    ],
+                },
+            ),
+        ),
+        Case(
+            "drops-everything",
+            set_(
+                "aws1-waf-logging",
+                "loggingFilter",
+                {
+                    "defaultBehavior": "DROP",
+                    "filters": [
+                        {
+                            "behavior": "DROP",
+                            "requirement": "MEETS_ANY",
+                            "conditions": [{"actionCondition": {"action": "ALLOW"}}],
+                        }
+                    ],
+                },
+            ),
+            {
+                "aws1-waf-logging": ["loggingFilter drops every record (defaultBehavior DROP, no KEEP filter)"],
+                ACL: [
+                    "no aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration with a log destination for this web ACL"
+                ],
+            },
+        ),
+    ],
+    "WAF-06": [
+        Case("baseline"),
+        Case(
+            "upper-case-names",
+            set_(
+                "aws1-waf-logging",
+                "redactedFields",
+                [{"singleHeader": {"name": "Authorization"}}, {"singleHeader": {"name": "X-Api-Key"}}],
+            ),
+        ),
+        Case(
+            "keys-in-logs",
+            set_("aws1-waf-logging", "redactedFields", [{"singleHeader": {"name": "authorization"}}]),
+            {
+                "aws1-waf-logging": [
+                    "redactedFields does not redact ['x-api-key']; expected every API-key header redacted"
+                ]
+            },
+        ),
+    ],
     "ALB-10": [
         Case("baseline"),
         Case(
@@ -322,6 +393,16 @@ CASES = {
                 ARMOR: [
                     "the lfi rule (local file inclusion) has 6 signatures opted out (at most 4); expected sensitivity "
                     "1-4 and no blanket exclusion"
+                ]
+            },
+        ),
+        Case(
+            "json-parsing-off",
+            set_(ARMOR, "advancedOptionsConfig.jsonParsing", "DISABLED"),
+            {
+                ARMOR: [
+                    "advancedOptionsConfig.jsonParsing is 'DISABLED': the WAF rules do not see inside JSON request "
+                    "bodies (every inference request); expected 'STANDARD'"
                 ]
             },
         ),

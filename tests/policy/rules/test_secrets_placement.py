@@ -77,6 +77,47 @@ CASES = {
             ),
         ),
         Case(
+            "slack-webhook-in-values",
+            set_(
+                HELM,
+                "values.alertmanager",
+                {
+                    "config": {
+                        "receivers": [
+                            {
+                                "name": "slack",
+                                "slack_configs": [
+                                    {"api_url": "https://hooks.slack.com/services/T0000000/B0000000/" + "Xy7" * 8}
+                                ],
+                            }
+                        ]
+                    }
+                },
+            ),
+            {
+                HELM: [
+                    "values.alertmanager.config.receivers[0].slack_configs[0].api_url holds a credential; expected a Secret reference"
+                ]
+            },
+        ),
+        Case(
+            "webhook-from-a-file",
+            set_(
+                HELM,
+                "values.alertmanager",
+                {
+                    "config": {
+                        "receivers": [
+                            {
+                                "name": "slack",
+                                "slack_configs": [{"api_url_file": "/etc/alertmanager/secrets/slack/url"}],
+                            }
+                        ]
+                    }
+                },
+            ),
+        ),
+        Case(
             "grafana-admin-password",
             set_(HELM, "values.grafana.adminPassword", "prom-operator"),
             {HELM: ["values.grafana.adminPassword holds a credential; expected a Secret reference"]},
@@ -99,6 +140,19 @@ CASES = {
             {
                 STACK_NAME: [
                     "config targets[2].registryPassword holds a credential in plain text; expected a secret reference"
+                ]
+            },
+        ),
+    ],
+    "SUPPLY-10": [
+        Case("baseline"),
+        Case("anonymous-off", set_(HELM, "values.grafana", {"grafana.ini": {"auth.anonymous": {"enabled": False}}})),
+        Case(
+            "anonymous-admin",
+            set_(HELM, "values.grafana", {"grafana.ini": {"auth.anonymous": {"enabled": True, "org_role": "Admin"}}}),
+            {
+                HELM: [
+                    "values.grafana.grafana.ini.auth.anonymous is enabled with role 'Admin'; expected anonymous access off"
                 ]
             },
         ),

@@ -167,6 +167,22 @@ CASES = {
             },
         ),
     ],
+    "K8S-20": [
+        Case("baseline"),
+        Case(
+            "long-lived-token",
+            chain(
+                set_("dc1-api-keys", "type", "kubernetes.io/service-account-token"),
+                set_("dc1-api-keys", "metadata.annotations", {"kubernetes.io/service-account.name": "llama-8b-server"}),
+            ),
+            {
+                "dc1-api-keys": [
+                    "type is 'kubernetes.io/service-account-token' (a token for llama-8b-server that never expires); "
+                    "expected none"
+                ]
+            },
+        ),
+    ],
     "K8S-13": [
         Case(
             "system-namespace-without-reason",

@@ -50,10 +50,17 @@ def _opted_out_fields(rule) -> list[str]:
     types=("gcp:compute/securityPolicy:SecurityPolicy",),
     remediation="Add deny(403) rules whose whole match.expr.expression is \"evaluatePreconfiguredWaf('<family>-v33-"
     "stable', {'sensitivity': 1..4})\" for sqli, xss, lfi, rce and cve-canary, not in preview mode, opting out of "
-    f"at most {MAX_OPT_OUTS} signatures, with no exclusion of every header/cookie/URI/parameter from all signatures.",
+    f"at most {MAX_OPT_OUTS} signatures, with no exclusion of every header/cookie/URI/parameter from all signatures; "
+    "advancedOptionsConfig.jsonParsing 'STANDARD' so the rules read JSON bodies.",
     references=("CKV_GCP_73", "custom"),
 )
 def enable_preconfigured_waf(resource, ctx):
+    parsing = get(resource.props, "advancedOptionsConfig.jsonParsing") or "DISABLED"
+    if parsing not in ("STANDARD", "STANDARD_WITH_GRAPHQL"):
+        yield (
+            f"advancedOptionsConfig.jsonParsing is {parsing!r}: the WAF rules do not see inside JSON request bodies "
+            "(every inference request); expected 'STANDARD'"
+        )
     covered, weakened = set(), {}
     for rule in as_list(get(resource.props, "rules")):
         if get(rule, "preview") is True or not str(get(rule, "action") or "").startswith("deny"):
