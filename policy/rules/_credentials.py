@@ -165,10 +165,10 @@ def _split(item: str) -> list[str]:
 
 _SHAPE_HINT = re.compile(
     r"hf_[A-Za-z0-9]{20}|AKIA[0-9A-Z]{12}|ASIA[0-9A-Z]{12}|-----BEGIN|gh[pousr]_[A-Za-z0-9]{20}|github_pat_|"
-    r"xox[abprs]-|sk-[A-Za-z0-9_-]{24}|AIza[0-9A-Za-z_-]{20}|private_key|hooks\.slack\.com|/api/webhooks/|"
-    r"webhook\.office\.com|[?&](?:access_token|api_?key|apikey|token|secret|password|sig)=",
-    re.IGNORECASE,
+    r"xox[abprs]-|sk-[A-Za-z0-9_-]{24}|AIza[0-9A-Za-z_-]{20}|private_key"
 )
+_URL_HINTS = ("hooks.slack.com", "/api/webhooks/", "webhook.office.com", "token=", "key=", "secret=", "password=", "sig=")
+"""Substrings of WEBHOOK's shapes (plain substring tests: a regex with a leading class is far slower)."""
 """SECRET_VALUE's shapes, loosely: one cheap pass over a resource before the precise checks."""
 _KEY_WORDS = (
     "token", "secret", "passw", "passphrase", "apikey", "api_key", "api-key", "api.key", "accesskey", "access_key",
@@ -191,16 +191,32 @@ def may_hold_credentials(tree: Any, by_key: bool = False) -> bool:
         return True
     if "@" in text and "://" in text and URL_USERINFO.search(text):
         return True
+    if any(hint in text for hint in _URL_HINTS) and WEBHOOK.search(text):
+        return True
     if not by_key:
         return False
     lower = text.lower()
     for word in _KEY_WORDS:
         index = lower.find(word)
         while index >= 0:
-            if _KEY_END.match(text, index + len(word)):
+            if _KEY_END.match(text, index + len(word)) and credential_key(_key_around(text, index)):
                 return True
             index = lower.find(word, index + 1)
     return False
+
+
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def _key_around(text: str, index: int) -> str:
+    """The whole key a credential word at ``index`` sits in (``existingSecret`` around 'secret')."""
+    start = index
+    while start > 0 and text[start - 1] in _KEY_CHARS:
+        start -= 1
+    end = index
+    while end < len(text) and text[end] in _KEY_CHARS:
+        end += 1
+    return text[start:end]
 
 
 def walk_keyed_strings(node: Any, path: str = "") -> Iterator[tuple[str, str, str]]:
