@@ -280,6 +280,20 @@ CASES = {
             set_("gcp1-budget", "thresholdRules", [{"thresholdPercent": 1.2}]),
             {"gcp1-budget": ["thresholdRules thresholdPercent [1.2]; expected one at or below 1.0 (100%)"]},
         ),
+        Case("iam-recipients-only", set_("gcp1-budget", "allUpdatesRule", {"disableDefaultIamRecipients": False})),
+        Case(
+            "nobody-notified",
+            set_(
+                "gcp1-budget",
+                "allUpdatesRule",
+                {"disableDefaultIamRecipients": True, "monitoringNotificationChannels": []},
+            ),
+            {
+                "gcp1-budget": [
+                    "allUpdatesRule notifies no channel, topic or billing admin; expected notification channels"
+                ]
+            },
+        ),
     ],
 }
 

@@ -313,6 +313,31 @@ CASES = {
                 ]
             },
         ),
+        Case(
+            "kms-grant-to-a-foreign-account",
+            _aws_add(
+                "aws:kms/grant:Grant",
+                "aws1-key-partner",
+                {"keyId": "1111-2222", "granteePrincipal": FOREIGN, "operations": ["Decrypt"]},
+            ),
+            {
+                "aws1-key-partner": [
+                    f"granteePrincipal '{FOREIGN}' of account 999988887777 may use the key; expected the stack's accounts ['111122223333', '123456789012']"
+                ]
+            },
+        ),
+        Case(
+            "kms-grant-to-an-own-role",
+            _aws_add(
+                "aws:kms/grant:Grant",
+                "aws1-key-own",
+                {
+                    "keyId": "1111-2222",
+                    "granteePrincipal": f"arn:aws:iam::{ACCT}:role/aws1-server",
+                    "operations": ["Decrypt"],
+                },
+            ),
+        ),
     ],
     "IAM-03": [
         Case("baseline"),
@@ -770,6 +795,28 @@ CASES = {
             {
                 "gcp1-wi-server": [
                     "roles/iam.workloadIdentityUser is granted to 'serviceAccount:acme-prod-1.svc.id.goog[*/llama-8b-server]' (many identities); expected one principal"
+                ]
+            },
+        ),
+        Case(
+            "default-ksa",
+            set_("gcp1-wi-server", "member", "serviceAccount:acme-prod-1.svc.id.goog[llm-llama-8b/default]"),
+            {
+                "gcp1-wi-server": [
+                    "roles/iam.workloadIdentityUser is granted to 'serviceAccount:acme-prod-1.svc.id.goog[llm-llama-8b/default]', a default Kubernetes service account every pod of its namespace runs as; expected the workload's own"
+                ]
+            },
+        ),
+        Case(
+            "service-account-key",
+            _gcp_iam(
+                "gcp:serviceaccount/key:Key",
+                "gcp1-server-key",
+                {"serviceAccountId": "gcp1-server@acme-prod-1.iam.gserviceaccount.com"},
+            ),
+            {
+                "gcp1-server-key": [
+                    "a user-managed key for 'gcp1-server@acme-prod-1.iam.gserviceaccount.com' impersonates it until revoked; expected Workload Identity"
                 ]
             },
         ),

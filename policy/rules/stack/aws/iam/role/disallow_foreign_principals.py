@@ -1,5 +1,6 @@
 """IAM-02: policies grant nothing to principals of accounts outside the stack's."""
 
+from policy.props import get
 from policy.rules._policy_documents import (
     ELB_LOG_DELIVERY_ACCOUNTS,
     RESOURCE_POLICIES,
@@ -10,6 +11,7 @@ from policy.rules._policy_documents import (
 )
 from policy.rules.base import Violation, stack_rule
 
+KMS_GRANT = "aws:kms/grant:Grant"
 TABLES = ({**TRUST_POLICIES}, RESOURCE_POLICIES)
 
 
@@ -18,7 +20,7 @@ TABLES = ({**TRUST_POLICIES}, RESOURCE_POLICIES)
     title="Policies grant nothing to principals of accounts outside the stack's",
     severity="high",
     category="security",
-    types=tuple(dict.fromkeys([*TRUST_POLICIES, *RESOURCE_POLICIES])),
+    types=(*dict.fromkeys([*TRUST_POLICIES, *RESOURCE_POLICIES]), "aws:kms/grant:Grant"),
     remediation="Grant only to principals of the stack's own account (the EKS cluster role's) or of the operators "
     "listed in adminRoleArns; cross-account access is a reviewed config change, not a policy edit.",
     references=("CKV_AWS_358", "custom"),
@@ -29,6 +31,15 @@ def disallow_foreign_principals(ctx):
     own = stack_accounts(ctx)
     if not own:
         return  # no anchor in this Plan: the stack's account cannot be told
+    for grant in ctx.of_type(KMS_GRANT):
+        for key in ("granteePrincipal", "retiringPrincipal"):
+            principal = str(get(grant.props, key) or "")
+            account = account_of(principal)
+            if account and account not in own:
+                yield Violation(
+                    f"{key} {principal!r} of account {account} may use the key; expected the stack's accounts {sorted(own)}",
+                    grant.urn,
+                )
     for resource in ctx.of_type(*dict.fromkeys([*TRUST_POLICIES, *RESOURCE_POLICIES])):
         for table in TABLES:
             for path, statements in documents(resource, table):
