@@ -357,12 +357,21 @@ CASES = {
         ),
         Case("vpc-ip-block", _append(NP, "spec.ingress", {"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]})),
         Case(
-            "egress-https-to-the-internet",
+            "egress-https-with-metadata-excepted",
             set_(
                 NP,
                 "spec.egress",
-                [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "protocol": "TCP"}]}],
+                [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}], "ports": [{"port": 443}]}],
             ),
+        ),
+        Case(
+            "egress-reaches-instance-metadata",
+            set_(NP, "spec.egress", [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]}]),
+            {
+                NP: [
+                    "spec.egress[0] lets a model server reach the instance metadata service through ipBlock '0.0.0.0/0'; expected 169.254.0.0/16 in except"
+                ]
+            },
         ),
         Case(
             "egress-everything",
