@@ -384,7 +384,11 @@ CASES = {
         ),
         Case(
             "egress-internet-every-port",
-            set_(NP, "spec.egress", [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]),
+            set_(
+                NP,
+                "spec.egress",
+                [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "169.254.0.0/16"]}}]}],
+            ),
             {
                 NP: [
                     "spec.egress[0] lets a model server reach '0.0.0.0/0' on every port; expected named destinations and ports (443 for the hub)"
