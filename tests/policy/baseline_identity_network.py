@@ -46,6 +46,20 @@ def resources() -> list[dict[str, Any]]:
             aws,
         ),
         _res(
+            "aws:ec2/routeTableAssociation:RouteTableAssociation",
+            "aws1-private-a-assoc",
+            {"subnetId": "subnet-a", "routeTableId": "rtb-private-a"},
+            "aws1",
+            aws,
+        ),
+        _res(
+            "aws:ec2/route:Route",
+            "aws1-private-a-default",
+            {"routeTableId": "rtb-private-a", "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": "nat-a"},
+            "aws1",
+            aws,
+        ),
+        _res(
             "aws:ec2/flowLog:FlowLog",
             "aws1-flow-log",
             {"vpcId": "aws1-vpc-1a2b3c4d", "trafficType": "ALL", "logDestinationType": "cloud-watch-logs"},

@@ -186,6 +186,10 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
                 "egress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]
             ),
         ),
+        "NET-15": _on(
+            _first("aws:ec2/route:Route", lambda r: bool(r["props"].get("natGatewayId"))),
+            lambda r: (r["props"].pop("natGatewayId"), r["props"].__setitem__("gatewayId", "igw-0123")),
+        ),
         "COST-10": _clone("kubernetes:karpenter.sh/v1:NodePool", lambda r: True, _unlabel_karpenter),
         "COST-11": _config(lambda c: c["budget"].__setitem__("alertThresholdsPercent", [120])),
     }

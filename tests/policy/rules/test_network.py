@@ -746,6 +746,28 @@ CASES = {
             },
         ),
     ],
+    "NET-15": [
+        Case("baseline"),
+        Case(
+            "public-subnet-without-nodes",
+            chain(
+                set_("aws1-private-a-assoc", "subnetId", "subnet-public-a"),
+                set_("aws1-private-a-default", "gatewayId", "igw-1"),
+            ),
+        ),
+        Case(
+            "node-subnet-to-the-internet-gateway",
+            chain(
+                drop("aws1-private-a-default", "natGatewayId"), set_("aws1-private-a-default", "gatewayId", "igw-0a1b")
+            ),
+            {
+                "aws1-private-a-default": [
+                    "a node subnet's route table sends 0.0.0.0/0 to an internet gateway; expected a NAT gateway"
+                ]
+            },
+        ),
+        Case("node-subnet-to-a-vpn-gateway", set_("aws1-private-a-default", "gatewayId", "vgw-1")),
+    ],
 }
 
 
