@@ -112,6 +112,18 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
             _first("gcp:serviceaccount/iAMMember:IAMMember"),
             lambda r: r["props"].__setitem__("member", "serviceAccount:ci@someone-elses-proj.iam.gserviceaccount.com"),
         ),
+        "IAM-15": _on(
+            _first("aws:sqs/queuePolicy:QueuePolicy"),
+            _doc_append(
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                },
+            ),
+        ),
         "KMS-06": _on(
             _first("aws:kms/key:Key"), lambda r: r["props"].__setitem__("bypassPolicyLockoutSafetyCheck", True)
         ),

@@ -931,6 +931,59 @@ CASES = {
             },
         ),
     ],
+    "IAM-15": [
+        Case("baseline"),
+        Case(
+            "alb-logs-under-the-accounts-prefix",
+            _append(
+                "aws1-logs-policy",
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::aws1-logs/alb/AWSLogs/{ACCT}/*",
+                },
+            ),
+        ),
+        Case(
+            "any-eventbridge-rule",
+            _append(
+                QUEUE,
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                },
+            ),
+            {
+                QUEUE: [
+                    "policy: Statement[2] trusts 'events.amazonaws.com' with no aws:SourceArn or aws:SourceAccount condition; any account's resources may make the service act here"
+                ]
+            },
+        ),
+        Case(
+            "negated-source",
+            _append(
+                QUEUE,
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:SourceAccount": "999988887777"}},
+                },
+            ),
+            {
+                QUEUE: [
+                    "policy: Statement[2] trusts 'sns.amazonaws.com' with no aws:SourceArn or aws:SourceAccount condition; any account's resources may make the service act here"
+                ]
+            },
+        ),
+    ],
     "IAM-11": [
         Case("baseline"),
         Case(
