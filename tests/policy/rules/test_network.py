@@ -340,6 +340,19 @@ CASES = {
             set_("dc1-edge-service", "spec.selector", {"app": "debug"}),
             {"dc1-edge-service": ["spec.type is 'LoadBalancer'; expected ClusterIP behind the Gateway"]},
         ),
+        Case(
+            "chart-service-load-balancer",
+            set_("dc1-gpu-operator", "values.dcgmExporter", {"service": {"type": "LoadBalancer"}}),
+            {
+                "dc1-gpu-operator": [
+                    "values.dcgmExporter.service.type is 'LoadBalancer': the chart exposes a Service outside the cluster; expected ClusterIP"
+                ]
+            },
+        ),
+        Case(
+            "chart-service-cluster-ip",
+            set_("dc1-gpu-operator", "values.dcgmExporter", {"service": {"type": "ClusterIP"}}),
+        ),
     ],
     "NET-07": [
         Case("baseline"),
