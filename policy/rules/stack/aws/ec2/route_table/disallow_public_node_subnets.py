@@ -7,7 +7,6 @@ from policy.rules.base import Violation, stack_rule
 ROUTE = "aws:ec2/route:Route"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-IGW = "aws:ec2/internetGateway:InternetGateway"
 
 
 def _node_subnets(ctx) -> set[str]:
@@ -39,7 +38,7 @@ def _to_igw(route) -> bool:
     title="The subnets nodes run in send no internet traffic straight to an internet gateway",
     severity="high",
     category="security",
-    types=(ROUTE, ROUTE_TABLE, ASSOCIATION, IGW, "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"),
+    types=(ROUTE, ROUTE_TABLE, ASSOCIATION, "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"),
     remediation="Route the node subnets' 0.0.0.0/0 through a NAT gateway; only the load balancer's public subnets "
     "route to the internet gateway (a node there is one public IP away from the internet).",
     references=("CIS AWS 3.0 5.6", "custom"),
