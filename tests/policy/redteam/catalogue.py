@@ -12,32 +12,14 @@ from dataclasses import replace
 from tests.policy.redteam.catalogue_config import CONFIG_MUTATIONS
 from tests.policy.redteam.catalogue_plan import PLAN_MUTATIONS
 from tests.policy.redteam.catalogue_plan_more import PLAN_MUTATIONS_MORE
+from tests.policy.redteam.catalogue_plan_third import PLAN_MUTATIONS_THIRD
 from tests.policy.redteam.catalogue_safe import SAFE_CONFIG, SAFE_PLAN
 from tests.policy.redteam.edits import Mutation
 
 GAPS: dict[str, str] = {
-    # identity
-    "ID-33": "KMS grants (aws:kms/grant) to principals outside the stack's accounts",
-    "ID-34": "service principals in resource policies without aws:SourceArn/aws:SourceAccount (confused deputy)",
-    "GID-14": "Workload Identity bindings for a namespace's default KSA (or the default namespace)",
-    "GID-15": "user-managed service account keys (gcp:serviceaccount/key)",
-    # network
-    "NET-35": "NetworkPolicy egress that reaches the instance metadata range (169.254.169.254)",
-    "NET-36": "Services exposed through Helm values (service.type LoadBalancer/NodePort in chart values)",
-    "NET-39": "private route tables routing 0.0.0.0/0 to an internet gateway",
-    # edge
-    "EDGE-33": "Cloud Armor advancedOptionsConfig.jsonParsing DISABLED (WAF blind to JSON bodies)",
-    "EDGE-34": "WAF logging filters that drop records",
-    "EDGE-36": "ALB xffHeaderProcessingMode preserve (client-supplied X-Forwarded-For trusted)",
-    # secrets
-    "S-13": "WAF logging must redact the Authorization and x-api-key headers",
-    "S-14": "webhook URLs with tokens in Helm values (Slack, ...)",
-    "S-16": "Grafana anonymous access (auth.anonymous) in Helm values",
-    # workloads and RBAC
-    "K-31": "long-lived service-account token Secrets (kubernetes.io/service-account-token)",
-    # cost
-    "C-14": "GCP budgets must notify someone (channels or default IAM recipients)",
-    "S-12": "credentials in Helm repository URLs (userinfo)",
+    "EDGE-37": "Cloud Armor rate limits keyed on client-supplied headers (enforceOnKey XFF_IP / HTTP_HEADER)",
+    "EDGE-38": "AWS WAF rate rules aggregated on FORWARDED_IP from X-Forwarded-For",
+    "K-35": "RBAC: workload SAs that may create pods (or workloads) in kube-system",
 }
 FALSE_POSITIVES: dict[str, str] = {}
 
@@ -46,7 +28,7 @@ def _with_gaps(items: list[Mutation], gaps: dict[str, str]) -> list[Mutation]:
     return [replace(m, gap=gaps.get(m.id)) for m in items]
 
 
-PLAN = _with_gaps([*PLAN_MUTATIONS, *PLAN_MUTATIONS_MORE], GAPS)
+PLAN = _with_gaps([*PLAN_MUTATIONS, *PLAN_MUTATIONS_MORE, *PLAN_MUTATIONS_THIRD], GAPS)
 CONFIG = _with_gaps(CONFIG_MUTATIONS, GAPS)
 SAFE_PLAN_VARIANTS = _with_gaps(SAFE_PLAN, FALSE_POSITIVES)
 SAFE_CONFIG_VARIANTS = _with_gaps(SAFE_CONFIG, FALSE_POSITIVES)

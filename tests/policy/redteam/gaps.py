@@ -1,6 +1,10 @@
 """Run the whole red-team catalogue against prod and write GAPS.md.
 
-    .venv/bin/python -m tests.policy.redteam.gaps
+    .venv/bin/python -m tests.policy.redteam.gaps [--reuse-config]
+
+``--reuse-config`` takes the config outcomes of the last full run (cached under the system temp
+directory) instead of evaluating the program ~50 times again: for a quick pass after Plan-only
+changes; run it without the flag before committing a change to the config catalogue.
 
 Prints mutations that pass unblocked but are not yet listed in catalogue.GAPS (add them there
 with the missing rule) and listed gaps that are blocked now (remove them).
@@ -8,36 +12,43 @@ with the missing rule) and listed gaps that are blocked now (remove them).
 
 from __future__ import annotations
 
+import json
 import re
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 from infra.plan import evaluate_stack
 from tests.policy.redteam.catalogue import CONFIG, FALSE_POSITIVES, GAPS, PLAN, SAFE_CONFIG_VARIANTS, SAFE_PLAN_VARIANTS
 from tests.policy.redteam.edits import CLASSES
-from tests.policy.redteam.runner import ROOT, blocking, run_config_mutation, run_plan_mutation
+from tests.policy.redteam.runner import ROOT, Outcome, blocking, run_config_mutation, run_plan_mutation
 
 GAPS_FILE = Path(__file__).with_name("GAPS.md")
 _ITEM = re.compile(r"^- `([A-Z0-9-]+)`", re.MULTILINE)
+CONFIG_CACHE = Path(tempfile.gettempdir()) / "llmfleet-redteam-config-outcomes.json"
 
 
 def listed_ids(text: str) -> set[str]:
     return set(_ITEM.findall(text))
 
 
+def _config_outcomes(prod: dict, before: set, reuse: bool) -> dict[str, Outcome]:
+    ids = [m.id for m in [*CONFIG, *SAFE_CONFIG_VARIANTS]]
+    if reuse and CONFIG_CACHE.is_file():
+        cached = json.loads(CONFIG_CACHE.read_text(encoding="utf-8"))
+        if sorted(cached) == sorted(ids):
+            return {k: Outcome(**v) for k, v in cached.items()}
+    outcomes = {m.id: run_config_mutation(prod, before, m) for m in [*CONFIG, *SAFE_CONFIG_VARIANTS]}
+    CONFIG_CACHE.write_text(json.dumps({k: vars(v) for k, v in outcomes.items()}), encoding="utf-8")
+    return outcomes
+
+
 def main() -> int:
     prod = evaluate_stack("prod", ROOT).to_json()
     before = blocking(prod)
-    outcomes = {}
-    for m in PLAN:
-        outcomes[m.id] = run_plan_mutation(prod, before, m)
-    for m in CONFIG:
-        outcomes[m.id] = run_config_mutation(prod, before, m)
-    for m in SAFE_PLAN_VARIANTS:
-        outcomes[m.id] = run_plan_mutation(prod, before, m)
-    for m in SAFE_CONFIG_VARIANTS:
-        outcomes[m.id] = run_config_mutation(prod, before, m)
+    outcomes = {m.id: run_plan_mutation(prod, before, m) for m in [*PLAN, *SAFE_PLAN_VARIANTS]}
+    outcomes.update(_config_outcomes(prod, before, "--reuse-config" in sys.argv[1:]))
 
     mutations = [*PLAN, *CONFIG]
     safe = [*SAFE_PLAN_VARIANTS, *SAFE_CONFIG_VARIANTS]

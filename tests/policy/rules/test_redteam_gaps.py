@@ -1,6 +1,6 @@
 """Cases for the rules that close red-team gaps (tests/policy/redteam): queue and topic encryption
 (KMS-07, KMS-08), EBS volumes (EKS-20), EC2 instances (EKS-21), the GKE kubelet read-only port
-(GKE-19), legacy metadata endpoints (GKE-20) and PodDisruptionBudgets that forbid every disruption (REL-08)."""
+(GKE-19), legacy metadata endpoints (GKE-20), foreign KMS keys (KMS-09) and PodDisruptionBudgets that forbid every disruption (REL-08)."""
 
 import pytest
 
@@ -111,6 +111,27 @@ CASES = {
             "cluster-re-enabled",
             set_("gcp1-cluster", ("nodeConfig", "metadata", "disable-legacy-endpoints"), False),
             {"gcp1-cluster": ["nodeConfig.metadata['disable-legacy-endpoints'] is 'false'; expected 'true'"]},
+        ),
+    ],
+    "KMS-09": [
+        Case("baseline"),
+        Case(
+            "foreign-sse-key",
+            set_(
+                "aws1-weights-sse",
+                "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId",
+                "arn:aws:kms:us-east-1:999988887777:key/0000-1111",
+            ),
+            {
+                "aws1-weights-sse": [
+                    "rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId is a KMS key of account 999988887777; "
+                    "expected a key of the stack's accounts"
+                ]
+            },
+        ),
+        Case(
+            "foreign-key-in-policy-text-is-not-a-key-field",
+            set_("aws1-weights-sse", "description", "arn:aws:kms:us-east-1:999988887777:key/0000-1111"),
         ),
     ],
     "REL-08": [
