@@ -185,9 +185,36 @@ CASES = {
             set_(ACL, f"{RATE}.aggregateKeyType", "CONSTANT"),
             {
                 ACL: [
-                    "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths"
+                    "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths",
+                    "rule 'rate-limit-v1' aggregates on CONSTANT (not each client's own address); expected "
+                    "aggregateKeyType 'IP'",
                 ]
             },
+        ),
+        Case(
+            "forwarded-ip-key",
+            chain(
+                set_(ACL, f"{RATE}.aggregateKeyType", "FORWARDED_IP"),
+                set_(ACL, f"{RATE}.forwardedIpConfig", {"headerName": "X-Forwarded-For", "fallbackBehavior": "MATCH"}),
+            ),
+            {
+                ACL: [
+                    "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths",
+                    "rule 'rate-limit-v1' aggregates on FORWARDED_IP (a header clients write); expected "
+                    "aggregateKeyType 'IP'",
+                ]
+            },
+        ),
+        Case(
+            "custom-keys-with-ip",
+            chain(
+                set_(ACL, f"{RATE}.aggregateKeyType", "CUSTOM_KEYS"),
+                set_(
+                    ACL,
+                    f"{RATE}.customKeys",
+                    [{"ip": {}}, {"uriPath": {"textTransformations": [{"priority": 0, "type": "NONE"}]}}],
+                ),
+            ),
         ),
         Case(
             "header-scope",
@@ -488,6 +515,11 @@ CASES = {
             "all-clients-together",
             drop(ARMOR, "rules.5.rateLimitOptions.enforceOnKey"),
             {ARMOR: ["rule 2000 limits on ['ALL'], not per client; expected enforceOnKey 'IP'"]},
+        ),
+        Case(
+            "client-written-key",
+            set_(ARMOR, "rules.5.rateLimitOptions.enforceOnKey", "XFF_IP"),
+            {ARMOR: ["rule 2000 limits on ['XFF_IP'], which clients write; expected enforceOnKey 'IP'"]},
         ),
         Case(
             "preview",

@@ -274,6 +274,28 @@ CASES = {
             },
         ),
         Case(
+            "pod-creator-in-kube-system",
+            chain(
+                add(
+                    _k8s(
+                        "Role",
+                        "dc1-creator-role",
+                        {
+                            "metadata": {"name": "creator", "namespace": "kube-system"},
+                            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get"]}],
+                        },
+                    )
+                ),
+                add(_binding("RoleBinding", "creator", "Role", "creator", [SA], "kube-system")),
+            ),
+            {
+                "dc1-creator": [
+                    "binds 'creator', which allows ['create'] on ['pods'], to ServiceAccount llm-llama-8b/llama-8b-server; "
+                    "expected a least-privilege Role"
+                ]
+            },
+        ),
+        Case(
             "namespaced-secret-lister",
             chain(
                 add(
