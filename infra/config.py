@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -65,6 +66,10 @@ class Model(BaseModel):
 # ---------------------------------------------------------------------------
 
 
+_SECRET_NAME_SHAPES = {"config": re.compile(r"[A-Za-z][A-Za-z0-9]*"), "env": re.compile(r"[A-Z_][A-Z0-9_]*")}
+"""The names a config key and an environment variable may have (SecretRef's patterns)."""
+
+
 class SecretRef(Model):
     """Where a secret value comes from. Exactly one key is set; the value itself never is."""
 
@@ -87,17 +92,23 @@ class SecretRef(Model):
 
     @field_validator("config", "env", "aws_secrets_manager", "gcp_secret_manager", mode="before")
     @classmethod
-    def _a_name_not_a_secret(cls, value: Any) -> Any:
+    def _a_name_not_a_secret(cls, value: Any, info: ValidationInfo) -> Any:
         # A pasted token where its name belongs: refuse it before any check that would echo it.
+        # config and env names have a strict shape: anything else is refused without echo too.
         from infra.config_errors import looks_secret
-        from policy.rules._credentials import credential_shape, looks_random_token
+        from policy.rules._credentials import looks_like_pasted_secret
 
-        if isinstance(value, str) and (looks_secret(value) or credential_shape(value) or looks_random_token(value)):
+        if not isinstance(value, str):
+            return value
+        if looks_secret(value) or looks_like_pasted_secret(value):
             # The message never repeats the value: it is most likely the secret itself.
             raise ValueError(
                 "this looks like a secret, not the name of one (value not shown); store the secret with "
                 "`pulumi config set --secret NAME` (or in a secret manager) and give its name here"
             )
+        shape = _SECRET_NAME_SHAPES.get(str(info.field_name))
+        if shape is not None and not shape.fullmatch(value):
+            raise ValueError(f"not a valid name (value not shown: it may be a secret); expected {shape.pattern}")
         return value
 
     @model_validator(mode="after")

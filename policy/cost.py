@@ -419,8 +419,12 @@ def _unpooled_gpu_capacity(ctx: PlanContext, report: CostReport, priced: set[str
     auto-provisioning by its nvidia-* resource limits. Unbounded capacity stays unpriced, with
     the reason (COST-10 reports it)."""
     from policy.rules._helpers import (
+        EC2_INSTANCE,
         EKS_NODE_GROUP,
+        GCE_INSTANCE,
+        GPU_MACHINE_TYPES,
         KARPENTER_NODE_POOL,
+        gpu_machines,
         is_gpu_capacity,
         karpenter_requirement,
     )
@@ -466,6 +470,25 @@ def _unpooled_gpu_capacity(ctx: PlanContext, report: CostReport, priced: set[str
             dear = max(rows, key=lambda r: r.on_demand)
             ceiling, what = nodes * dear.on_demand, f"up to {nodes:g} x {dear.type} at ${dear.on_demand:,.4f}/h"
         _unpooled_item(report, priced, resource, target, ceiling, what, rows)
+    for resource in ctx.of_type(*GPU_MACHINE_TYPES):
+        found = gpu_machines(ctx, resource)
+        if found is None or resource.urn in priced:
+            continue
+        cloud, types, count = found
+        rows = _gpu_rows(cloud, types)
+        if count is None:
+            _unbounded(report, resource, "no maximum size: the group can grow without bound")
+        elif not rows or len(rows) < len(types):
+            _unbounded(
+                report, resource, f"instance types {types} (with their accelerators) are not in the price catalogue"
+            )
+        else:
+            dear = max(rows, key=lambda r: r.on_demand)
+            what = f"up to {count:g} x {dear.type} at ${dear.on_demand:,.4f}/h"
+            always_on = resource.type in (EC2_INSTANCE, GCE_INSTANCE)  # a lone instance runs whether used or not
+            _unpooled_item(
+                report, priced, resource, ctx.target_of(resource), count * dear.on_demand, what, rows, always_on
+            )
     for cluster in ctx.of_type(GKE_CLUSTER):
         if get(cluster.props, "clusterAutoscaling.enabled") is not True:
             continue
@@ -509,10 +532,14 @@ def _unpooled_item(
     ceiling_hourly: float,
     what: str,
     rows: list[InstancePrice],
+    always_on: bool = False,
 ) -> None:
-    monthly = Monthly(0.0, 0.0, ceiling_hourly * HOURS_PER_MONTH)
+    month = ceiling_hourly * HOURS_PER_MONTH
+    monthly = Monthly(month, month, month) if always_on else Monthly(0.0, 0.0, month)
     sources = "; ".join(sorted({catalogue().cite(r.source) for r in rows}))
-    description = f"GPU capacity outside the configured pools {resource.name}: {what} (ceiling only)"
+    description = f"GPU capacity outside the configured pools {resource.name}: {what}" + (
+        "" if always_on else " (ceiling only)"
+    )
     report.items.append(CostItem(resource.urn, resource.type, description, monthly, sources, target))
     priced.add(resource.urn)
 

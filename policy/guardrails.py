@@ -86,25 +86,39 @@ def _probes(ctx: PlanContext) -> tuple[list[str], list[str]]:
     return names, urns
 
 
-def matches_everything(pattern: str, ctx: PlanContext) -> bool:
-    """Does a suppression's resource pattern match (nearly) everything?
+def catch_all_scope(pattern: str, ctx: PlanContext) -> str | None:
+    """What a suppression's resource pattern blankets, if it is a catch-all (None if it is narrow).
 
-    True for patterns matching every synthetic name or every synthetic URN ('*', '**',
-    'urn:*', 'urn:pulumi:prod::*'), and for patterns matching more than half of the stack's
-    resources ('*-*', 'aws*' on a large Plan).
+    'every resource' for patterns matching every synthetic name or URN ('*', '**', 'urn:*',
+    'urn:pulumi:prod::*') or more than 80% of the stack's resources ('*-*'); 'every resource of
+    target X' for patterns matching more than 80% of one target's resources ('aws-use1-*').
+    A name, a type-scoped URN glob or a prefix shared by a few resources is narrow.
     """
     names, urns = _probes(ctx)
     if all(fnmatch.fnmatchcase(n, pattern) for n in names) or all(fnmatch.fnmatchcase(u, pattern) for u in urns):
-        return True
+        return "every resource"
     if pattern.startswith("urn:") and fnmatch.fnmatchcase(
         f"urn:pulumi:{ctx.stack}::{ctx.project}::t:m/r:R::x", pattern
     ):
-        return True
+        return "every resource"
     resources = [r for r in ctx.resources if r.custom]
-    if len(resources) >= 20:
-        hits = sum(1 for r in resources if fnmatch.fnmatchcase(r.name, pattern) or fnmatch.fnmatchcase(r.urn, pattern))
-        return hits * 2 > len(resources)
-    return False
+    hit = {r.urn for r in resources if fnmatch.fnmatchcase(r.name, pattern) or fnmatch.fnmatchcase(r.urn, pattern)}
+    if len(resources) >= 20 and len(hit) * 5 > len(resources) * 4:
+        return "every resource"
+    by_target: dict[str, list[str]] = {}
+    for r in resources:
+        target = ctx.target_of(r)
+        if target:
+            by_target.setdefault(target, []).append(r.urn)
+    for target, urns_of in sorted(by_target.items()):
+        inside = sum(1 for u in urns_of if u in hit)
+        if len(urns_of) >= 10 and inside * 5 > len(urns_of) * 4:
+            return f"every resource of target {target!r}"
+    return None
+
+
+def matches_everything(pattern: str, ctx: PlanContext) -> bool:
+    return catch_all_scope(pattern, ctx) is not None
 
 
 def _years_ahead(today: dt.date, expires: dt.date) -> int:
@@ -130,8 +144,9 @@ def guardrail_violations(ctx: PlanContext) -> Iterator[tuple[RuleMeta, str]]:
             yield POL_OVERRIDE, f"policy.overrides.{rule_id} is {level!r}; expected no override in prod"
     for s in settings.suppressions:
         where = f"policy.suppressions[{s.index}] ({s.rule} on {s.resource!r})"
-        if not s.resource or matches_everything(s.resource, ctx):
-            yield POL_SUPPRESSION, f"{where} matches every resource; expected a specific resource name or URN"
+        scope = "every resource" if not s.resource else catch_all_scope(s.resource, ctx)
+        if scope:
+            yield POL_SUPPRESSION, f"{where} matches {scope}; expected a specific resource name or URN"
         days = _years_ahead(ctx.today, s.expires)
         if days > MAX_SUPPRESSION_DAYS:
             yield (

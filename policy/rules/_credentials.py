@@ -26,6 +26,15 @@ from policy.rules._helpers import SECRET_VALUE
 PLACEHOLDERS = {"", "[secret]", "[unknown]", "true", "false", "none", "null", "changeme-in-secret", "redacted"}
 """Values that stand for a secret rather than hold one (Pulumi redacts secrets as '[secret]')."""
 
+WEBHOOK = re.compile(
+    r"https://hooks\.slack\.com/services/[A-Za-z0-9]+/[A-Za-z0-9]+/[A-Za-z0-9]{8,}"
+    r"|https://(?:discord|discordapp)\.com/api/webhooks/\d+/[\w-]{20,}"
+    r"|https://[\w.-]+\.webhook\.office\.com/webhookb2/\S+"
+    r"|[?&](?:access_token|api_?key|apikey|token|secret|password|sig)=(?!\$|\{|\[secret\])[^&\s\"']{8,}",
+    re.IGNORECASE,
+)
+"""URLs that are credentials: incoming-webhook URLs (Slack, Discord, Teams), and a key or token in a
+query string."""
 URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]*://([^/\s:@'\"]+):([^/\s@'\"]+)@[^\s/'\"]", re.IGNORECASE)
 """``scheme://user:password@host``: a password in a URL (the user alone, ``git@``, is not one)."""
 
@@ -82,16 +91,40 @@ def looks_random_token(value: str) -> bool:
     return classes == 3 and entropy(text) >= 4.2
 
 
+BASE64_KEY = re.compile(r"^[A-Za-z0-9/+]{32,64}={0,2}$")
+"""An AWS secret access key (40 characters) and its like: base64 with '/' and '+'."""
+
+
+def looks_like_pasted_secret(value: str) -> bool:
+    """Where only a name belongs (a secret reference): any credential shape, a random token, or
+    a base64 key (mixed case, digits and entropy no name has; ``prod/LlmFleet/HuggingFaceToken2024``
+    stays a name)."""
+    text = value.strip()
+    if credential_shape(text) or looks_random_token(text):
+        return True
+    classes = sum(bool(re.search(p, text)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
+    return bool(BASE64_KEY.match(text)) and classes == 3 and entropy(text) >= 4.5
+
+
 def credential_shape(value: Any) -> str | None:
     """Why a value is a credential by its shape alone, or None."""
     if not isinstance(value, str) or len(value) < 8:
         return None
     if SECRET_VALUE.search(value):
         return "holds a credential (token or key)"
+    if WEBHOOK.search(value):
+        return "holds a credential URL (a webhook or a key in the query)"
     match = URL_USERINFO.search(value)
     if match and not is_reference(match.group(2)) and match.group(2) not in ("x-oauth-basic",):
         return "holds a URL with a password (user:password@host)"
     return None
+
+
+def redacted(text: str) -> str:
+    """A value fit for a finding message: the password of a URL and any token shape become [secret]."""
+    text = URL_USERINFO.sub(lambda m: m.group(0).replace(f":{m.group(2)}@", ":[secret]@"), text)
+    text = WEBHOOK.sub("[secret]", text)
+    return SECRET_VALUE.sub("[secret]", text)
 
 
 def literal_under_credential_key(key: str, value: Any) -> bool:
@@ -130,14 +163,20 @@ def _split(item: str) -> list[str]:
         return item.split()
 
 
-_SHAPE_HINT = re.compile(r"hf_|AKIA|ASIA|-----BEGIN|gh[pousr]_|github_pat_|xox|sk-|AIza|private_key")
-"""Literal parts of SECRET_VALUE's shapes: one cheap pass over a resource before the precise checks."""
+_SHAPE_HINT = re.compile(
+    r"hf_[A-Za-z0-9]{20}|AKIA[0-9A-Z]{12}|ASIA[0-9A-Z]{12}|-----BEGIN|gh[pousr]_[A-Za-z0-9]{20}|github_pat_|"
+    r"xox[abprs]-|sk-[A-Za-z0-9_-]{24}|AIza[0-9A-Za-z_-]{20}|private_key"
+)
+_URL_HINTS = ("hooks.slack.com", "/api/webhooks/", "webhook.office.com", "token=", "key=", "secret=", "password=", "sig=")
+"""Substrings of WEBHOOK's shapes (plain substring tests: a regex with a leading class is far slower)."""
+"""SECRET_VALUE's shapes, loosely: one cheap pass over a resource before the precise checks."""
 _KEY_WORDS = (
     "token", "secret", "passw", "passphrase", "apikey", "api_key", "api-key", "api.key", "accesskey", "access_key",
     "access-key", "privatekey", "private_key", "private-key", "credential", "auth",
 )  # fmt: skip
-_KEY_END = re.compile(r'[A-Za-z0-9_.-]*(?:\\?"\s*:|:\s)')
-"""The rest of a JSON key (nested JSON is escaped) or of a YAML key after a credential word."""
+_KEY_END = re.compile(r'[A-Za-z0-9_.-]*(?:\\?"\s*:\s*\\?"|:\s+[^\s{\[|>])')
+"""The rest of a JSON key with a string value (nested JSON is escaped), or of a YAML key with a
+scalar value, after a credential word (``"automountServiceAccountToken": false`` does not count)."""
 
 
 def may_hold_credentials(tree: Any, by_key: bool = False) -> bool:
@@ -152,16 +191,32 @@ def may_hold_credentials(tree: Any, by_key: bool = False) -> bool:
         return True
     if "@" in text and "://" in text and URL_USERINFO.search(text):
         return True
+    if any(hint in text for hint in _URL_HINTS) and WEBHOOK.search(text):
+        return True
     if not by_key:
         return False
     lower = text.lower()
     for word in _KEY_WORDS:
         index = lower.find(word)
         while index >= 0:
-            if _KEY_END.match(text, index + len(word)):
+            if _KEY_END.match(text, index + len(word)) and credential_key(_key_around(text, index)):
                 return True
             index = lower.find(word, index + 1)
     return False
+
+
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def _key_around(text: str, index: int) -> str:
+    """The whole key a credential word at ``index`` sits in (``existingSecret`` around 'secret')."""
+    start = index
+    while start > 0 and text[start - 1] in _KEY_CHARS:
+        start -= 1
+    end = index
+    while end < len(text) and text[end] in _KEY_CHARS:
+        end += 1
+    return text[start:end]
 
 
 def walk_keyed_strings(node: Any, path: str = "") -> Iterator[tuple[str, str, str]]:

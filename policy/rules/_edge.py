@@ -13,7 +13,7 @@ from typing import Any
 
 from policy.context import PlanContext, Resource
 from policy.props import as_list, get, is_map, number
-from policy.rules._helpers import HTTP_ROUTE, redirect_only
+from policy.rules._helpers import HTTP_ROUTE, cidrs_open, redirect_only
 
 RATE_CEILING_PER_MINUTE = 6000
 """Highest per-client limit that still stops a single client: 100 requests a second from one IP
@@ -74,20 +74,7 @@ def routed_api_paths(ctx: PlanContext, resource: Resource) -> list[str]:
 
 def covers_an_address_family(cidrs: list[str]) -> bool:
     """Does a list of CIDRs cover all of IPv4 or all of IPv6 (``0.0.0.0/1`` + ``128.0.0.0/1`` too)?"""
-    import ipaddress
-
-    v4, v6 = [], []
-    for cidr in cidrs:
-        try:
-            network = ipaddress.ip_network(cidr.strip(), strict=False)
-        except ValueError:
-            continue
-        (v4 if network.version == 4 else v6).append(network)
-    return any(
-        [str(n) for n in ipaddress.collapse_addresses(nets)] == [full]
-        for nets, full in ((v4, "0.0.0.0/0"), (v6, "::/0"))
-        if nets
-    )
+    return bool(cidrs_open(cidrs))
 
 
 # ---------------------------------------------------------------------------

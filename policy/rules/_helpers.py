@@ -10,8 +10,6 @@ from typing import Any
 from policy.context import PlanContext, Resource
 from policy.props import as_list, as_map, get, is_list, is_map
 
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
-
 
 def resource_names(resource: Resource, *name_props: str) -> set[str]:
     """Every name a resource may be referred to by: its name props and its Pulumi name."""
@@ -251,15 +249,23 @@ def is_gpu_capacity(resource: Resource) -> bool:
     if resource.type == KARPENTER_NODE_POOL:
         if any(get(t, "key") == "nvidia.com/gpu" for t in as_list(get(props, "spec.template.spec.taints"))):
             return True
+        narrowed = False
         for req in as_list(get(props, "spec.template.spec.requirements")):
             key = str(get(req, "key") or "")
+            values = [str(v) for v in as_list(get(req, "values"))]
+            operator = str(get(req, "operator") or "")
             if key.startswith("karpenter.k8s.aws/instance-gpu"):
                 return True
-            if key == "node.kubernetes.io/instance-type" and any(
-                is_gpu_instance("aws", str(v)) for v in as_list(get(req, "values"))
-            ):
-                return True
-        return False
+            if key == "node.kubernetes.io/instance-type" and operator == "In":
+                if any(is_gpu_instance("aws", v) for v in values):
+                    return True
+                narrowed = True
+            if key in ("karpenter.k8s.aws/instance-family", "karpenter.k8s.aws/instance-category") and operator == "In":
+                if any(re.match(r"^(g|p|gr)(\d|$)", v) for v in values):
+                    return True
+                narrowed = True
+        # No instance-type, family or category restriction: Karpenter launches GPU instances for GPU pods.
+        return not narrowed
     if resource.type == EKS_NODE_GROUP:
         if any(get(t, "key") == "nvidia.com/gpu" for t in as_list(get(props, "taints"))):
             return True
@@ -437,3 +443,73 @@ def listener_admits(ctx: PlanContext, gateway: Resource, listener: Mapping[str, 
                 return selector_matches(selector, labels)
         return True  # namespace not declared here: assume admitted (the stricter reading)
     return True
+
+
+# ---------------------------------------------------------------------------
+# GPU machines outside node pools: instances, auto scaling groups, managed instance groups
+# ---------------------------------------------------------------------------
+
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
+GCE_INSTANCE = "gcp:compute/instance:Instance"
+GCE_MIGS = (
+    "gcp:compute/instanceGroupManager:InstanceGroupManager",
+    "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager",
+)
+GPU_MACHINE_TYPES = (EC2_INSTANCE, AUTOSCALING_GROUP, GCE_INSTANCE, *GCE_MIGS)
+
+
+def _machine(value: Any) -> str:
+    return str(value or "").rsplit("/", 1)[-1]
+
+
+def _template(ctx: PlanContext, ref: Any, type_: str) -> Resource | None:
+    for template in ctx.of_type(type_):
+        if refers_to(ref, resource_names(template, "name")):
+            return template
+    return None
+
+
+def gpu_machines(ctx: PlanContext, resource: Resource) -> tuple[str, list[str], float | None] | None:
+    """(cloud, machine types, maximum machines) of a GPU instance, auto scaling group or managed
+    instance group; None when it runs no GPUs. The maximum is None when nothing bounds it."""
+    from policy.catalog.prices import is_gpu_instance
+
+    props = resource.props
+    if resource.type == EC2_INSTANCE:
+        cloud, types, count = "aws", [_machine(get(props, "instanceType"))], 1.0
+    elif resource.type == GCE_INSTANCE:
+        cloud, types, count = "gcp", [_machine(get(props, "machineType"))], 1.0
+        if as_list(get(props, "guestAccelerators")):
+            return cloud, types, count
+    elif resource.type == AUTOSCALING_GROUP:
+        cloud = "aws"
+        types = [
+            _machine(get(o, "instanceType"))
+            for o in as_list(get(props, "mixedInstancesPolicy.launchTemplate.overrides"))
+        ]
+        ref = (
+            get(props, "launchTemplate.id")
+            or get(props, "launchTemplate.name")
+            or get(props, "mixedInstancesPolicy.launchTemplate.launchTemplateSpecification.launchTemplateId")
+        )
+        template = _template(ctx, ref, "aws:ec2/launchTemplate:LaunchTemplate") if ref else None
+        if template is not None and get(template.props, "instanceType"):
+            types.append(_machine(get(template.props, "instanceType")))
+        max_size = get(props, "maxSize")
+        count = float(max_size) if isinstance(max_size, int | float) else None
+    elif resource.type in GCE_MIGS:
+        cloud = "gcp"
+        versions = as_list(get(props, "versions"))
+        ref = get(versions[0], "instanceTemplate") if versions else get(props, "instanceTemplate")
+        template = _template(ctx, ref, "gcp:compute/instanceTemplate:InstanceTemplate") if ref else None
+        types = [_machine(get(template.props, "machineType"))] if template is not None else []
+        size = get(props, "targetSize")
+        count = float(size) if isinstance(size, int | float) else None
+        if template is not None and as_list(get(template.props, "guestAccelerators")):
+            return cloud, types, count
+    else:
+        return None
+    if not any(t and is_gpu_instance(cloud, t) for t in types):
+        return None
+    return cloud, [t for t in types if t], count

@@ -19,7 +19,8 @@ from policy.props import as_list, get, is_list, is_map
 PUBLIC_REGISTRIES = (
     "docker.io", "index.docker.io", "registry-1.docker.io", "ghcr.io", "quay.io", "registry.k8s.io", "k8s.gcr.io",
     "gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", "public.ecr.aws", "mcr.microsoft.com", "nvcr.io",
-    "registry.gitlab.com", "docker.pkg.github.com", "cgr.dev",
+    "registry.gitlab.com", "docker.pkg.github.com", "cgr.dev", "registry.hub.docker.com", "hub.docker.com", "lscr.io",
+    "registry.redhat.io", "registry.access.redhat.com", "container-registry.oracle.com", "huggingface.co",
 )  # fmt: skip
 """Registries anyone can publish to or that the stack does not control."""
 EXTENSION_POLICY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyExtensionPolicy"
@@ -83,9 +84,18 @@ def own_registries(ctx: PlanContext) -> list[tuple[str, re.Pattern[str]]]:
 
 
 def own_registry_hosts(ctx: PlanContext) -> list[re.Pattern[str]]:
-    """Registries (not single repositories) the stack owns, for mirrored add-on artefacts: the
-    on-prem registries' hosts, plus the repositories of :func:`own_registries`."""
+    """Registries (not single repositories) the stack owns, for mirrored add-on artefacts: ECR of
+    the stack's account in each AWS target's region, Artifact Registry of each GCP target's
+    project and region, the on-prem registries' hosts, and the repositories of :func:`own_registries`."""
     hosts = [pattern for _, pattern in own_registries(ctx)]
+    accounts = sorted(stack_aws_accounts(ctx))
+    for target in ctx.settings.targets:
+        kind, region = target.get("kind"), str(target.get("region") or "")
+        if kind == "aws" and accounts and region:
+            account = "(" + "|".join(accounts) + ")"
+            hosts.append(re.compile(rf"^{account}\.dkr\.ecr\.{re.escape(region)}\.amazonaws\.com/"))
+        if kind == "gcp" and target.get("project") and region:
+            hosts.append(re.compile(rf"^{re.escape(region)}-docker\.pkg\.dev/{re.escape(str(target['project']))}/"))
     for target in ctx.settings.targets:
         registry = str(target.get("registry") or "")
         if registry and not is_public_registry(registry):
@@ -134,3 +144,6 @@ def wasm_images(resource: Resource) -> Iterator[tuple[str, str]]:
         url = get(wasm, "code.image.url")
         if url:
             yield f"spec.wasm[{index}].code.image.url", str(url).removeprefix("oci://")
+        remote = get(wasm, "code.http.url")
+        if remote:  # a module downloaded over HTTP(S): judged by its host, like an image
+            yield f"spec.wasm[{index}].code.http.url", re.sub(r"^[a-z]+://", "", str(remote))

@@ -177,11 +177,15 @@ def selects_model_server(ctx: PlanContext, resource: Resource, selector: Any) ->
     """Does a pod selector in ``resource``'s namespace (and cluster) pick a model-server pod?"""
     if not is_map(selector) and selector is not None:
         return False
-    cluster, namespace = ctx.cluster_key(resource), _ns(resource)
-    return any(
-        c == cluster and ns == namespace and selector_matches(selector or {}, labels)
-        for c, ns, labels in model_server_pods(ctx)
-    )
+
+    def build() -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+        index: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+        for c, ns, labels in model_server_pods(ctx):
+            index.setdefault((c, ns), []).append(labels)
+        return index
+
+    pods = ctx.memo("net:model-server-pods-by-namespace", build).get((ctx.cluster_key(resource), _ns(resource)), [])
+    return any(selector_matches(selector or {}, labels) for labels in pods)
 
 
 def model_server_services(ctx: PlanContext) -> set[tuple[str, str, str]]:

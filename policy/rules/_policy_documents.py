@@ -101,6 +101,7 @@ class Statement:
     actions: tuple[str, ...]
     not_action: bool
     resources: tuple[str, ...]
+    not_resource: bool
     conditions: tuple[Condition, ...]
 
     @property
@@ -125,12 +126,17 @@ class Statement:
 
     @property
     def public_principal(self) -> bool:
-        """Does the statement name everyone ('*', {"AWS": "*"}, or NotPrincipal)?"""
+        """Does the statement name everyone ('*', {"AWS": "*"}, 'arn:aws:iam::*:root', or NotPrincipal)?"""
         if self.not_principal:
             return True
         if self.principal == "*":
             return True
-        return any(v == "*" for v in self.principals())
+        return any(v == "*" or ("*" in v and v.startswith("arn:")) for v in self.principals())
+
+    @property
+    def every_resource(self) -> bool:
+        """Resource '*', or a NotResource (everything but the listed ones)."""
+        return self.not_resource or "*" in self.resources
 
     def restriction(self) -> Condition | None:
         """The first condition that really narrows the caller, if any."""
@@ -142,7 +148,7 @@ class Statement:
                     continue
             if op not in NARROWING_OPERATORS or cond.key.lower() not in RESTRICTING_KEYS:
                 continue
-            if not cond.values or any(_wildcard_value(v) for v in cond.values):
+            if not cond.values or any(_wildcard_value(v, cond.key) for v in cond.values):
                 continue
             if op == "IpAddress" and cidrs_open(list(cond.values)):
                 continue
@@ -157,15 +163,24 @@ class Statement:
         return not hit if self.not_action else hit
 
 
-def _wildcard_value(value: str) -> bool:
-    """A condition value that matches anything ('*', '?', 'arn:aws:iam::*:*')."""
+ID_KEYS = frozenset(
+    k.lower()
+    for k in ("aws:SourceAccount", "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:SourceOrgID", "kms:CallerAccount")
+)
+"""Keys whose value is one id: any wildcard in it ('o-*', '1234*') admits strangers."""
+
+
+def _wildcard_value(value: str, key: str = "") -> bool:
+    """A condition value that matches anything ('*', '?', 'arn:aws:iam::*:*', or a partial id)."""
     stripped = value.strip()
     if stripped in ("", "*", "?") or set(stripped) <= {"*", "?"}:
         return True
+    if key.lower() in ID_KEYS and ("*" in stripped or "?" in stripped):
+        return True
     if stripped.startswith("arn:"):
         parts = stripped.split(":")
-        # ARN with a wildcard account and wildcard resource: any caller of the service.
-        return len(parts) >= 6 and parts[4] in ("*", "") and parts[5].strip("/*") == ""
+        # An ARN with a wildcard account matches callers of any account.
+        return len(parts) >= 6 and ("*" in parts[4] or (parts[4] == "" and parts[5].strip("/*") == ""))
     return False
 
 
@@ -208,6 +223,7 @@ def parse(value: Any) -> list[Statement] | None:
                 actions=_strings(st.get("NotAction") if "NotAction" in st else st.get("Action")),
                 not_action="NotAction" in st,
                 resources=_strings(st.get("NotResource") if "NotResource" in st else st.get("Resource")),
+                not_resource="NotResource" in st,
                 conditions=tuple(conditions),
             )
         )
@@ -217,16 +233,22 @@ def parse(value: Any) -> list[Statement] | None:
 def documents(resource: Resource, table: Mapping[str, tuple[str, ...]]) -> Iterator[tuple[str, list[Statement]]]:
     """(prop path, statements) of every policy document a resource carries, per ``table``."""
     for path in table.get(resource.type, ()):
-        if "[]." in path:
-            head, _, tail = path.partition("[].")
-            for index, item in enumerate(as_list(get(resource.props, head))):
-                statements = parse(get(item, tail))
+        key = f"policy-documents:{path}"
+        found = resource.cache.get(key)
+        if found is None:  # parsed once per resource, whichever rule asks first
+            found = []
+            if "[]." in path:
+                head, _, tail = path.partition("[].")
+                for index, item in enumerate(as_list(get(resource.props, head))):
+                    statements = parse(get(item, tail))
+                    if statements:
+                        found.append((f"{head}[{index}].{tail}", statements))
+            else:
+                statements = parse(get(resource.props, path))
                 if statements:
-                    yield f"{head}[{index}].{tail}", statements
-        else:
-            statements = parse(get(resource.props, path))
-            if statements:
-                yield path, statements
+                    found.append((path, statements))
+            resource.cache[key] = found
+        yield from found
 
 
 def account_of(principal: str) -> str | None:
@@ -265,6 +287,8 @@ def stack_accounts(ctx: PlanContext) -> frozenset[str]:
         for cluster in ctx.of_type("aws:eks/cluster:Cluster"):
             if account := account_of(str(get(cluster.props, "roleArn") or "")):
                 found.add(account)
+        if not found:
+            return frozenset()  # no anchor (a lone resource under CrossGuard): the account cannot be told
         for target in ctx.settings.targets:
             for arn in as_list(target.get("adminRoleArns")):
                 if account := account_of(str(arn)):
@@ -324,3 +348,51 @@ def gcp_grants(resource: Resource) -> list[tuple[str, str]]:
     if get(props, "member"):
         members.append(str(get(props, "member")))
     return [(role, m) for m in members]
+
+
+# ---------------------------------------------------------------------------
+# What an IAM role may do: its inline policies, RolePolicies and Role inlinePolicies
+# ---------------------------------------------------------------------------
+
+
+def without_suffix(name: str) -> str:
+    """A role's name without Pulumi's auto-name or a mock id suffix ('server-1a2b3c4' -> 'server')."""
+    return re.sub(r"-[0-9a-f]{7,8}$", "", name)
+
+
+def role_name(arn: str) -> str:
+    return re.sub(r"^.*:role/(?:.*/)?", "", arn)
+
+
+def role_grants(ctx: PlanContext, role_arn: str, actions: tuple[str, ...]) -> list[str]:
+    """Which of ``actions`` the role an ARN names is allowed (memoized per role and action list)."""
+    cache = ctx.memo("iam:role-grants", dict)
+    key = (role_arn, actions)
+    if key not in cache:
+        statements = role_statements(ctx, role_arn)
+        cache[key] = [a for a in actions if any(st.grants(a) for st in statements)]
+    return cache[key]
+
+
+def role_statements(ctx: PlanContext, role_arn: str) -> list[Statement]:
+    """Allow statements of every identity policy attached inline to the role an ARN names."""
+
+    def build() -> dict[str, list[Statement]]:
+        by_name: dict[str, list[Statement]] = {}
+        for carrier in ctx.of_type(*IDENTITY_POLICIES):
+            allows = [st for _, sts in documents(carrier, IDENTITY_POLICIES) for st in sts if st.allows]
+            if not allows:
+                continue
+            if carrier.type == "aws:iam/role:Role":
+                from policy.rules._helpers import resource_names
+
+                names = resource_names(carrier, "name")
+            else:
+                names = {str(get(carrier.props, "role") or "")}
+            for name in {n for raw in names for n in (raw, without_suffix(raw))}:
+                by_name.setdefault(name, []).extend(allows)
+        return {name: list(dict.fromkeys(sts)) for name, sts in by_name.items()}  # equal statements once
+
+    index = ctx.memo("iam:role-statements", build)
+    name = role_name(role_arn)
+    return index.get(name) or index.get(without_suffix(name)) or []

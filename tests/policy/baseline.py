@@ -484,6 +484,10 @@ def _aws() -> list[dict[str, Any]]:
             {
                 "resourceArn": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/webacl/aws1-waf/abcd",
                 "logDestinationConfigs": [f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:aws-waf-logs-aws1"],
+                "redactedFields": [
+                    {"singleHeader": {"name": "authorization"}},
+                    {"singleHeader": {"name": "x-api-key"}},
+                ],
             },
             "aws1",
             aws,
@@ -843,6 +847,7 @@ def _gcp() -> list[dict[str, Any]]:
                 "loadBalancingScheme": "EXTERNAL_MANAGED",
                 "protocol": "HTTP",
                 "securityPolicy": "projects/acme-prod-1/global/securityPolicies/gcp1-armor",
+                "logConfig": {"enable": True, "sampleRate": 1},
             },
             "gcp1",
             gcp,
@@ -855,6 +860,7 @@ def _gcp() -> list[dict[str, Any]]:
                 "rules": waf,
                 "labels": labels,
                 "adaptiveProtectionConfig": {"layer7DdosDefenseConfig": {"enable": True, "ruleVisibility": "STANDARD"}},
+                "advancedOptionsConfig": {"jsonParsing": "STANDARD", "logLevel": "NORMAL"},
             },
             "gcp1",
             gcp,
@@ -1147,6 +1153,7 @@ def _onprem() -> list[dict[str, Any]]:
                 "name": "gpu-operator",
                 "chart": "gpu-operator",
                 "version": "v25.3.0",
+                "repositoryOpts": {"repo": "https://helm.ngc.nvidia.com/nvidia"},
                 "namespace": "gpu-operator",
                 "values": {"driver": {"enabled": False}, "toolkit": {"enabled": True}},
             },
@@ -1400,6 +1407,15 @@ def _edge_and_rbac() -> list[dict[str, Any]]:
             {
                 "metadata": {"name": "llm-gateway", "namespace": "llm-edge"},
                 "spec": {"targetRefs": [gateway_ref], "tls": {"minVersion": "1.2"}},
+            },
+        ),
+        _k8s(
+            "kubernetes:core/v1:Secret",
+            "dc1-api-keys",
+            {
+                "metadata": {"name": "llama-8b-api-keys", "namespace": "llm-llama-8b"},
+                "type": "Opaque",
+                "stringData": {"client": "[secret]"},
             },
         ),
         _k8s(

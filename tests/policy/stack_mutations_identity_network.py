@@ -104,6 +104,26 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
                 "member", "serviceAccount:123456789012-compute@developer.gserviceaccount.com"
             ),
         ),
+        "IAM-13": _on(
+            _first(iam_policy, server),
+            _doc_append("policy", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::x/*"}),
+        ),
+        "IAM-14": _on(
+            _first("gcp:serviceaccount/iAMMember:IAMMember"),
+            lambda r: r["props"].__setitem__("member", "serviceAccount:ci@someone-elses-proj.iam.gserviceaccount.com"),
+        ),
+        "IAM-15": _on(
+            _first("aws:sqs/queuePolicy:QueuePolicy"),
+            _doc_append(
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                },
+            ),
+        ),
         "KMS-06": _on(
             _first("aws:kms/key:Key"), lambda r: r["props"].__setitem__("bypassPolicyLockoutSafetyCheck", True)
         ),
@@ -148,6 +168,39 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
         "NET-10": _on(
             _first("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
             lambda r: r["props"].update(cidrIpv4="0.0.0.0/0", ipProtocol="-1", referencedSecurityGroupId=None),
+        ),
+        "NET-11": _on(
+            _first("aws:lb/loadBalancer:LoadBalancer"), lambda r: r["props"].__setitem__("loadBalancerType", "network")
+        ),
+        "NET-12": _on(
+            _first("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", lambda r: r["name"].startswith("aws")),
+            lambda r: r["props"]["spec"]["provider"]["kubernetes"]["envoyService"].__setitem__("type", "NodePort"),
+        ),
+        "NET-13": _clone(
+            "aws:ec2/flowLog:FlowLog",
+            lambda r: True,
+            lambda r: r.update(
+                type="aws:ec2/networkAclRule:NetworkAclRule",
+                props={
+                    "networkAclId": "acl-1",
+                    "ruleNumber": 10,
+                    "protocol": "tcp",
+                    "fromPort": 3389,
+                    "toPort": 3389,
+                    "ruleAction": "allow",
+                    "cidrBlock": "0.0.0.0/0",
+                },
+            ),
+        ),
+        "NET-14": _on(
+            _first("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"),
+            lambda r: r["props"].__setitem__(
+                "egress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]
+            ),
+        ),
+        "NET-15": _on(
+            _first("aws:ec2/route:Route", lambda r: bool(r["props"].get("natGatewayId"))),
+            lambda r: (r["props"].pop("natGatewayId"), r["props"].__setitem__("gatewayId", "igw-0123")),
         ),
         "COST-10": _clone("kubernetes:karpenter.sh/v1:NodePool", lambda r: True, _unlabel_karpenter),
         "COST-11": _config(lambda c: c["budget"].__setitem__("alertThresholdsPercent", [120])),

@@ -75,7 +75,7 @@ def test_disabled_rule_is_not_evaluated_or_listed():
     assert {f.enforcement for f in report.findings if f.rule == "K8S-05"} == {"advisory"}
 
 
-def _suppression(rule="EKS-01", resource="aws1-*", expires="2027-01-31"):
+def _suppression(rule="EKS-01", resource="aws1-clus*", expires="2027-01-31"):
     return {
         "rule": rule,
         "resource": resource,
@@ -107,7 +107,7 @@ def test_expired_suppression_is_itself_a_finding_and_suppresses_nothing():
     findings = _by_rule(report)
     assert not findings["EKS-01"].suppressed
     assert findings["POL-01"].message == (
-        "policy.suppressions[0] (EKS-01 on 'aws1-*') expired on 2026-11-27 (owner platform-team)"
+        "policy.suppressions[0] (EKS-01 on 'aws1-clus*') expired on 2026-11-27 (owner platform-team)"
     )
     assert findings["POL-01"].enforcement == "mandatory"
     assert report.exit_code == 1
@@ -122,7 +122,7 @@ def test_suppression_on_its_expiry_day_still_holds():
 def test_unmatched_suppression_is_reported_as_advisory():
     report = evaluate_plan(_plan(config("policy.suppressions", [_suppression(rule="GKE-01")])), TODAY)
     finding = _by_rule(report)["POL-02"]
-    assert finding.message == "policy.suppressions[0] (GKE-01 on 'aws1-*') matches no finding"
+    assert finding.message == "policy.suppressions[0] (GKE-01 on 'aws1-clus*') matches no finding"
     assert finding.enforcement == "advisory"
 
 

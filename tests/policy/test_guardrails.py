@@ -7,7 +7,7 @@ import pytest
 
 from policy.context import PlanContext
 from policy.engine import evaluate_plan
-from policy.guardrails import matches_everything, stack_environment
+from policy.guardrails import catch_all_scope, matches_everything, stack_environment
 from tests.policy.baseline import TODAY, baseline
 from tests.policy.harness import chain, config, set_
 
@@ -129,6 +129,16 @@ def test_safe_settings_raise_no_guardrail_finding(change):
             ],
         ),
         (
+            config("policy.suppressions", [_suppression(resource="aws1-*")]),
+            [
+                (
+                    "POL-06",
+                    "policy.suppressions[0] (EKS-01 on 'aws1-*') matches every resource of target 'aws1'; expected a "
+                    "specific resource name or URN",
+                )
+            ],
+        ),
+        (
             config("policy.suppressions", [_suppression(expires="2099-12-31")]),
             [
                 (
@@ -201,7 +211,9 @@ def test_stack_environment_from_the_name():
     ]
 
 
-def test_matches_everything_needs_a_real_plan_for_the_share_test():
+def test_catch_all_scope_by_stack_and_by_target():
     ctx = PlanContext.from_plan(baseline(), TODAY)
     assert matches_everything("*", ctx) and not matches_everything("aws1-cluster", ctx)
-    assert not matches_everything("dc1-*", ctx)
+    assert catch_all_scope("dc1-*", ctx) == "every resource of target 'dc1'"
+    assert catch_all_scope("urn:pulumi:prod::llm-fleet::aws:eks/*", ctx) is None
+    assert catch_all_scope("dc1-server*", ctx) is None

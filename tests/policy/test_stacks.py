@@ -431,9 +431,11 @@ NOT_IN_PROD = {"COST-06": "dev only: see test_dev_mutation_spot_and_scale_to_zer
 
 
 def _merge_mutations() -> None:
+    from tests.policy.stack_mutations_edge_workloads import mutations as edge_workloads
     from tests.policy.stack_mutations_identity_network import mutations
 
     MUTATIONS.update(mutations())
+    MUTATIONS.update(edge_workloads())
 
 
 _merge_mutations()

@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from tests.policy.harness import Case, cases_params, chain, check, config, resource, set_
+from tests.policy.harness import Case, add, cases_params, chain, check, config, resource, set_
 
 POOL_LABEL = "llm-fleet.dev/gpu-pool"
 
@@ -39,6 +39,16 @@ def _copy_of(name, suffix="-extra", **changes):
     return change
 
 
+def _machine(type_, name, props, target="aws1"):
+    from tests.policy.baseline import _res
+
+    return add(_res(type_, name, props, target, f"{target}-{'aws' if target == 'aws1' else 'gcp'}"))
+
+
+EC2 = "aws:ec2/instance:Instance"
+ASG = "aws:autoscaling/group:Group"
+GCE = "gcp:compute/instance:Instance"
+
 NAP = {
     "enabled": True,
     "resourceLimits": [
@@ -56,6 +66,91 @@ CASES = {
         ),
         Case("fixed-gke-pool-outside-the-config", _copy_of("gcp1-h100", autoscaling=None, nodeCount=1)),
         Case("bounded-autoprovisioning", set_("gcp1-cluster", "clusterAutoscaling", NAP)),
+        Case(
+            "cpu-only-karpenter-pool",
+            _copy_of(
+                "aws1-h100",
+                **{
+                    "spec.limits": {"cpu": "64"},
+                    "spec.template.spec.taints": [],
+                    "spec.template.spec.requirements": [
+                        {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]}
+                    ],
+                },
+            ),
+        ),
+        Case(
+            "unrestricted-karpenter-pool-can-launch-gpus",
+            _copy_of(
+                "aws1-h100",
+                **{
+                    "spec.limits": {"cpu": "1000"},
+                    "spec.template.spec.taints": [],
+                    "spec.template.spec.requirements": [],
+                },
+            ),
+            {
+                "aws1-h100-extra": [
+                    "GPU capacity is not priced into the ceiling: no spec.limits['nvidia.com/gpu']: Karpenter adds "
+                    "GPU nodes without bound"
+                ]
+            },
+        ),
+        Case(
+            "gpu-family-karpenter-pool",
+            _copy_of(
+                "aws1-h100",
+                **{
+                    "spec.limits": {"cpu": "1000"},
+                    "spec.template.spec.taints": [],
+                    "spec.template.spec.requirements": [
+                        {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["p5", "g6e"]}
+                    ],
+                },
+            ),
+            {
+                "aws1-h100-extra": [
+                    "GPU capacity is not priced into the ceiling: no spec.limits['nvidia.com/gpu']: Karpenter adds "
+                    "GPU nodes without bound"
+                ]
+            },
+        ),
+        Case("cpu-instance", _machine(EC2, "aws1-bastion", {"instanceType": "t3.micro"})),
+        Case("gpu-instance-priced", _machine(EC2, "aws1-gpu-box", {"instanceType": "p5.48xlarge"})),
+        Case("gce-gpu-instance-priced", _machine(GCE, "gcp1-gpu-box", {"machineType": "a3-highgpu-8g"}, "gcp1")),
+        Case(
+            "gpu-instance-not-in-the-catalogue",
+            _machine(EC2, "aws1-gpu-box", {"instanceType": "p5en.48xlarge"}),
+            {
+                "aws1-gpu-box": [
+                    "GPU capacity is not priced into the ceiling: instance types ['p5en.48xlarge'] (with their accelerators) are not in the price catalogue"
+                ]
+            },
+        ),
+        Case(
+            "gpu-auto-scaling-group-without-maximum",
+            _machine(
+                ASG,
+                "aws1-gpu-asg",
+                {"mixedInstancesPolicy": {"launchTemplate": {"overrides": [{"instanceType": "p5.48xlarge"}]}}},
+            ),
+            {
+                "aws1-gpu-asg": [
+                    "GPU capacity is not priced into the ceiling: no maximum size: the group can grow without bound"
+                ]
+            },
+        ),
+        Case(
+            "gpu-auto-scaling-group-bounded",
+            _machine(
+                ASG,
+                "aws1-gpu-asg",
+                {
+                    "maxSize": 2,
+                    "mixedInstancesPolicy": {"launchTemplate": {"overrides": [{"instanceType": "p5.48xlarge"}]}},
+                },
+            ),
+        ),
         Case(
             "unbounded-karpenter-pool",
             _copy_of("aws1-h100", **{"spec.limits": None}),
@@ -107,6 +202,15 @@ CASES = {
     ],
     "COST-07": [
         Case(
+            "a-gpu-instance-counts-against-the-budget",
+            chain(config("budget.monthlyUsd", 190_000), _machine(EC2, "aws1-gpu-box", {"instanceType": "p5.48xlarge"})),
+            {
+                "llm-fleet-prod": [
+                    "monthly ceiling $196,978 exceeds budget.monthlyUsd $190,000 (floor $125,358, expected $125,358)"
+                ]
+            },
+        ),
+        Case(
             "capacity-outside-the-config-counts-against-the-budget",
             chain(
                 config("budget.monthlyUsd", 400_000), _copy_of("aws1-h100", **{"spec.limits": {"nvidia.com/gpu": 64}})
@@ -119,6 +223,15 @@ CASES = {
         ),
     ],
     "COST-05": [
+        Case(
+            "gpu-instance-outside-the-allow-list",
+            _machine(EC2, "aws1-gpu-box", {"instanceType": "p4d.24xlarge"}),
+            {
+                "aws1-gpu-box": [
+                    "GPU machine types ['p4d.24xlarge'] are not allowed; allowed: ['a3-highgpu-8g', 'p5.48xlarge']"
+                ]
+            },
+        ),
         Case(
             "emptied-in-prod",
             config("policy.allowedInstanceTypes", []),
@@ -135,6 +248,13 @@ CASES = {
                 config("policy.allowedInstanceTypes", []),
                 lambda plan: plan.__setitem__("stack", "dev"),
             ),
+        ),
+    ],
+    "COST-03": [
+        Case(
+            "fixed-count-beyond-the-pool",
+            chain(set_("gcp1-h100", "autoscaling", None), set_("gcp1-h100", "nodeCount", 3)),
+            {"gcp1-h100": ["nodeCount 3 x 2 zones is 6 nodes; pool 'h100' allows at most 2"]},
         ),
     ],
     "COST-11": [
@@ -159,6 +279,20 @@ CASES = {
             "gcp-rules-above-budget",
             set_("gcp1-budget", "thresholdRules", [{"thresholdPercent": 1.2}]),
             {"gcp1-budget": ["thresholdRules thresholdPercent [1.2]; expected one at or below 1.0 (100%)"]},
+        ),
+        Case("iam-recipients-only", set_("gcp1-budget", "allUpdatesRule", {"disableDefaultIamRecipients": False})),
+        Case(
+            "nobody-notified",
+            set_(
+                "gcp1-budget",
+                "allUpdatesRule",
+                {"disableDefaultIamRecipients": True, "monitoringNotificationChannels": []},
+            ),
+            {
+                "gcp1-budget": [
+                    "allUpdatesRule notifies no channel, topic or billing admin; expected notification channels"
+                ]
+            },
         ),
     ],
 }

@@ -64,6 +64,18 @@ def _append(name, rule):
     return change
 
 
+def _alias(name, type_, **props):
+    """A copy of a resource declared through the aws.alb alias module (a distinct type token)."""
+
+    def change(plan):
+        original = next(r for r in plan["resources"] if r["name"] == name)
+        clone = {**original, "type": type_, "name": f"{name}-alias", "urn": original["urn"] + "-alias"}
+        clone["props"] = {**original["props"], **props}
+        plan["resources"].append(clone)
+
+    return change
+
+
 def _append_armor(rule):
     return _append(ARMOR, rule)
 
@@ -92,6 +104,20 @@ CASES = {
                 ACL: [
                     "managed rule group 'AWSManagedRulesCommonRuleSet' overrides ['CrossSiteScripting_BODY', "
                     "'GenericRFI_BODY'] to count or allow; expected only ['SizeRestrictions_BODY']"
+                ]
+            },
+        ),
+        Case(
+            "scoped-to-admin",
+            set_(
+                ACL,
+                "rules.2.statement.managedRuleGroupStatement.scopeDownStatement",
+                {"byteMatchStatement": {**STARTS_WITH_V1["byteMatchStatement"], "searchString": "/admin"}},
+            ),
+            {
+                ACL: [
+                    "managed rule group 'AWSManagedRulesAmazonIpReputationList' has a scopeDownStatement that skips "
+                    f"{PATHS}; expected every API path",
                 ]
             },
         ),
@@ -159,9 +185,36 @@ CASES = {
             set_(ACL, f"{RATE}.aggregateKeyType", "CONSTANT"),
             {
                 ACL: [
-                    "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths"
+                    "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths",
+                    "rule 'rate-limit-v1' aggregates on CONSTANT (not each client's own address); expected "
+                    "aggregateKeyType 'IP'",
                 ]
             },
+        ),
+        Case(
+            "forwarded-ip-key",
+            chain(
+                set_(ACL, f"{RATE}.aggregateKeyType", "FORWARDED_IP"),
+                set_(ACL, f"{RATE}.forwardedIpConfig", {"headerName": "X-Forwarded-For", "fallbackBehavior": "MATCH"}),
+            ),
+            {
+                ACL: [
+                    "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths",
+                    "rule 'rate-limit-v1' aggregates on FORWARDED_IP (a header clients write); expected "
+                    "aggregateKeyType 'IP'",
+                ]
+            },
+        ),
+        Case(
+            "custom-keys-with-ip",
+            chain(
+                set_(ACL, f"{RATE}.aggregateKeyType", "CUSTOM_KEYS"),
+                set_(
+                    ACL,
+                    f"{RATE}.customKeys",
+                    [{"ip": {}}, {"uriPath": {"textTransformations": [{"priority": 0, "type": "NONE"}]}}],
+                ),
+            ),
         ),
         Case(
             "header-scope",
@@ -201,8 +254,96 @@ CASES = {
             },
         ),
     ],
+    "ALB-02": [
+        Case(
+            "alb-alias-type-weak-policy",
+            _alias("aws1-https", "aws:alb/listener:Listener", sslPolicy="ELBSecurityPolicy-2016-08"),
+            {
+                "aws1-https-alias": [
+                    "sslPolicy is 'ELBSecurityPolicy-2016-08'; expected a TLS 1.2+ policy such as "
+                    "'ELBSecurityPolicy-TLS13-1-2-2021-06'"
+                ]
+            },
+        ),
+    ],
+    "ALB-12": [
+        Case("baseline"),
+        Case("explicit-append", set_(ALB, "xffHeaderProcessingMode", "append")),
+        Case(
+            "preserve",
+            set_(ALB, "xffHeaderProcessingMode", "preserve"),
+            {ALB: ["xffHeaderProcessingMode is 'preserve'; expected one of ['append']"]},
+        ),
+    ],
+    "WAF-04": [
+        Case(
+            "keeps-blocked-only",
+            set_(
+                "aws1-waf-logging",
+                "loggingFilter",
+                {
+                    "defaultBehavior": "DROP",
+                    "filters": [
+                        {
+                            "behavior": "KEEP",
+                            "requirement": "MEETS_ANY",
+                            "conditions": [{"actionCondition": {"action": "BLOCK"}}],
+                        }
+                    ],
+                },
+            ),
+        ),
+        Case(
+            "drops-everything",
+            set_(
+                "aws1-waf-logging",
+                "loggingFilter",
+                {
+                    "defaultBehavior": "DROP",
+                    "filters": [
+                        {
+                            "behavior": "DROP",
+                            "requirement": "MEETS_ANY",
+                            "conditions": [{"actionCondition": {"action": "ALLOW"}}],
+                        }
+                    ],
+                },
+            ),
+            {
+                "aws1-waf-logging": ["loggingFilter drops every record (defaultBehavior DROP, no KEEP filter)"],
+                ACL: [
+                    "no aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration with a log destination for this web ACL"
+                ],
+            },
+        ),
+    ],
+    "WAF-06": [
+        Case("baseline"),
+        Case(
+            "upper-case-names",
+            set_(
+                "aws1-waf-logging",
+                "redactedFields",
+                [{"singleHeader": {"name": "Authorization"}}, {"singleHeader": {"name": "X-Api-Key"}}],
+            ),
+        ),
+        Case(
+            "keys-in-logs",
+            set_("aws1-waf-logging", "redactedFields", [{"singleHeader": {"name": "authorization"}}]),
+            {
+                "aws1-waf-logging": [
+                    "redactedFields does not redact ['x-api-key']; expected every API-key header redacted"
+                ]
+            },
+        ),
+    ],
     "ALB-10": [
         Case("baseline"),
+        Case(
+            "alb-alias-type-fail-open",
+            _alias(ALB, "aws:alb/loadBalancer:LoadBalancer", enableWafFailOpen=True),
+            {f"{ALB}-alias": ["enableWafFailOpen is true; expected false"]},
+        ),
         Case("explicit-off", set_(ALB, "enableWafFailOpen", False)),
         Case("fail-open", set_(ALB, "enableWafFailOpen", True), {ALB: ["enableWafFailOpen is true; expected false"]}),
     ],
@@ -256,6 +397,41 @@ CASES = {
                     ]
                 },
             ),
+        ),
+        Case(
+            "two-opt-outs",
+            set_(
+                ARMOR,
+                "rules.0.match.expr.expression",
+                "evaluatePreconfiguredWaf('sqli-v33-stable', {'sensitivity': 2, 'opt_out_rule_ids': "
+                "['owasp-crs-v030301-id942421-sqli', 'owasp-crs-v030301-id942432-sqli']})",
+            ),
+        ),
+        Case(
+            "opt-out-of-most",
+            set_(
+                ARMOR,
+                "rules.2.match.expr.expression",
+                "evaluatePreconfiguredExpr('lfi-v33-stable', ["
+                + ", ".join(f"'owasp-crs-v030301-id93{n}-lfi'" for n in range(3100, 3106))
+                + "])",
+            ),
+            {
+                ARMOR: [
+                    "the lfi rule (local file inclusion) has 6 signatures opted out (at most 4); expected sensitivity "
+                    "1-4 and no blanket exclusion"
+                ]
+            },
+        ),
+        Case(
+            "json-parsing-off",
+            set_(ARMOR, "advancedOptionsConfig.jsonParsing", "DISABLED"),
+            {
+                ARMOR: [
+                    "advancedOptionsConfig.jsonParsing is 'DISABLED': the WAF rules do not see inside JSON request "
+                    "bodies (every inference request); expected 'STANDARD'"
+                ]
+            },
         ),
         Case(
             "sensitivity-0",
@@ -339,6 +515,11 @@ CASES = {
             "all-clients-together",
             drop(ARMOR, "rules.5.rateLimitOptions.enforceOnKey"),
             {ARMOR: ["rule 2000 limits on ['ALL'], not per client; expected enforceOnKey 'IP'"]},
+        ),
+        Case(
+            "client-written-key",
+            set_(ARMOR, "rules.5.rateLimitOptions.enforceOnKey", "XFF_IP"),
+            {ARMOR: ["rule 2000 limits on ['XFF_IP'], which clients write; expected enforceOnKey 'IP'"]},
         ),
         Case(
             "preview",
@@ -428,6 +609,46 @@ CASES = {
                 ],
                 "dc1-api": [
                     "HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no blocking Coraza/OWASP CRS EnvoyExtensionPolicy"
+                ],
+            },
+        ),
+    ],
+    "ALB-11": [
+        Case("baseline"),
+        Case(
+            "internal-backend",
+            chain(set_("gcp1-backend", "loadBalancingScheme", "INTERNAL_MANAGED"), drop("gcp1-backend", "logConfig")),
+        ),
+        Case(
+            "logging-off",
+            set_("gcp1-backend", "logConfig.enable", False),
+            {"gcp1-backend": ["logConfig.enable is not true on an external backend; expected true"]},
+        ),
+    ],
+    "EDGE-01": [
+        Case("tls13-minimum", set_(DC1_CLIENT, "spec.tls.minVersion", "1.3")),
+        Case(
+            "tls10-minimum",
+            set_(DC1_CLIENT, "spec.tls.minVersion", "1.0"),
+            {DC1_CLIENT: ["spec.tls.minVersion is '1.0'; expected '1.2' or '1.3'"]},
+        ),
+    ],
+    "EDGE-03": [
+        Case(
+            "per-second-within",
+            set_("dc1-rate-limit", "spec.rateLimit.local.rules.0.limit", {"requests": 5, "unit": "Second"}),
+        ),
+        Case(
+            "never-fires",
+            set_("dc1-rate-limit", "spec.rateLimit.local.rules.0.limit.requests", 1_000_000),
+            {
+                "dc1-rate-limit": [
+                    "a rateLimit rule allows 1000000 requests/min; expected at most 600 (edge.rateLimitPerMinute, "
+                    "ceiling 6000)"
+                ],
+                "dc1-api": [
+                    "HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no BackendTrafficPolicy with rateLimit rules "
+                    "within the edge's limit"
                 ],
             },
         ),

@@ -60,6 +60,19 @@ def _lb_role(plan):
     ]
 
 
+def _aws_k8s_configmap(name, namespace, data):
+    from tests.policy.baseline import _res
+
+    props = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
+    return add(_res("kubernetes:core/v1:ConfigMap", f"aws1-{name}", props, "aws1", "aws1-k8s"))
+
+
+def _aws_add(type_, name, props):
+    from tests.policy.baseline import _res
+
+    return add(_res(type_, name, props, "aws1", "aws1-aws"))
+
+
 def _gcp_iam(type_, name, props):
     from tests.policy.baseline import _res
 
@@ -300,6 +313,31 @@ CASES = {
                 ]
             },
         ),
+        Case(
+            "kms-grant-to-a-foreign-account",
+            _aws_add(
+                "aws:kms/grant:Grant",
+                "aws1-key-partner",
+                {"keyId": "1111-2222", "granteePrincipal": FOREIGN, "operations": ["Decrypt"]},
+            ),
+            {
+                "aws1-key-partner": [
+                    f"granteePrincipal '{FOREIGN}' of account 999988887777 may use the key; expected the stack's accounts ['111122223333', '123456789012']"
+                ]
+            },
+        ),
+        Case(
+            "kms-grant-to-an-own-role",
+            _aws_add(
+                "aws:kms/grant:Grant",
+                "aws1-key-own",
+                {
+                    "keyId": "1111-2222",
+                    "granteePrincipal": f"arn:aws:iam::{ACCT}:role/aws1-server",
+                    "operations": ["Decrypt"],
+                },
+            ),
+        ),
     ],
     "IAM-03": [
         Case("baseline"),
@@ -396,6 +434,33 @@ CASES = {
                     },
                 },
             ),
+        ),
+        Case(
+            "own-account-root-narrowed-by-principal-arn",
+            _append(
+                SERVER_ROLE,
+                "assumeRolePolicy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/ci-deployer"}},
+                },
+            ),
+        ),
+        Case(
+            "own-account-root",
+            _append(
+                SERVER_ROLE,
+                "assumeRolePolicy",
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "sts:AssumeRole"},
+            ),
+            {
+                SERVER_ROLE: [
+                    f"assumeRolePolicy: Statement[1] trusts account 'arn:aws:iam::{ACCT}:root' as a whole (any of its "
+                    "principals with sts:AssumeRole); expected a named role, or aws:PrincipalArn in a condition"
+                ]
+            },
         ),
         Case(
             "any-aws-principal",
@@ -515,6 +580,30 @@ CASES = {
             },
         ),
         Case(
+            "config-map-authentication",
+            set_("aws1-cluster", "accessConfig.authenticationMode", "API_AND_CONFIG_MAP"),
+            {
+                "aws1-cluster": [
+                    "accessConfig.authenticationMode is 'API_AND_CONFIG_MAP' (aws-auth ConfigMap mappings grant access "
+                    "no access entry shows); expected 'API'"
+                ]
+            },
+        ),
+        Case(
+            "aws-auth-maps-a-role-to-masters",
+            _aws_k8s_configmap(
+                "aws-auth",
+                "kube-system",
+                {"mapRoles": "- rolearn: arn:aws:iam::123456789012:role/ci\n  groups: [system:masters]\n"},
+            ),
+            {
+                "aws1-aws-auth": [
+                    "aws-auth data.mapRoles maps a principal to system:masters; expected access entries for adminRoleArns only"
+                ]
+            },
+        ),
+        Case("another-configmap", _aws_k8s_configmap("settings", "kube-system", {"mapRoles": "system:masters"})),
+        Case(
             "system-masters-group",
             chain(
                 set_("aws1-admins", "principalArn", f"arn:aws:iam::{ACCT}:role/ops"),
@@ -540,7 +629,7 @@ CASES = {
             {
                 "aws1-server-identity": [
                     "llm-llama-8b/llama-8b-server (a model namespace) gets role 'aws1-karpenter', which may "
-                    "['ec2:RunInstances', 'ec2:CreateFleet', 'iam:PassRole']; expected a role that only reads its weights",
+                    "['iam:PassRole', 'ec2:RunInstances', 'ec2:CreateFleet']; expected a role that only reads its weights",
                     "role 'aws1-karpenter' is also bound to kube-system/karpenter; expected one role per service account",
                 ],
                 "aws1-karpenter-identity": [
@@ -633,6 +722,40 @@ CASES = {
             },
         ),
         Case(
+            "legacy-bucket-acl",
+            _gcp_iam(
+                "gcp:storage/bucketAccessControl:BucketAccessControl",
+                "gcp1-acl",
+                {"bucket": "gcp1-weights", "role": "READER", "entity": "allUsers"},
+            ),
+            {
+                "gcp1-acl": [
+                    "ACL entity 'allUsers' makes the objects public; expected uniform bucket-level access and IAM"
+                ]
+            },
+        ),
+        Case(
+            "legacy-default-object-acl",
+            _gcp_iam(
+                "gcp:storage/defaultObjectACL:DefaultObjectACL",
+                "gcp1-dacl",
+                {"bucket": "gcp1-weights", "roleEntities": ["READER:allAuthenticatedUsers"]},
+            ),
+            {
+                "gcp1-dacl": [
+                    "ACL entity 'allAuthenticatedUsers' makes the objects public; expected uniform bucket-level access and IAM"
+                ]
+            },
+        ),
+        Case(
+            "project-owner-acl",
+            _gcp_iam(
+                "gcp:storage/bucketAccessControl:BucketAccessControl",
+                "gcp1-acl",
+                {"bucket": "gcp1-weights", "role": "OWNER", "entity": "project-owners-123"},
+            ),
+        ),
+        Case(
             "service-account-member",
             set_("gcp1-wi-server", "member", "allAuthenticatedUsers"),
             {
@@ -675,6 +798,191 @@ CASES = {
                 ]
             },
         ),
+        Case(
+            "default-ksa",
+            set_("gcp1-wi-server", "member", "serviceAccount:acme-prod-1.svc.id.goog[llm-llama-8b/default]"),
+            {
+                "gcp1-wi-server": [
+                    "roles/iam.workloadIdentityUser is granted to 'serviceAccount:acme-prod-1.svc.id.goog[llm-llama-8b/default]', a default Kubernetes service account every pod of its namespace runs as; expected the workload's own"
+                ]
+            },
+        ),
+        Case(
+            "service-account-key",
+            _gcp_iam(
+                "gcp:serviceaccount/key:Key",
+                "gcp1-server-key",
+                {"serviceAccountId": "gcp1-server@acme-prod-1.iam.gserviceaccount.com"},
+            ),
+            {
+                "gcp1-server-key": [
+                    "a user-managed key for 'gcp1-server@acme-prod-1.iam.gserviceaccount.com' impersonates it until revoked; expected Workload Identity"
+                ]
+            },
+        ),
+    ],
+    "EKS-17": [
+        Case(
+            "scoped-managed-policy-on-the-role",
+            set_(SERVER_ROLE, "managedPolicyArns", ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]),
+        ),
+        Case(
+            "admin-in-managed-policy-arns",
+            set_(SERVER_ROLE, "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]),
+            {
+                SERVER_ROLE: [
+                    "managedPolicyArns has 'arn:aws:iam::aws:policy/AdministratorAccess'; expected a least-privilege policy"
+                ]
+            },
+        ),
+        Case(
+            "admin-for-a-user",
+            _aws_add(
+                "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+                "aws1-ci-admin",
+                {"user": "ci", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"},
+            ),
+            {
+                "aws1-ci-admin": [
+                    "policyArn is 'arn:aws:iam::aws:policy/IAMFullAccess'; expected a least-privilege policy"
+                ]
+            },
+        ),
+    ],
+    "IAM-13": [
+        Case("baseline"),
+        Case(
+            "karpenter-writes-but-is-not-a-server",
+            _append(
+                "aws1-karpenter-policy",
+                "policy",
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"},
+            ),
+        ),
+        Case(
+            "server-may-overwrite-weights",
+            _append(
+                SERVER_POLICY,
+                "policy",
+                {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "arn:aws:s3:::aws1-weights/*"},
+            ),
+            {
+                "aws1-server-identity": [
+                    "model server llm-llama-8b/llama-8b-server gets role 'aws1-server', which may ['s3:PutObject']; expected read-only"
+                ]
+            },
+        ),
+        Case(
+            "server-acts-as-a-writer-gsa",
+            _gcp_iam(
+                "gcp:storage/bucketIAMMember:BucketIAMMember",
+                "gcp1-weights-server-admin",
+                {
+                    "bucket": "gcp1-weights",
+                    "role": "roles/storage.objectAdmin",
+                    "member": "serviceAccount:gcp1-server@acme-prod-1.iam.gserviceaccount.com",
+                },
+            ),
+            {
+                "gcp1-wi-server": [
+                    "model server llm-llama-8b/llama-8b-server acts as 'gcp1-server@acme-prod-1.iam.gserviceaccount.com', which holds roles/storage.objectAdmin (gcp1-weights-server-admin); expected read-only"
+                ]
+            },
+        ),
+        Case(
+            "reader-gsa",
+            _gcp_iam(
+                "gcp:storage/bucketIAMMember:BucketIAMMember",
+                "gcp1-weights-server-reader",
+                {
+                    "bucket": "gcp1-weights",
+                    "role": "roles/storage.objectViewer",
+                    "member": "serviceAccount:gcp1-server@acme-prod-1.iam.gserviceaccount.com",
+                },
+            ),
+        ),
+    ],
+    "IAM-14": [
+        Case("baseline"),
+        Case(
+            "service-agent",
+            set_(
+                "gcp1-nodes-log-writer",
+                "member",
+                "serviceAccount:service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+            ),
+        ),
+        Case(
+            "service-account-of-another-project",
+            set_("gcp1-nodes-log-writer", "member", "serviceAccount:deployer@other-team-proj.iam.gserviceaccount.com"),
+            {
+                "gcp1-nodes-log-writer": [
+                    "roles/logging.logWriter is granted to 'serviceAccount:deployer@other-team-proj.iam.gserviceaccount.com' of project 'other-team-proj'; expected the stack's projects ['acme-prod-1']"
+                ]
+            },
+        ),
+        Case(
+            "workload-identity-of-another-project",
+            set_("gcp1-wi-server", "member", "serviceAccount:attacker-proj.svc.id.goog[default/x]"),
+            {
+                "gcp1-wi-server": [
+                    "roles/iam.workloadIdentityUser is granted to 'serviceAccount:attacker-proj.svc.id.goog[default/x]' of project 'attacker-proj'; expected the stack's projects ['acme-prod-1']"
+                ]
+            },
+        ),
+    ],
+    "IAM-15": [
+        Case("baseline"),
+        Case(
+            "alb-logs-under-the-accounts-prefix",
+            _append(
+                "aws1-logs-policy",
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::aws1-logs/alb/AWSLogs/{ACCT}/*",
+                },
+            ),
+        ),
+        Case(
+            "any-eventbridge-rule",
+            _append(
+                QUEUE,
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                },
+            ),
+            {
+                QUEUE: [
+                    "policy: Statement[2] trusts 'events.amazonaws.com' with no aws:SourceArn or aws:SourceAccount condition; any account's resources may make the service act here"
+                ]
+            },
+        ),
+        Case(
+            "negated-source",
+            _append(
+                QUEUE,
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:SourceAccount": "999988887777"}},
+                },
+            ),
+            {
+                QUEUE: [
+                    "policy: Statement[2] trusts 'sns.amazonaws.com' with no aws:SourceArn or aws:SourceAccount condition; any account's resources may make the service act here"
+                ]
+            },
+        ),
     ],
     "IAM-11": [
         Case("baseline"),
@@ -687,6 +995,19 @@ CASES = {
                     "Effect": "Allow",
                     "Action": "secretsmanager:GetSecretValue",
                     "Resource": f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:llm-fleet/prod/hf-token-AbCdEf",
+                },
+            ),
+        ),
+        Case(
+            "decrypt-through-one-service",
+            _append(
+                SERVER_POLICY,
+                "policy",
+                {
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
                 },
             ),
         ),

@@ -12,6 +12,18 @@ NP = "dc1-server-ingress"
 SVC = "dc1-service"
 
 
+def _aws_res(type_, name, props):
+    from tests.policy.baseline import _res
+
+    return _res(type_, name, props, "aws1", "aws1-aws")
+
+
+def _gcp_res(type_, name, props):
+    from tests.policy.baseline import _res
+
+    return _res(type_, name, props, "gcp1", "gcp1-gcp")
+
+
 def _egress_rule(props):
     from tests.policy.baseline import _res
 
@@ -72,6 +84,36 @@ def _route(path_type, value, filters=None, name="dc1-extra"):
                 },
             },
         )
+    )
+
+
+def _ingress_res(service):
+    from tests.policy.baseline import _k8s
+
+    path = {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": service, "port": {"number": 8000}}}}
+    return _k8s(
+        "kubernetes:networking.k8s.io/v1:Ingress",
+        "dc1-ingress",
+        {
+            "metadata": {"name": "llama-8b", "namespace": "llm-llama-8b"},
+            "spec": {"ingressClassName": "nginx", "rules": [{"host": "x.example.com", "http": {"paths": [path]}}]},
+        },
+    )
+
+
+def _tcp_route():
+    from tests.policy.baseline import _k8s
+
+    return _k8s(
+        "kubernetes:gateway.networking.k8s.io/v1alpha2:TCPRoute",
+        "dc1-tcp",
+        {
+            "metadata": {"name": "llama-8b-tcp", "namespace": "llm-llama-8b"},
+            "spec": {
+                "parentRefs": [{"name": "llm-gateway", "namespace": "llm-edge"}],
+                "rules": [{"backendRefs": [{"name": "llama-8b-server", "port": 8000}]}],
+            },
+        },
     )
 
 
@@ -265,6 +307,25 @@ CASES = {
             {SVC: ["spec.type is 'LoadBalancer'; expected ClusterIP behind the Gateway"]},
         ),
         Case(
+            "internal-lb-for-another-service",
+            chain(
+                set_("dc1-edge-service", "spec.selector", {"app": "prometheus"}),
+                set_(
+                    "dc1-edge-service",
+                    "metadata.annotations",
+                    {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
+                ),
+            ),
+        ),
+        Case(
+            "internal-lb-for-the-model-server",
+            chain(
+                set_(SVC, "spec.type", "LoadBalancer"),
+                set_(SVC, "metadata.annotations", {"networking.gke.io/load-balancer-type": "Internal"}),
+            ),
+            {SVC: ["spec.type is 'LoadBalancer'; expected ClusterIP behind the Gateway"]},
+        ),
+        Case(
             "node-port",
             set_(SVC, "spec.type", "NodePort"),
             {SVC: ["spec.type is 'NodePort'; expected ClusterIP behind the Gateway"]},
@@ -278,6 +339,19 @@ CASES = {
             "edge-label-without-edge-selector",
             set_("dc1-edge-service", "spec.selector", {"app": "debug"}),
             {"dc1-edge-service": ["spec.type is 'LoadBalancer'; expected ClusterIP behind the Gateway"]},
+        ),
+        Case(
+            "chart-service-load-balancer",
+            set_("dc1-gpu-operator", "values.dcgmExporter", {"service": {"type": "LoadBalancer"}}),
+            {
+                "dc1-gpu-operator": [
+                    "values.dcgmExporter.service.type is 'LoadBalancer': the chart exposes a Service outside the cluster; expected ClusterIP"
+                ]
+            },
+        ),
+        Case(
+            "chart-service-cluster-ip",
+            set_("dc1-gpu-operator", "values.dcgmExporter", {"service": {"type": "ClusterIP"}}),
         ),
     ],
     "NET-07": [
@@ -295,6 +369,45 @@ CASES = {
             ),
         ),
         Case("vpc-ip-block", _append(NP, "spec.ingress", {"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]})),
+        Case(
+            "egress-https-with-metadata-excepted",
+            set_(
+                NP,
+                "spec.egress",
+                [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}], "ports": [{"port": 443}]}],
+            ),
+        ),
+        Case(
+            "egress-reaches-instance-metadata",
+            set_(NP, "spec.egress", [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]}]),
+            {
+                NP: [
+                    "spec.egress[0] lets a model server reach the instance metadata service through ipBlock '0.0.0.0/0'; expected 169.254.0.0/16 in except"
+                ]
+            },
+        ),
+        Case(
+            "egress-everything",
+            set_(NP, "spec.egress", [{}]),
+            {
+                NP: [
+                    "spec.egress[0] lets a model server reach everything on every port; expected named destinations and ports (443 for the hub)"
+                ]
+            },
+        ),
+        Case(
+            "egress-internet-every-port",
+            set_(
+                NP,
+                "spec.egress",
+                [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "169.254.0.0/16"]}}]}],
+            ),
+            {
+                NP: [
+                    "spec.egress[0] lets a model server reach '0.0.0.0/0' on every port; expected named destinations and ports (443 for the hub)"
+                ]
+            },
+        ),
         Case(
             "no-from",
             drop(NP, "spec.ingress.0.from"),
@@ -335,6 +448,7 @@ CASES = {
             "prefixed-v1-rewritten",
             chain(_route("PathPrefix", "/llama-8b/v1", _rewrite("ReplacePrefixMatch", "/v1")), _key_on_extra),
         ),
+        Case("health-prefix", _route("PathPrefix", "/health")),
         Case("health-rewritten", _route("Exact", "/llama-8b/health", _rewrite("ReplaceFullPath", "/health"))),
         Case(
             "v1-with-gateway-key",
@@ -402,6 +516,37 @@ CASES = {
             },
         ),
         Case(
+            "empty-api-key-auth",
+            set_("dc1-auth", "spec.apiKeyAuth", {"credentialRefs": []}),
+            {
+                "dc1-api": [
+                    "rules[0] sends PathPrefix /v1 to model server 'llama-8b-server' with no API-key SecurityPolicy "
+                    "on HTTPRoute 'llama-8b' or its Gateway"
+                ]
+            },
+        ),
+        Case("ingress-to-another-service", add(_ingress_res("metrics-proxy"))),
+        Case(
+            "ingress-to-the-model-server",
+            add(_ingress_res("llama-8b-server")),
+            {
+                "dc1-ingress": [
+                    "Ingress 'llama-8b' sends traffic to model server 'llama-8b-server' around the Gateway's "
+                    "HTTPRoutes (no API key, every path); expected an HTTPRoute on /v1 behind an API key"
+                ]
+            },
+        ),
+        Case(
+            "tcp-route-to-the-model-server",
+            add(_tcp_route()),
+            {
+                "dc1-tcp": [
+                    "TCPRoute 'llama-8b-tcp' sends traffic to model server 'llama-8b-server' around the Gateway's "
+                    "HTTPRoutes (no API key, every path); expected an HTTPRoute on /v1 behind an API key"
+                ]
+            },
+        ),
+        Case(
             "key-removed-from-the-policy",
             drop("dc1-auth", "spec.apiKeyAuth"),
             {
@@ -463,6 +608,178 @@ CASES = {
             ),
             {SG_RULE: ["egress allows all tcp ports to '0.0.0.0/0'; expected specific destinations and ports"]},
         ),
+    ],
+    "NET-11": [
+        Case("baseline"),
+        Case(
+            "internal-nlb", chain(set_("aws1-alb", "loadBalancerType", "network"), set_("aws1-alb", "internal", True))
+        ),
+        Case(
+            "public-nlb",
+            set_("aws1-alb", "loadBalancerType", "network"),
+            {
+                "aws1-alb": [
+                    "an internet-facing network load balancer passes traffic around the WAF; expected internal: true"
+                ]
+            },
+        ),
+        Case(
+            "classic-elb",
+            add(_aws_res("aws:elb/loadBalancer:LoadBalancer", "aws1-classic", {"listeners": [{"lbPort": 8000}]})),
+            {
+                "aws1-classic": [
+                    "a classic load balancer faces the internet (no WAF, no TLS policy); expected internal: true"
+                ]
+            },
+        ),
+        Case(
+            "gcp-passthrough",
+            add(
+                _gcp_res(
+                    "gcp:compute/forwardingRule:ForwardingRule", "gcp1-l4", {"ports": ["8000"], "backendService": "x"}
+                )
+            ),
+            {"gcp1-l4": ["loadBalancingScheme is 'EXTERNAL' (a public passthrough load balancer); expected INTERNAL"]},
+        ),
+        Case(
+            "gcp-internal",
+            add(_gcp_res("gcp:compute/forwardingRule:ForwardingRule", "gcp1-ilb", {"loadBalancingScheme": "INTERNAL"})),
+        ),
+    ],
+    "NET-12": [
+        Case("baseline"),
+        Case(
+            "on-prem-load-balancer",
+            chain(
+                set_("aws1-envoy-proxy", "spec.provider.kubernetes.envoyService.type", "LoadBalancer"),
+                lambda plan: resource(plan, "aws1-envoy-proxy").update(
+                    parent="urn:pulumi:prod::llm-fleet::llm-fleet:onprem:Target::dc1", name="dc1-envoy-proxy"
+                ),
+            ),
+        ),
+        Case(
+            "cloud-load-balancer",
+            set_("aws1-envoy-proxy", "spec.provider.kubernetes.envoyService.type", "LoadBalancer"),
+            {
+                "aws1-envoy-proxy": [
+                    "spec.provider.kubernetes.envoyService.type is 'LoadBalancer'; expected 'ClusterIP' behind the cloud load balancer"
+                ]
+            },
+        ),
+        Case(
+            "default-service-type",
+            drop("aws1-envoy-proxy", "spec.provider.kubernetes.envoyService"),
+            {
+                "aws1-envoy-proxy": [
+                    "spec.provider.kubernetes.envoyService.type is not set (Envoy Gateway's default: LoadBalancer); expected 'ClusterIP' behind the cloud load balancer"
+                ]
+            },
+        ),
+    ],
+    "NET-13": [
+        Case("baseline"),
+        Case(
+            "ssh-from-the-vpc",
+            set_(
+                "aws1-public-acl",
+                "ingress.2",
+                {
+                    "ruleNo": 120,
+                    "action": "allow",
+                    "protocol": "tcp",
+                    "fromPort": 22,
+                    "toPort": 22,
+                    "cidrBlock": "10.0.0.0/8",
+                },
+            ),
+        ),
+        Case(
+            "ssh-allowed",
+            set_("aws1-public-acl", "ingress.2.action", "allow"),
+            {
+                "aws1-public-acl": [
+                    "ingress[2] allows 22 (SSH) from '0.0.0.0/0'; expected no admin ports from the internet"
+                ]
+            },
+        ),
+        Case(
+            "all-traffic-rule-resource",
+            add(
+                _aws_res(
+                    "aws:ec2/networkAclRule:NetworkAclRule",
+                    "aws1-acl-all",
+                    {
+                        "networkAclId": "acl-1",
+                        "ruleNumber": 90,
+                        "egress": False,
+                        "protocol": "-1",
+                        "ruleAction": "allow",
+                        "ipv6CidrBlock": "::/0",
+                    },
+                )
+            ),
+            {
+                "aws1-acl-all": [
+                    "rule allows 20 (FTP data), 21 (FTP), 22 (SSH), 3389 (RDP) from '::/0'; expected no admin ports from the internet"
+                ]
+            },
+        ),
+        Case(
+            "egress-rule",
+            add(
+                _aws_res(
+                    "aws:ec2/networkAclRule:NetworkAclRule",
+                    "aws1-acl-out",
+                    {
+                        "networkAclId": "acl-1",
+                        "ruleNumber": 90,
+                        "egress": True,
+                        "protocol": "-1",
+                        "ruleAction": "allow",
+                        "cidrBlock": "0.0.0.0/0",
+                    },
+                )
+            ),
+        ),
+    ],
+    "NET-14": [
+        Case("baseline"),
+        Case(
+            "self-referencing-ingress",
+            set_("aws1-default-sg", "ingress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]),
+            {"aws1-default-sg": ["the default security group has 1 rule(s); expected none"]},
+        ),
+        Case(
+            "left-to-aws",
+            remove("aws1-default-sg"),
+            {
+                "aws1-vpc": [
+                    "no aws:ec2/defaultSecurityGroup:DefaultSecurityGroup closes this VPC's default security group"
+                ]
+            },
+        ),
+    ],
+    "NET-15": [
+        Case("baseline"),
+        Case(
+            "public-subnet-without-nodes",
+            chain(
+                set_("aws1-private-a-assoc", "subnetId", "subnet-public-a"),
+                set_("aws1-private-a-default", "gatewayId", "igw-1"),
+            ),
+        ),
+        Case(
+            "node-subnet-to-the-internet-gateway",
+            chain(
+                drop("aws1-private-a-default", "natGatewayId"), set_("aws1-private-a-default", "gatewayId", "igw-0a1b")
+            ),
+            {
+                "aws1-private-a-default": [
+                    "a node subnet's route table sends 0.0.0.0/0 to an internet gateway; expected a NAT gateway"
+                ]
+            },
+        ),
+        Case("node-subnet-to-a-vpn-gateway", set_("aws1-private-a-default", "gatewayId", "vgw-1")),
     ],
 }
 

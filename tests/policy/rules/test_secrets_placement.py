@@ -2,6 +2,7 @@
 including the serving spec and Helm values (SUPPLY-03), the stack config (SUPPLY-04) and any
 resource prop (SUPPLY-06). Placeholders ('[secret]'), paths and $(ENV) references pass."""
 
+import base64
 import json
 
 import pytest
@@ -80,6 +81,47 @@ CASES = {
             set_(HELM, "values.auth", {"usersExistingSecret": "ratelimit-store-users", "enabled": True}),
         ),
         Case(
+            "slack-webhook-in-values",
+            set_(
+                HELM,
+                "values.alertmanager",
+                {
+                    "config": {
+                        "receivers": [
+                            {
+                                "name": "slack",
+                                "slack_configs": [
+                                    {"api_url": "https://hooks.slack.com/services/T0000000/B0000000/" + "Xy7" * 8}
+                                ],
+                            }
+                        ]
+                    }
+                },
+            ),
+            {
+                HELM: [
+                    "values.alertmanager.config.receivers[0].slack_configs[0].api_url holds a credential; expected a Secret reference"
+                ]
+            },
+        ),
+        Case(
+            "webhook-from-a-file",
+            set_(
+                HELM,
+                "values.alertmanager",
+                {
+                    "config": {
+                        "receivers": [
+                            {
+                                "name": "slack",
+                                "slack_configs": [{"api_url_file": "/etc/alertmanager/secrets/slack/url"}],
+                            }
+                        ]
+                    }
+                },
+            ),
+        ),
+        Case(
             "grafana-admin-password",
             set_(HELM, "values.grafana.adminPassword", "prom-operator"),
             {HELM: ["values.grafana.adminPassword holds a credential; expected a Secret reference"]},
@@ -102,6 +144,41 @@ CASES = {
             {
                 STACK_NAME: [
                     "config targets[2].registryPassword holds a credential in plain text; expected a secret reference"
+                ]
+            },
+        ),
+    ],
+    "SUPPLY-10": [
+        Case("baseline"),
+        Case("anonymous-off", set_(HELM, "values.grafana", {"grafana.ini": {"auth.anonymous": {"enabled": False}}})),
+        Case(
+            "anonymous-admin",
+            set_(HELM, "values.grafana", {"grafana.ini": {"auth.anonymous": {"enabled": True, "org_role": "Admin"}}}),
+            {
+                HELM: [
+                    "values.grafana.grafana.ini.auth.anonymous is enabled with role 'Admin'; expected anonymous access off"
+                ]
+            },
+        ),
+    ],
+    "SUPPLY-09": [
+        Case("baseline"),
+        Case(
+            "password-not-echoed",
+            config("targets.2.weights.endpoint", "http://minio:s3cr3tpass@s3.dc1.internal"),
+            {
+                STACK_NAME: [
+                    "config targets[2].weights.endpoint is 'http://minio:[secret]@s3.dc1.internal' (plain HTTP); "
+                    "expected an https:// endpoint"
+                ]
+            },
+        ),
+        Case(
+            "weights-over-http",
+            config("targets.2.weights.endpoint", "http://s3.dc1.internal"),
+            {
+                STACK_NAME: [
+                    "config targets[2].weights.endpoint is 'http://s3.dc1.internal' (plain HTTP); expected an https:// endpoint"
                 ]
             },
         ),
@@ -137,6 +214,49 @@ CASES = {
             "private-key-in-launch-template",
             set_("aws1-system-lt", "userData", "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n"),
             {"aws1-system-lt": ["userData holds a credential (token or key); expected a secret store reference"]},
+        ),
+        Case(
+            "base64-user-data",
+            set_(
+                "aws1-system-lt",
+                "userData",
+                base64.b64encode(b"#!/bin/bash\nexport AWS_ACCESS_KEY_ID=AKIAQWERTYUIOPASDFGH\n").decode(),
+            ),
+            {
+                "aws1-system-lt": [
+                    "userData holds a credential (token or key) (base64-encoded); expected a secret store reference"
+                ]
+            },
+        ),
+        Case(
+            "plain-user-data",
+            set_("aws1-system-lt", "userData", base64.b64encode(b"#!/bin/bash\necho hello\n").decode()),
+        ),
+        Case(
+            "helm-repo-with-credentials",
+            set_(HELM, "repositoryOpts.repo", "https://bot:s3cr3tpass@charts.example.com/nvidia"),
+            {
+                HELM: [
+                    "repositoryOpts.repo holds a URL with a password (user:password@host); expected a secret store reference"
+                ]
+            },
+        ),
+        Case(
+            "password-in-a-custom-resource",
+            set_(
+                "dc1-rate-limit",
+                "spec.extAuth",
+                {"http": {"backendRef": {"name": "auth"}, "password": "hunter2hunter2"}},
+            ),
+            {
+                "dc1-rate-limit": [
+                    "spec.extAuth.http.password holds a literal under a credential key; expected a secret store reference"
+                ]
+            },
+        ),
+        Case(
+            "secret-key-reference",
+            set_("dc1-rate-limit", "spec.extAuth", {"passwordSecretRef": {"name": "auth", "key": "pw"}}),
         ),
         Case("kubernetes-secret-is-the-place", chain(set_("dc1-api", "metadata.annotations", {}))),
     ],

@@ -5,7 +5,7 @@ the promoted prod image (SUPPLY-08)."""
 import pytest
 
 from tests.policy.baseline import DIGEST
-from tests.policy.harness import Case, cases_params, chain, check, config, set_
+from tests.policy.harness import Case, cases_params, chain, check, config, drop, set_
 
 D, C = "dc1-server", "spec.template.spec.containers.0"
 WHERE = "spec.template.spec: container 'server'"
@@ -64,6 +64,20 @@ CASES = {
                 ],
             },
         ),
+        Case(
+            "helm-image-in-own-ecr",
+            set_(HELM, "values.driver.image", f"123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/driver@{DIGEST}"),
+        ),
+        Case(
+            "helm-image-in-foreign-artifact-registry",
+            set_(HELM, "values.driver.image", f"us-central1-docker.pkg.dev/someone-else/mirror/driver@{DIGEST}"),
+            {
+                HELM: [
+                    f"values.driver.image: image 'us-central1-docker.pkg.dev/someone-else/mirror/driver@{DIGEST}' is "
+                    "not from the stack's registries"
+                ]
+            },
+        ),
         Case("helm-image-mirrored", set_(HELM, "values.driver.image", f"registry.dc1.internal/nvidia/driver@{DIGEST}")),
         Case(
             "helm-image-public",
@@ -89,6 +103,16 @@ CASES = {
             {
                 HELM: [
                     "values.validator.image: image 'registry.dc1.internal/nvidia/validator:v1' is not pinned by digest in prod"
+                ]
+            },
+        ),
+        Case(
+            "wasm-over-http-from-github",
+            set_(WAF, "spec.wasm.0.code", {"type": "HTTP", "http": {"url": "https://github.com/x/coraza.wasm"}}),
+            {
+                WAF: [
+                    "spec.wasm[0].code.http.url: WASM filter image 'github.com/x/coraza.wasm' is not from the stack's "
+                    "registries"
                 ]
             },
         ),
@@ -132,17 +156,54 @@ CASES = {
     ],
     "SUPPLY-07": [
         Case("baseline"),
-        Case("https-repo", set_(HELM, "repositoryOpts", {"repo": "https://helm.ngc.nvidia.com/nvidia"})),
-        Case("oci-chart", set_(HELM, "chart", "oci://registry.dc1.internal/charts/gpu-operator")),
+        Case("oci-chart-in-own-registry", set_(HELM, "chart", "oci://registry.dc1.internal/charts/gpu-operator")),
+        Case(
+            "oci-chart-of-the-publisher",
+            chain(set_(HELM, "chart", "oci://registry.k8s.io/lws/charts/lws"), set_(HELM, "version", "0.8.0")),
+        ),
         Case(
             "http-repo",
-            set_(HELM, "repositoryOpts", {"repo": "http://charts.example.com/nvidia"}),
+            set_(HELM, "repositoryOpts", {"repo": "http://helm.ngc.nvidia.com/nvidia"}),
             {
                 HELM: [
-                    "repositoryOpts.repo is 'http://charts.example.com/nvidia' (plain HTTP: anyone on the path can swap "
-                    "the chart); expected https:// or oci://"
+                    "the chart comes from 'http://helm.ngc.nvidia.com/nvidia' over plain HTTP (anyone on the path can "
+                    "swap it); expected https:// or oci://"
                 ]
             },
+        ),
+        Case(
+            "personal-oci-registry",
+            set_(HELM, "chart", "oci://docker.io/someuser/gpu-operator"),
+            {
+                HELM: [
+                    "the chart comes from 'oci://docker.io/someuser/gpu-operator', not a reviewed publisher; expected "
+                    "one of policy/catalog/chart_sources.yaml"
+                ]
+            },
+        ),
+        Case(
+            "credentials-in-the-url-are-not-echoed",
+            set_(HELM, "repositoryOpts", {"repo": "https://bot:s3cr3tpass@charts.example.com/nvidia"}),
+            {
+                HELM: [
+                    "the chart comes from 'https://bot:[secret]@charts.example.com/nvidia', not a reviewed publisher; "
+                    "expected one of policy/catalog/chart_sources.yaml"
+                ]
+            },
+        ),
+        Case(
+            "no-repository",
+            drop(HELM, "repositoryOpts"),
+            {
+                HELM: [
+                    "the chart names no repository (a local path or whatever repo the runner has); expected a reviewed one"
+                ]
+            },
+        ),
+        Case(
+            "unpinned",
+            set_(HELM, "version", "^25.0.0"),
+            {HELM: ["version is '^25.0.0'; expected an exact chart version"]},
         ),
     ],
     "SUPPLY-08": [

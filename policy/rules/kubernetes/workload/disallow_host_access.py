@@ -23,7 +23,11 @@ def disallow_host_access(resource, ctx):
         for volume in as_list(get(spec, "volumes")):
             if get(volume, "hostPath") is not None:
                 yield f"{path}: volume {get(volume, 'name')!r} is a hostPath; expected none"
+        if get(spec, "securityContext.windowsOptions.hostProcess") is True:
+            yield f"{path}: securityContext.windowsOptions.hostProcess is true; expected false"
         for kind, container in containers(spec):
+            if get(container, "securityContext.windowsOptions.hostProcess") is True:
+                yield f"{path}: {container_label(kind, container)} runs as a Windows host process; expected not"
             for port in as_list(get(container, "ports")):
                 if get(port, "hostPort"):
                     yield (

@@ -3,6 +3,7 @@
 import re
 
 from policy.props import get
+from policy.rules._credentials import redacted
 from policy.rules.base import Violation, stack_rule
 
 SPECIFIC_SOURCE = re.compile(r"[a-z0-9]+://[A-Za-z0-9][A-Za-z0-9._-]*/([A-Za-z0-9._-]+/)*")
@@ -25,7 +26,7 @@ def enforce_model_source_allow_list(ctx):
     for index, prefix in enumerate(allowed):
         if not SPECIFIC_SOURCE.fullmatch(prefix):
             yield Violation(
-                f"policy.allowedModelSources[{index}] {prefix!r} widens the allow-list; expected "
+                f"policy.allowedModelSources[{index}] {redacted(prefix)!r} widens the allow-list; expected "
                 "'<scheme>://<organization or bucket>/' without wildcards"
             )
     for index, model in enumerate(ctx.settings.models):
@@ -33,6 +34,6 @@ def enforce_model_source_allow_list(ctx):
         revision = str(get(model, "source.revision") or "")
         where = f"models[{index}] ({model.get('name')})"
         if not any(uri.startswith(prefix) for prefix in allowed):
-            yield Violation(f"{where}.source.uri {uri!r} is not under an allowed source {allowed}")
+            yield Violation(f"{where}.source.uri {redacted(uri)!r} is not under an allowed source {allowed}")
         if not re.fullmatch(r"[0-9a-f]{40}", revision):
             yield Violation(f"{where}.source.revision {revision!r} is not a pinned 40-hex commit")

@@ -1,4 +1,4 @@
-"""COST-11: budget alerts fire at or before 100% of the budget."""
+"""COST-11: budget alerts fire at or before 100% of the budget, to someone."""
 
 from policy.props import as_list, get, number
 from policy.rules.base import Violation, stack_rule
@@ -9,7 +9,7 @@ GCP_BUDGET = "gcp:billing/budget:Budget"
 
 @stack_rule(
     id="COST-11",
-    title="Budget alerts fire at or before 100% of the budget",
+    title="Budget alerts fire at or before 100% of the budget, to someone",
     severity="medium",
     category="cost",
     types=(AWS_BUDGET, GCP_BUDGET),
@@ -40,4 +40,13 @@ def configure_budget_thresholds(ctx):
         if not any(v is not None and v <= 1.0 for v in rules):
             yield Violation(
                 f"thresholdRules thresholdPercent {rules}; expected one at or below 1.0 (100%)", resource.urn
+            )
+        rule = get(resource.props, "allUpdatesRule") or {}
+        nobody = get(rule, "disableDefaultIamRecipients") is True and not (
+            as_list(get(rule, "monitoringNotificationChannels")) or get(rule, "pubsubTopic")
+        )
+        if nobody:
+            yield Violation(
+                "allUpdatesRule notifies no channel, topic or billing admin; expected notification channels",
+                resource.urn,
             )

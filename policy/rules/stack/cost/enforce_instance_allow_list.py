@@ -6,7 +6,9 @@ from policy.props import as_list, get
 from policy.rules._helpers import (
     EKS_NODE_GROUP,
     GKE_NODE_POOL,
+    GPU_MACHINE_TYPES,
     KARPENTER_NODE_POOL,
+    gpu_machines,
     is_gpu_capacity,
     karpenter_requirement,
 )
@@ -18,7 +20,13 @@ from policy.rules.base import Violation, stack_rule
     title="GPU pools use only the environment's allowed instance types",
     severity="high",
     category="cost",
-    types=(KARPENTER_NODE_POOL, EKS_NODE_GROUP, GKE_NODE_POOL, "aws:ec2/launchTemplate:LaunchTemplate"),
+    types=(
+        KARPENTER_NODE_POOL,
+        EKS_NODE_GROUP,
+        GKE_NODE_POOL,
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        *GPU_MACHINE_TYPES,
+    ),
     remediation="Use instance types from policy.allowedInstanceTypes, or add the type there (a reviewed change); "
     "prod keeps the list non-empty (empty allows every type).",
     references=("custom",),
@@ -59,6 +67,10 @@ def enforce_instance_allow_list(ctx):
         kind = get(template.props, "instanceType")
         if kind and is_gpu_instance("aws", str(kind)) and kind not in allowed:
             yield Violation(f"instanceType {kind!r} is not allowed; allowed: {sorted(allowed)}", template.urn)
+    for machine in ctx.of_type(*GPU_MACHINE_TYPES):
+        found = gpu_machines(ctx, machine)
+        if found and (bad := [t for t in found[1] if t not in allowed]):
+            yield Violation(f"GPU machine types {bad} are not allowed; allowed: {sorted(allowed)}", machine.urn)
     for pool in ctx.of_type(GKE_NODE_POOL):
         kind = get(pool.props, "nodeConfig.machineType")
         if is_gpu_capacity(pool) and kind not in allowed:

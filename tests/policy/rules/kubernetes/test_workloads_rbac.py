@@ -67,6 +67,11 @@ CASES = {
             {D: ["spec.template.spec: container 'server' port 8000 has hostPort 8000; expected none"]},
         ),
         Case(
+            "windows-host-process",
+            set_(D, f"{P}.securityContext.windowsOptions", {"hostProcess": True}),
+            {D: ["spec.template.spec: securityContext.windowsOptions.hostProcess is true; expected false"]},
+        ),
+        Case(
             "lws-host-port",
             set_(LWS, f"{LW}.spec.containers.0.ports", [{"containerPort": 8000, "hostPort": 80}]),
             {LWS: [f"{LW}.spec: container 'server' port 8000 has hostPort 80; expected none"]},
@@ -103,6 +108,77 @@ CASES = {
                 LWS: [
                     f"{LW}.spec: securityContext.seLinuxOptions.type is 'spc_t'; expected one of ['container_t', "
                     "'container_init_t', 'container_kvm_t', 'container_engine_t']"
+                ]
+            },
+        ),
+    ],
+    "K8S-18": [
+        Case("baseline"),
+        Case(
+            "safe-sysctl",
+            set_(D, f"{P}.securityContext.sysctls", [{"name": "net.ipv4.tcp_keepalive_time", "value": "60"}]),
+        ),
+        Case(
+            "core-pattern",
+            set_(D, f"{P}.securityContext.sysctls", [{"name": "kernel.core_pattern", "value": "|/bin/sh"}]),
+            {
+                D: [
+                    "spec.template.spec: securityContext.sysctls sets 'kernel.core_pattern'; expected only the baseline's safe sysctls"
+                ]
+            },
+        ),
+        Case(
+            "unmasked-proc-in-lws",
+            set_(LWS, f"{LW}.spec.containers.0.securityContext.procMount", "Unmasked"),
+            {LWS: [f"{LW}.spec: container 'server': securityContext.procMount is 'Unmasked'; expected 'Default'"]},
+        ),
+    ],
+    "K8S-19": [
+        Case("baseline"),
+        Case(
+            "explicitly-unprivileged",
+            set_("dc1-gpu-operator", "values.dcgmExporter.securityContext", {"privileged": False}),
+        ),
+        Case(
+            "host-network-and-sys-admin",
+            set_(
+                "dc1-gpu-operator",
+                "values.dcgmExporter",
+                {"hostNetwork": True, "securityContext": {"capabilities": {"add": ["SYS_ADMIN", "CHOWN"]}}},
+            ),
+            {
+                "dc1-gpu-operator": [
+                    "values.dcgmExporter.hostNetwork is true; expected false or unset",
+                    "values.dcgmExporter.securityContext.capabilities.add adds ['SYS_ADMIN']; expected none",
+                ]
+            },
+        ),
+        Case(
+            "privileged-sidecar",
+            set_(
+                "dc1-gpu-operator",
+                "values.extraContainers",
+                [{"name": "debug", "securityContext": {"privileged": True}}],
+            ),
+            {
+                "dc1-gpu-operator": [
+                    "values.extraContainers[0].securityContext.privileged is true; expected false or unset"
+                ]
+            },
+        ),
+    ],
+    "K8S-20": [
+        Case("baseline"),
+        Case(
+            "long-lived-token",
+            chain(
+                set_("dc1-api-keys", "type", "kubernetes.io/service-account-token"),
+                set_("dc1-api-keys", "metadata.annotations", {"kubernetes.io/service-account.name": "llama-8b-server"}),
+            ),
+            {
+                "dc1-api-keys": [
+                    "type is 'kubernetes.io/service-account-token' (a token for llama-8b-server that never expires); "
+                    "expected none"
                 ]
             },
         ),
@@ -152,8 +228,94 @@ CASES = {
             ),
         ),
         Case(
-            "namespaced-edit-for-sa",
-            add(_binding("RoleBinding", "stage-edit", "ClusterRole", "edit", [SA], "llm-llama-8b")),
+            "namespaced-view-for-sa",
+            add(_binding("RoleBinding", "stage-view", "ClusterRole", "view", [SA], "llm-llama-8b")),
+        ),
+        Case(
+            "namespaced-edit-for-default-sa",
+            add(
+                _binding(
+                    "RoleBinding", "default-edit", "ClusterRole", "edit", [{**SA, "name": "default"}], "llm-llama-8b"
+                )
+            ),
+            {
+                "dc1-default-edit": [
+                    "binds 'edit' to ServiceAccount llm-llama-8b/default; expected a least-privilege Role"
+                ]
+            },
+        ),
+        Case(
+            "escalate-and-exec",
+            chain(
+                add(
+                    _k8s(
+                        "Role",
+                        "dc1-debug-role",
+                        {
+                            "metadata": {"name": "debug", "namespace": "llm-llama-8b"},
+                            "rules": [
+                                {
+                                    "apiGroups": ["rbac.authorization.k8s.io"],
+                                    "resources": ["roles"],
+                                    "verbs": ["escalate", "bind"],
+                                },
+                                {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+                            ],
+                        },
+                    )
+                ),
+                add(_binding("RoleBinding", "debug", "Role", "debug", [SA], "llm-llama-8b")),
+            ),
+            {
+                "dc1-debug": [
+                    "binds 'debug', which allows ['bind', 'escalate'] (privilege escalation); ['create'] on "
+                    "['pods/exec'], to ServiceAccount llm-llama-8b/llama-8b-server; expected a least-privilege Role"
+                ]
+            },
+        ),
+        Case(
+            "pod-creator-in-kube-system",
+            chain(
+                add(
+                    _k8s(
+                        "Role",
+                        "dc1-creator-role",
+                        {
+                            "metadata": {"name": "creator", "namespace": "kube-system"},
+                            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get"]}],
+                        },
+                    )
+                ),
+                add(_binding("RoleBinding", "creator", "Role", "creator", [SA], "kube-system")),
+            ),
+            {
+                "dc1-creator": [
+                    "binds 'creator', which allows ['create'] on ['pods'], to ServiceAccount llm-llama-8b/llama-8b-server; "
+                    "expected a least-privilege Role"
+                ]
+            },
+        ),
+        Case(
+            "namespaced-secret-lister",
+            chain(
+                add(
+                    _k8s(
+                        "Role",
+                        "dc1-lister-role",
+                        {
+                            "metadata": {"name": "lister", "namespace": "llm-llama-8b"},
+                            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
+                        },
+                    )
+                ),
+                add(_binding("RoleBinding", "lister", "Role", "lister", [SA], "llm-llama-8b")),
+            ),
+            {
+                "dc1-lister": [
+                    "binds 'lister', which allows reading every Secret it can list (no resourceNames), to "
+                    "ServiceAccount llm-llama-8b/llama-8b-server; expected a least-privilege Role"
+                ]
+            },
         ),
         Case(
             "cluster-admin-to-sa",
@@ -172,8 +334,8 @@ CASES = {
             ),
             {
                 "dc1-everything": [
-                    "binds 'everything', which allows '*' on '*', to ServiceAccount llm-llama-8b/llama-8b-server; "
-                    "expected a least-privilege Role"
+                    "binds 'everything', which allows every verb ('*') on ['*'], to ServiceAccount "
+                    "llm-llama-8b/llama-8b-server; expected a least-privilege Role"
                 ]
             },
         ),

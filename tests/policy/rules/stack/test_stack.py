@@ -248,7 +248,7 @@ CASES = {
             remove("dc1-rate-limit"),
             {
                 "dc1-api": [
-                    "HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no BackendTrafficPolicy with rateLimit rules"
+                    "HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no BackendTrafficPolicy with rateLimit rules within the edge's limit"
                 ]
             },
         ),
@@ -263,7 +263,11 @@ CASES = {
         Case(
             "no-waf-policy",
             remove("dc1-waf"),
-            {"dc1-api": ["HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no blocking Coraza/OWASP CRS EnvoyExtensionPolicy"]},
+            {
+                "dc1-api": [
+                    "HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no blocking Coraza/OWASP CRS EnvoyExtensionPolicy"
+                ]
+            },
         ),
     ],
     "COST-02": [
@@ -567,7 +571,11 @@ CASES = {
         Case(
             "group-not-whole-nodes",
             chain(config("targets.2.gpuPools.0.gpusPerNode", 3), config("models.0.placements.0.tensorParallel", 4)),
-            {STACK: ["models.llama-8b on dc1/h100: one server needs 4 GPUs (tp=4), which do not split evenly over nodes of 3"]},
+            {
+                STACK: [
+                    "models.llama-8b on dc1/h100: one server needs 4 GPUs (tp=4), which do not split evenly over nodes of 3"
+                ]
+            },
         ),
         Case(
             "group-wider-than-pool",
@@ -595,7 +603,11 @@ CASES = {
         Case(
             "minimum-beyond-the-pool",
             chain(config("models.0.placements.0.tensorParallel", 8), config("models.0.placements.0.replicas.min", 3)),
-            {STACK: ["pool dc1/h100: the minimum replicas of llama-8b (3 x 8 GPU) need at least 3 nodes but nodes.max is 2"]},
+            {
+                STACK: [
+                    "pool dc1/h100: the minimum replicas of llama-8b (3 x 8 GPU) need at least 3 nodes but nodes.max is 2"
+                ]
+            },
         ),
         Case(
             "groups-take-whole-nodes",
@@ -604,7 +616,11 @@ CASES = {
                 config("targets.2.gpuPools.0.nodes", {"min": 2, "max": 3}),
                 config("models.0.placements.0.tensorParallel", 8),
             ),
-            {STACK: ["pool dc1/h100: the minimum replicas of llama-8b (2 x 8 GPU) need at least 4 nodes but nodes.max is 3"]},
+            {
+                STACK: [
+                    "pool dc1/h100: the minimum replicas of llama-8b (2 x 8 GPU) need at least 4 nodes but nodes.max is 3"
+                ]
+            },
         ),
     ],
     "REL-04": [

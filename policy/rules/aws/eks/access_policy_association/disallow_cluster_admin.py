@@ -30,12 +30,32 @@ def _workload_roles(ctx) -> set[str]:
     return ctx.memo("iam:workload-roles", build)
 
 
+def _cluster_and_aws_auth(resource):
+    """Cluster-admin granted around access entries: a ConfigMap-mode cluster, or aws-auth mappings."""
+    if resource.type == "aws:eks/cluster:Cluster":
+        mode = get(resource.props, "accessConfig.authenticationMode") or "CONFIG_MAP"
+        if mode != "API":
+            yield f"accessConfig.authenticationMode is {mode!r} (aws-auth ConfigMap mappings grant access no access entry shows); expected 'API'"
+        return
+    if get(resource.props, "metadata.name") != "aws-auth" or get(resource.props, "metadata.namespace") != "kube-system":
+        return
+    for key in ("mapRoles", "mapUsers"):
+        text = str(get(resource.props, ("data", key)) or "")
+        if "system:masters" in text:
+            yield f"aws-auth data.{key} maps a principal to system:masters; expected access entries for adminRoleArns only"
+
+
 @resource_rule(
     id="IAM-06",
     title="Only the configured admin roles get cluster-admin on EKS",
     severity="critical",
     category="security",
-    types=("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:eks/accessEntry:AccessEntry"),
+    types=(
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+        "aws:eks/accessEntry:AccessEntry",
+        "aws:eks/cluster:Cluster",
+        "kubernetes:core/v1:ConfigMap",
+    ),
     remediation="Grant AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy (or the system:masters group) only to the "
     "operator roles in the target's adminRoleArns (named roles, not a whole account, not a role pods or nodes "
     "run as); workloads get AWS permissions through Pod Identity and Kubernetes "
@@ -44,6 +64,9 @@ def _workload_roles(ctx) -> set[str]:
     doc="https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html",
 )
 def disallow_cluster_admin(resource, ctx):
+    if resource.type in ("aws:eks/cluster:Cluster", "kubernetes:core/v1:ConfigMap"):
+        yield from _cluster_and_aws_auth(resource)
+        return
     principal = str(get(resource.props, "principalArn") or "")
     if not _is_admin_grant(resource):
         return

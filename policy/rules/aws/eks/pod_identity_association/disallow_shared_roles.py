@@ -1,11 +1,9 @@
 """IAM-07: each Pod Identity role serves one service account, and model namespaces get no controller roles."""
 
-import re
-
 from policy.props import get
-from policy.rules._helpers import refers_to, resource_names
 from policy.rules._network import model_server_pods
-from policy.rules._policy_documents import IDENTITY_POLICIES, documents
+from policy.rules._policy_documents import role_grants
+from policy.rules._policy_documents import role_name as _role_name
 from policy.rules.base import resource_rule
 
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
@@ -24,21 +22,25 @@ CONTROLLER_ACTIONS = (
 """Actions that control the cluster's capacity, network or identities (Karpenter, the LB controller)."""
 
 
-def _role_name(arn: str) -> str:
-    return re.sub(r"^.*:role/(?:.*/)?", "", arn)
-
-
 def _controller_actions(ctx, role_arn: str) -> list[str]:
-    name = _role_name(role_arn)
-    roles = [r for r in ctx.of_type("aws:iam/role:Role") if name in resource_names(r, "name")]
-    names = set().union(*(resource_names(r, "name") for r in roles)) if roles else {name}
-    found: list[str] = []
-    carriers = [p for p in ctx.of_type(*IDENTITY_POLICIES) if refers_to(get(p.props, "role"), names)] + roles
-    for carrier in carriers:
-        for _, statements in documents(carrier, IDENTITY_POLICIES):
-            for st in statements:
-                found += [a for a in CONTROLLER_ACTIONS if st.grants(a) and a not in found]
-    return found
+    return role_grants(ctx, role_arn, CONTROLLER_ACTIONS)
+
+
+def _bindings(ctx) -> dict[str, set[tuple[str, str, str]]]:
+    """roleArn -> every (cluster, namespace, service account) it is bound to."""
+
+    def build() -> dict[str, set[tuple[str, str, str]]]:
+        out: dict[str, set[tuple[str, str, str]]] = {}
+        for a in ctx.of_type(POD_IDENTITY):
+            out.setdefault(str(get(a.props, "roleArn") or ""), set()).add(_binding(a))
+        return out
+
+    return ctx.memo("iam:pod-identity-bindings", build)
+
+
+def _binding(association) -> tuple[str, str, str]:
+    props = association.props
+    return (str(get(props, "clusterName")), str(get(props, "namespace")), str(get(props, "serviceAccount")))
 
 
 @resource_rule(
@@ -57,17 +59,9 @@ def disallow_shared_roles(resource, ctx):
     role = str(get(props, "roleArn") or "")
     if not role:
         return
-    here = (str(get(props, "clusterName")), str(get(props, "namespace")), str(get(props, "serviceAccount")))
-    for other in ctx.of_type(POD_IDENTITY):
-        if other is resource or str(get(other.props, "roleArn") or "") != role:
-            continue
-        there = (
-            str(get(other.props, "clusterName")),
-            str(get(other.props, "namespace")),
-            str(get(other.props, "serviceAccount")),
-        )
-        if there != here:
-            yield f"role {_role_name(role)!r} is also bound to {there[1]}/{there[2]}; expected one role per service account"
+    here = _binding(resource)
+    for there in sorted(_bindings(ctx).get(role, set()) - {here}):
+        yield f"role {_role_name(role)!r} is also bound to {there[1]}/{there[2]}; expected one role per service account"
     model_namespaces = {ns for _, ns, _ in model_server_pods(ctx)}
     if here[1] in model_namespaces:
         actions = _controller_actions(ctx, role)

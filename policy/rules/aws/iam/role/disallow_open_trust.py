@@ -1,8 +1,11 @@
 """IAM-05: no role trust policy lets any AWS principal or any identity of a web IdP assume the role."""
 
+import re
+
 from policy.rules._policy_documents import TRUST_POLICIES, documents
 from policy.rules.base import resource_rule
 
+ACCOUNT_ROOT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$")
 WEB_IDENTITY_SUBJECT = (":sub", ":aud", "amr")
 """Condition-key suffixes that pin a web identity (OIDC subject/audience, Cognito amr)."""
 
@@ -36,6 +39,12 @@ def disallow_open_trust(resource, ctx):
                 continue
             if st.public_principal and not st.restriction():
                 yield f"{path}: {st.label} lets any AWS principal assume the role; expected named principals"
+            roots = [p for p in st.principals("AWS") if ACCOUNT_ROOT.match(p)]
+            if roots and not st.public_principal and not st.restriction():
+                yield (
+                    f"{path}: {st.label} trusts account {roots[0]!r} as a whole (any of its principals with "
+                    "sts:AssumeRole); expected a named role, or aws:PrincipalArn in a condition"
+                )
             web = st.principals("Federated") and st.grants("sts:AssumeRoleWithWebIdentity")
             if web and not _pins_web_identity(st):
                 yield (

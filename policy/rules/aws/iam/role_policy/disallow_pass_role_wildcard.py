@@ -26,5 +26,6 @@ def _any_role(resource_arn: str) -> bool:
 def disallow_pass_role_wildcard(resource, ctx):
     for path, statements in documents(resource, IDENTITY_POLICIES):
         for st in statements:
-            if st.grants("iam:PassRole") and (wide := [r for r in st.resources if _any_role(r)]):
+            wide = ["NotResource"] if st.not_resource else [r for r in st.resources if _any_role(r)]
+            if st.grants("iam:PassRole") and wide:
                 yield f"{path}: {st.label} allows iam:PassRole on {wide}; expected the ARNs of specific roles"

@@ -34,6 +34,14 @@ privilege-escalation and credentials-exposure sets, plus secret and key reads)."
 ANY_RESOURCE = re.compile(r"^(\*|arn:[^:]*:[a-z0-9-]+:[^:]*:[^:]*:(\*|[a-z-]+[/:]\*|\*/\*))$")
 
 
+NOT_CONSTRAINTS = frozenset(("aws:securetransport", "aws:multifactorauthpresent"))
+
+
+def _constrained(statement) -> bool:
+    """A condition that scopes the grant (kms:ViaService, kms:GrantIsForAWSResource, a resource tag ...)."""
+    return any(c.key.lower() not in NOT_CONSTRAINTS for c in statement.conditions)
+
+
 @resource_rule(
     id="IAM-11",
     title="Identity policies grant no privilege-escalation or credential actions on every resource",
@@ -47,8 +55,8 @@ ANY_RESOURCE = re.compile(r"^(\*|arn:[^:]*:[a-z0-9-]+:[^:]*:[^:]*:(\*|[a-z-]+[/:
 def disallow_privilege_escalation(resource, ctx):
     for path, statements in documents(resource, IDENTITY_POLICIES):
         for st in statements:
-            wide = [r for r in st.resources if ANY_RESOURCE.match(r)]
-            if not wide or not st.allows:
+            wide = ["NotResource"] if st.not_resource else [r for r in st.resources if ANY_RESOURCE.match(r)]
+            if not wide or not st.allows or _constrained(st):
                 continue
             granted = [a for a in ESCALATION if st.grants(a)]
             if granted and not st.not_action:

@@ -21,11 +21,12 @@ WILDCARD_ACTION = re.compile(r"^(\*|[a-z0-9-]+:\*)$", re.IGNORECASE)
 def disallow_wildcard_actions(resource, ctx):
     for path, statements in documents(resource, IDENTITY_POLICIES):
         for st in statements:
-            if not st.allows or "*" not in st.resources:
+            if not st.allows or not st.every_resource:
                 continue
             if st.not_action:
                 yield f"{path}: {st.label} allows NotAction {list(st.actions)} on '*' (every other action); expected named actions"
                 continue
             broad = [a for a in st.actions if WILDCARD_ACTION.match(a)]
             if broad:
-                yield f"{path}: {st.label} allows {broad} on Resource '*'; expected named actions on named resources"
+                on = "NotResource (everything else)" if st.not_resource else "Resource '*'"
+                yield f"{path}: {st.label} allows {broad} on {on}; expected named actions on named resources"

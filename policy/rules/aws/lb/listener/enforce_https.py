@@ -9,7 +9,7 @@ from policy.rules.base import resource_rule
     title="Load balancer listeners serve HTTPS; HTTP only redirects to HTTPS",
     severity="high",
     category="security",
-    types=("aws:lb/listener:Listener",),
+    types=("aws:lb/listener:Listener", "aws:alb/listener:Listener"),  # aws.alb.Listener is the same resource
     remediation="Use protocol 'HTTPS' with certificateArn; a port-80 listener's only default action is "
     "{type: 'redirect', redirect: {protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301'}}.",
     references=("CKV_AWS_2", "CKV2_AWS_20"),

@@ -14,7 +14,7 @@ TLS12_PLUS = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)(-[A-Z
     title="HTTPS listeners use a TLS 1.2+ security policy",
     severity="high",
     category="security",
-    types=("aws:lb/listener:Listener",),
+    types=("aws:lb/listener:Listener", "aws:alb/listener:Listener"),  # aws.alb.Listener is the same resource
     remediation="Set sslPolicy 'ELBSecurityPolicy-TLS13-1-2-2021-06' (or another TLS13-1-2/TLS13-1-3 policy).",
     references=("CKV_AWS_103",),
 )

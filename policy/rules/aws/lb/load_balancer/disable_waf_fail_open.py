@@ -8,7 +8,7 @@ rule = value_rule(
     title="Load balancers fail closed when their WAF cannot answer",
     severity="high",
     category="security",
-    types=("aws:lb/loadBalancer:LoadBalancer",),
+    types=("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"),  # and its aws.alb alias
     remediation="Leave enableWafFailOpen unset or false: with it on, the ALB forwards requests unchecked whenever "
     "AWS WAF does not answer.",
     references=("custom",),

@@ -15,7 +15,7 @@ rule = value_rule(
     title="Application load balancers drop invalid HTTP headers",
     severity="medium",
     category="security",
-    types=("aws:lb/loadBalancer:LoadBalancer",),
+    types=("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"),  # and its aws.alb alias
     remediation="Set dropInvalidHeaderFields true.",
     references=("CKV_AWS_131",),
 )

@@ -15,7 +15,7 @@ rule = value_rule(
     title="Application load balancers mitigate HTTP desync (defensive or strictest)",
     severity="medium",
     category="security",
-    types=("aws:lb/loadBalancer:LoadBalancer",),
+    types=("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"),  # and its aws.alb alias
     remediation="Leave desyncMitigationMode unset ('defensive') or set 'strictest'.",
     references=("CKV_AWS_328",),
 )

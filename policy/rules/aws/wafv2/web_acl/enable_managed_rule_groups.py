@@ -1,6 +1,7 @@
 """WAF-02: web ACLs block with AWS managed rule groups: Common, KnownBadInputs, IP reputation."""
 
 from policy.props import as_list, get, is_map
+from policy.rules._edge import routed_api_paths, waf_matches_path
 from policy.rules.base import resource_rule
 
 REQUIRED = (
@@ -38,11 +39,12 @@ def _weakened(group: str, statement) -> list[str]:
     types=("aws:wafv2/webAcl:WebAcl",),
     remediation="Add rules whose statement.managedRuleGroupStatement is {vendorName: 'AWS', name: <group>} for each "
     "of the three groups, with overrideAction {none: {}} (not count) and no ruleActionOverrides to count or allow "
-    "(only Common's SizeRestrictions_BODY may count: prompts are long).",
+    "(only Common's SizeRestrictions_BODY may count: prompts are long), and no scopeDownStatement that skips an API "
+    "path.",
     references=("CKV2_AWS_76", "CKV_AWS_192"),
 )
 def enable_managed_rule_groups(resource, ctx):
-    blocking, counting = set(), set()
+    blocking, counting, scoped = set(), set(), set()
     for rule in as_list(get(resource.props, "rules")):
         statement = get(rule, "statement.managedRuleGroupStatement")
         group = get(statement, "name")
@@ -50,6 +52,12 @@ def enable_managed_rule_groups(resource, ctx):
             continue
         if get(rule, "overrideAction.count") is not None:
             counting.add(group)
+            continue
+        scope = get(statement, "scopeDownStatement")
+        missed = [p for p in routed_api_paths(ctx, resource) if scope is not None and not waf_matches_path(scope, p)]
+        if missed and group in REQUIRED:
+            yield f"managed rule group {group!r} has a scopeDownStatement that skips {missed}; expected every API path"
+            scoped.add(group)
             continue
         blocking.add(group)
         weakened = _weakened(str(group), statement)
@@ -61,5 +69,5 @@ def enable_managed_rule_groups(resource, ctx):
     for group in REQUIRED:
         if group in counting and group not in blocking:
             yield f"managed rule group {group!r} only counts (overrideAction count); expected overrideAction none"
-        elif group not in blocking:
+        elif group not in blocking and group not in scoped:
             yield f"managed rule group {group!r} is missing; expected it in rules"

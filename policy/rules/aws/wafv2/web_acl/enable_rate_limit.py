@@ -11,8 +11,20 @@ from policy.rules._edge import (
 )
 from policy.rules.base import resource_rule
 
-PER_CLIENT_KEYS = ("IP", "FORWARDED_IP", "CUSTOM_KEYS")
-"""Aggregation keys that limit each client; CONSTANT counts every client together."""
+SPOOFABLE_KEYS = ("FORWARDED_IP",)
+"""Behind the ALB, WAF sees the client's own address as IP; FORWARDED_IP reads a header the client
+writes, so every request can claim a new client. CONSTANT counts every client together."""
+
+
+def _key_problem(rate) -> str | None:
+    key = str(get(rate, "aggregateKeyType") or "IP")
+    if key == "IP":
+        return None
+    if key == "CUSTOM_KEYS" and any(get(k, "ip") is not None for k in as_list(get(rate, "customKeys"))):
+        return None
+    if key in SPOOFABLE_KEYS:
+        return f"aggregates on {key} (a header clients write)"
+    return f"aggregates on {key} (not each client's own address)"
 
 
 @resource_rule(
@@ -30,12 +42,14 @@ def enable_rate_limit(resource, ctx):
     paths = routed_api_paths(ctx, resource)
     ceiling = rate_ceiling(ctx, resource)
     covered: set[str] = set()
-    candidates, too_high = 0, []
+    candidates, too_high, keyed = 0, [], []
     for rule in as_list(get(resource.props, "rules")):
         rate = get(rule, "statement.rateBasedStatement")
         if not rate or waf_rule_action(rule) not in ("block", "captcha", "challenge"):
             continue
-        if str(get(rate, "aggregateKeyType") or "IP") not in PER_CLIENT_KEYS:
+        problem = _key_problem(rate)
+        if problem:
+            keyed.append(f"rule {get(rule, 'name')!r} {problem}; expected aggregateKeyType 'IP'")
             continue
         candidates += 1
         limit = per_minute(get(rate, "limit"), get(rate, "evaluationWindowSec"))
@@ -45,6 +59,7 @@ def enable_rate_limit(resource, ctx):
         scope = get(rate, "scopeDownStatement")
         covered.update(p for p in paths if scope is None or waf_matches_path(scope, p))
     if not candidates:
+        yield from keyed
         yield "no blocking per-client rateBasedStatement rule; expected a rate-based rule on the inference paths"
         return
     for message in too_high:

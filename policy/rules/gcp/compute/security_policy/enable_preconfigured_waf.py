@@ -16,6 +16,10 @@ FAMILIES = {
 _CALL = re.compile(r"^\s*evaluatePreconfigured(?:Waf|Expr)\(\s*['\"]([a-z0-9-]+)['\"]\s*(?:,(.*))?\)\s*$", re.S)
 _SENSITIVITY = re.compile(r"['\"]sensitivity['\"]\s*:\s*(\d+)")
 _FIELDS = ("requestHeaders", "requestCookies", "requestUris", "requestQueryParams")
+_SIGNATURE = re.compile(r"owasp-crs-v\d+-id\d+-[a-z]+|cve-canary-[a-z0-9-]+")
+MAX_OPT_OUTS = 4
+"""Signatures a rule may opt out of (tuning false positives); more switches most of a family off
+(the lfi family has only a handful of signatures)."""
 
 
 def _family(name: str) -> str | None:
@@ -45,11 +49,18 @@ def _opted_out_fields(rule) -> list[str]:
     category="security",
     types=("gcp:compute/securityPolicy:SecurityPolicy",),
     remediation="Add deny(403) rules whose whole match.expr.expression is \"evaluatePreconfiguredWaf('<family>-v33-"
-    "stable', {'sensitivity': 1..4})\" for sqli, xss, lfi, rce and cve-canary, not in preview mode, with no "
-    "exclusion of every header/cookie/URI/parameter from all signatures.",
+    "stable', {'sensitivity': 1..4})\" for sqli, xss, lfi, rce and cve-canary, not in preview mode, opting out of "
+    f"at most {MAX_OPT_OUTS} signatures, with no exclusion of every header/cookie/URI/parameter from all signatures; "
+    "advancedOptionsConfig.jsonParsing 'STANDARD' so the rules read JSON bodies.",
     references=("CKV_GCP_73", "custom"),
 )
 def enable_preconfigured_waf(resource, ctx):
+    parsing = get(resource.props, "advancedOptionsConfig.jsonParsing") or "DISABLED"
+    if parsing not in ("STANDARD", "STANDARD_WITH_GRAPHQL"):
+        yield (
+            f"advancedOptionsConfig.jsonParsing is {parsing!r}: the WAF rules do not see inside JSON request bodies "
+            "(every inference request); expected 'STANDARD'"
+        )
     covered, weakened = set(), {}
     for rule in as_list(get(resource.props, "rules")):
         if get(rule, "preview") is True or not str(get(rule, "action") or "").startswith("deny"):
@@ -60,8 +71,11 @@ def enable_preconfigured_waf(resource, ctx):
             continue
         sensitivity = _SENSITIVITY.search(call.group(2) or "")
         fields = _opted_out_fields(rule)
+        opt_outs = len(set(_SIGNATURE.findall(call.group(2) or "")))
         if sensitivity and int(sensitivity.group(1)) == 0:
             weakened[family] = "sensitivity 0 (every signature off)"
+        elif opt_outs > MAX_OPT_OUTS:
+            weakened[family] = f"{opt_outs} signatures opted out (at most {MAX_OPT_OUTS})"
         elif fields:
             weakened[family] = f"exclusions of all {', '.join(fields)} from every signature"
         else:

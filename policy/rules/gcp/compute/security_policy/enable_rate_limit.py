@@ -4,10 +4,11 @@ from policy.props import as_list, fmt, get, number
 from policy.rules._edge import RATE_CEILING_PER_MINUTE, armor_matches_path, rate_ceiling, routed_api_paths
 from policy.rules.base import resource_rule
 
-PER_CLIENT_KEYS = {
-    "IP", "XFF_IP", "USER_IP", "HTTP_HEADER", "HTTP_COOKIE", "TLS_JA3_FINGERPRINT", "TLS_JA4_FINGERPRINT",
-}  # fmt: skip
-"""enforceOnKey values that limit each client; ALL (the default) and the path/region/SNI keys do not."""
+PER_CLIENT_KEYS = {"IP"}
+"""The key that limits each client by its own address. ALL (the default) counts every client
+together; XFF_IP, USER_IP, HTTP_HEADER and HTTP_COOKIE read what the client writes (a new value per
+request escapes the limit); path, region and SNI keys are not clients."""
+CLIENT_WRITTEN = {"XFF_IP", "USER_IP", "HTTP_HEADER", "HTTP_COOKIE"}
 
 
 def _keys(options) -> list[str]:
@@ -42,7 +43,8 @@ def enable_rate_limit(resource, ctx):
         limit = count * 60.0 / interval
         keys = _keys(options)
         if not any(k in PER_CLIENT_KEYS for k in keys):
-            problems.append(f"{where} limits on {keys}, not per client; expected enforceOnKey 'IP'")
+            why = "which clients write" if set(keys) & CLIENT_WRITTEN else "not per client"
+            problems.append(f"{where} limits on {keys}, {why}; expected enforceOnKey 'IP'")
         elif limit > ceiling:
             problems.append(
                 f"{where} allows {fmt(limit)} requests/min per client; expected at most {fmt(ceiling)} "

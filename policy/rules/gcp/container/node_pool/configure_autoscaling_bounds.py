@@ -18,8 +18,15 @@ def configure_autoscaling_bounds(resource, ctx):
     props = resource.props
     autoscaling = get(props, "autoscaling")
     if autoscaling is None:
-        if number(get(props, "nodeCount")) is None and is_gpu_capacity(resource):
+        count = number(get(props, "nodeCount"))
+        if count is None and is_gpu_capacity(resource):
             yield "neither autoscaling nor nodeCount is set; expected autoscaling.totalMaxNodeCount"
+        found = config_pool(resource, ctx)
+        if count is not None and found:
+            zones = len(as_list(get(props, "nodeLocations"))) or 1  # nodeCount is per zone
+            allowed = int(get(found[1], "nodes.max") or 0)
+            if count * zones > allowed:
+                yield f"nodeCount {count:g} x {zones} zones is {count * zones:g} nodes; pool '{found[1].get('name')}' allows at most {allowed}"
         return
     total = number(get(autoscaling, "totalMaxNodeCount"))
     per_zone = number(get(autoscaling, "maxNodeCount"))

@@ -1,8 +1,37 @@
 """NET-06: only the edge proxies are exposed outside the cluster (no LoadBalancer, NodePort or externalIPs)."""
 
-from policy.props import as_list, get
-from policy.rules._network import SERVICE, is_edge_service
+from policy.props import as_list, get, is_list, is_map
+from policy.rules._network import SERVICE, is_edge_service, model_server_services
 from policy.rules.base import resource_rule
+
+HELM = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+INTERNAL_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true",),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
+    "networking.gke.io/load-balancer-type": ("Internal",),
+    "cloud.google.com/load-balancer-type": ("Internal",),
+}
+"""Annotations that make a LoadBalancer Service's load balancer internal (AWS LB controller, GKE)."""
+
+
+def _internal(service) -> bool:
+    annotations = get(service.props, "metadata.annotations") or {}
+    return any(str(get(annotations, (key,)) or "") in values for key, values in INTERNAL_ANNOTATIONS.items())
+
+
+def _chart_services(node, path=""):
+    """(path, type) of every service type a chart's values set (grafana.service.type, ...)."""
+    if is_map(node):
+        for key in node:
+            value = node[key]
+            where = f"{path}.{key}" if path else str(key)
+            if key == "type" and value in ("LoadBalancer", "NodePort") and "service" in path.lower():
+                yield where, value
+            else:
+                yield from _chart_services(value, where)
+    elif is_list(node):
+        for index, item in enumerate(as_list(node)):
+            yield from _chart_services(item, f"{path}[{index}]")
 
 
 @resource_rule(
@@ -10,17 +39,29 @@ from policy.rules.base import resource_rule
     title="Only the edge proxies are exposed outside the cluster (no LoadBalancer, NodePort or externalIPs)",
     severity="high",
     category="security",
-    types=(SERVICE,),
+    types=(SERVICE, *HELM),
     remediation="Keep every Service ClusterIP and reach it through the Gateway (TLS, API key, WAF, rate limit); only "
-    "the Service in front of the Envoy Gateway proxies may be a LoadBalancer.",
+    "the Service in front of the Envoy Gateway proxies may be a LoadBalancer, and other Services only an internal "
+    "one (never a model server's).",
     references=("CKV_K8S_150", "custom"),
     doc="https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types",
 )
 def disallow_external_exposure(resource, ctx):
+    if resource.type in HELM:
+        for where, kind in _chart_services(get(resource.props, "values")):
+            yield f"values.{where} is {kind!r}: the chart exposes a Service outside the cluster; expected ClusterIP"
+        return
     if is_edge_service(resource):
         return
     kind = str(get(resource.props, "spec.type") or "ClusterIP")
-    if kind in ("LoadBalancer", "NodePort"):
+    model_server = (
+        ctx.cluster_key(resource),
+        str(get(resource.props, "metadata.namespace") or "default"),
+        str(get(resource.props, "metadata.name")),
+    ) in model_server_services(ctx)
+    if kind == "LoadBalancer" and _internal(resource) and not model_server:
+        pass  # an internal load balancer for a non-model Service stays inside the VPC
+    elif kind in ("LoadBalancer", "NodePort"):
         yield f"spec.type is {kind!r}; expected ClusterIP behind the Gateway"
     if as_list(get(resource.props, "spec.externalIPs")):
         yield f"spec.externalIPs is {as_list(get(resource.props, 'spec.externalIPs'))}; expected none"

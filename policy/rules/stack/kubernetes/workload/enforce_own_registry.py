@@ -1,6 +1,7 @@
 """SUPPLY-01: workload images come from the stack's own registries."""
 
 from policy.props import get, image_pinned
+from policy.rules._credentials import redacted
 from policy.rules._helpers import is_workload, workload_containers
 from policy.rules._images import (
     EXTENSION_POLICY,
@@ -37,7 +38,7 @@ def enforce_own_registry(ctx):
         registry = str(target.get("registry") or "")
         if registry and is_public_registry(registry):
             yield Violation(
-                f"targets.{target.get('name')}.registry {registry!r} is a public registry; expected the "
+                f"targets.{target.get('name')}.registry {redacted(registry)!r} is a public registry; expected the "
                 "datacenter's own"
             )
     registries = [p for _, p in own_registries(ctx)]
@@ -48,16 +49,16 @@ def enforce_own_registry(ctx):
             for where, _, _, container in workload_containers(resource):
                 image = str(get(container, "image") or "")
                 if not any(p.match(image) for p in registries):
-                    yield Violation(f"{where}: image {image!r} is not from the stack's registries", resource.urn)
+                    yield Violation(f"{where}: image {redacted(image)!r} is not from the stack's registries", resource.urn)
     hosts = own_registry_hosts(ctx)
     prod = ctx.settings.environment == "prod"
     for resource in ctx.of_type(*HELM_TYPES):
         for where, image in value_images(get(resource.props, "values")):
             if not any(p.match(image) for p in hosts):
-                yield Violation(f"{where}: image {image!r} is not from the stack's registries", resource.urn)
+                yield Violation(f"{where}: image {redacted(image)!r} is not from the stack's registries", resource.urn)
             elif prod and not image_pinned(image):
-                yield Violation(f"{where}: image {image!r} is not pinned by digest in prod", resource.urn)
+                yield Violation(f"{where}: image {redacted(image)!r} is not pinned by digest in prod", resource.urn)
     for resource in ctx.of_type(EXTENSION_POLICY):
         for where, image in wasm_images(resource):
             if not any(p.match(image) for p in hosts):
-                yield Violation(f"{where}: WASM filter image {image!r} is not from the stack's registries", resource.urn)
+                yield Violation(f"{where}: WASM filter image {redacted(image)!r} is not from the stack's registries", resource.urn)

@@ -1,21 +1,29 @@
-"""EDGE-01: on-prem Gateways terminate TLS; plain HTTP only redirects to HTTPS."""
+"""EDGE-01: on-prem Gateways terminate TLS 1.2+; plain HTTP only redirects to HTTPS."""
 
 from policy.props import as_list, get
-from policy.rules._helpers import GATEWAY, listener_admits, object_name, redirect_only, routes_of
+from policy.rules._helpers import EG, GATEWAY, listener_admits, object_name, redirect_only, routes_of
 from policy.rules.base import Violation, stack_rule
+
+TLS12_PLUS = ("1.2", "1.3")
+"""Envoy Gateway's default minimum is 1.2; 'Auto', '1.0' and '1.1' accept older clients."""
 
 
 @stack_rule(
     id="EDGE-01",
-    title="On-prem Gateways terminate TLS; plain HTTP only redirects to HTTPS",
+    title="On-prem Gateways terminate TLS 1.2+; plain HTTP only redirects to HTTPS",
     severity="high",
     category="security",
-    types=(GATEWAY, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"),
+    types=(GATEWAY, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", EG + "ClientTrafficPolicy"),
     remediation="Give the Gateway an HTTPS listener with tls.certificateRefs (cert-manager); attach to an HTTP "
-    "listener only a route whose rules are RequestRedirect filters to scheme https.",
+    "listener only a route whose rules are RequestRedirect filters to scheme https; leave ClientTrafficPolicy "
+    "tls.minVersion unset or at '1.2'/'1.3'.",
     references=("custom",),
 )
 def enforce_tls(ctx):
+    for policy in ctx.of_type(EG + "ClientTrafficPolicy"):
+        minimum = get(policy.props, "spec.tls.minVersion")
+        if minimum is not None and str(minimum) not in TLS12_PLUS:
+            yield Violation(f"spec.tls.minVersion is {str(minimum)!r}; expected '1.2' or '1.3'", policy.urn)
     for gateway in ctx.of_type(GATEWAY):
         if ctx.target_kind_of(gateway) != "onprem":
             continue

@@ -1,12 +1,34 @@
 """EDGE-03: every inference route of a gateway is rate-limited per client."""
 
-from policy.props import get
+from policy.props import as_list, fmt, get, number
+from policy.rules._edge import RATE_CEILING_PER_MINUTE, rate_ceiling
 from policy.rules._helpers import EG, GATEWAY, edge_coverage
 from policy.rules.base import Violation, stack_rule
 
+PER_MINUTE = {"Second": 60.0, "Minute": 1.0, "Hour": 1 / 60, "Day": 1 / 1440}
 
-def _limits(policy) -> bool:
-    return bool(get(policy.props, "spec.rateLimit.local.rules") or get(policy.props, "spec.rateLimit.global.rules"))
+
+def _rules(policy) -> list:
+    return as_list(get(policy.props, "spec.rateLimit.local.rules")) + as_list(
+        get(policy.props, "spec.rateLimit.global.rules")
+    )
+
+
+def _per_minute(rule) -> float | None:
+    requests = number(get(rule, "limit.requests"))
+    factor = PER_MINUTE.get(str(get(rule, "limit.unit")))
+    return requests * factor if requests is not None and factor is not None else None
+
+
+def _too_high(ctx, policy) -> list[tuple[float | None, float]]:
+    """(limit, ceiling) of every rule that lets a client through faster than the edge allows."""
+
+    ceiling = rate_ceiling(ctx, policy)
+    return [(limit, ceiling) for r in _rules(policy) if (limit := _per_minute(r)) is None or limit > ceiling]
+
+
+def _limits(policy, ctx=None) -> bool:
+    return bool(_rules(policy)) and (ctx is None or not _too_high(ctx, policy))
 
 
 @stack_rule(
@@ -16,9 +38,16 @@ def _limits(policy) -> bool:
     category="security",
     types=(GATEWAY, EG + "BackendTrafficPolicy"),
     remediation="Attach an Envoy Gateway BackendTrafficPolicy with rateLimit rules (per API client or client IP, "
-    "stack key edge.rateLimitPerMinute) to each API HTTPRoute or to the Gateway.",
+    "at most the stack key edge.rateLimitPerMinute) to each API HTTPRoute or to the Gateway.",
     references=("custom",),
 )
 def missing_rate_limit(ctx):
-    for route, where in edge_coverage(ctx, "BackendTrafficPolicy", _limits):
-        yield Violation(f"{where} has no BackendTrafficPolicy with rateLimit rules", route.urn)
+    for policy in ctx.of_type(EG + "BackendTrafficPolicy"):
+        for limit, ceiling in _too_high(ctx, policy):
+            yield Violation(
+                f"a rateLimit rule allows {fmt(limit)} requests/min; expected at most {fmt(ceiling)} "
+                f"(edge.rateLimitPerMinute, ceiling {RATE_CEILING_PER_MINUTE})",
+                policy.urn,
+            )
+    for route, where in edge_coverage(ctx, "BackendTrafficPolicy", lambda p: _limits(p, ctx)):
+        yield Violation(f"{where} has no BackendTrafficPolicy with rateLimit rules within the edge's limit", route.urn)

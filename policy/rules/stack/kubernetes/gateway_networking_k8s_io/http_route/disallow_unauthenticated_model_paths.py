@@ -7,12 +7,25 @@ from policy.rules._helpers import EG, GATEWAY, HTTP_ROUTE, object_name, policies
 from policy.rules._network import SERVICE, model_server_services
 from policy.rules.base import Violation, stack_rule
 
-AUTH_KEYS = ("apiKeyAuth", "jwt", "oidc", "basicAuth", "extAuth")
-"""SecurityPolicy features that authenticate a caller (authorization by client CIDR does not)."""
+OTHER_ROUTES = (
+    "kubernetes:gateway.networking.k8s.io/v1:GRPCRoute",
+    "kubernetes:gateway.networking.k8s.io/v1alpha2:TCPRoute",
+    "kubernetes:gateway.networking.k8s.io/v1alpha2:TLSRoute",
+    "kubernetes:gateway.networking.k8s.io/v1alpha2:UDPRoute",
+    "kubernetes:gateway.networking.k8s.io/v1alpha3:TLSRoute",
+)
+"""Routes that carry no HTTP path: to a model server they bypass the path and key checks."""
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 
 
 def _authenticates(policy) -> bool:
-    return any(is_map(get(policy.props, ("spec", key))) for key in AUTH_KEYS)
+    """Does a SecurityPolicy authenticate callers (a feature with something in it: keys, providers, users)?"""
+    spec = get(policy.props, "spec") or {}
+    if as_list(get(spec, "apiKeyAuth.credentialRefs")) or as_list(get(spec, "jwt.providers")):
+        return True
+    if get(spec, "basicAuth.users") or get(spec, "oidc.provider"):
+        return True
+    return is_map(get(spec, "extAuth")) and bool(get(spec, "extAuth.grpc") or get(spec, "extAuth.http"))
 
 
 def _parent_gateways(ctx, route):
@@ -61,9 +74,36 @@ def _classify(kind: str, value: str) -> str:
     path = value.rstrip("/") or "/"
     if path == "/v1" or path.startswith("/v1/"):
         return "api"
-    if kind == "Exact" and re.fullmatch(r"/([^/]+/)?health", path):
+    if kind in ("Exact", "PathPrefix") and re.fullmatch(r"/([^/]+/)?health", path):
         return "health"  # vLLM's /health (or a /<model>/health the backend answers 404 to)
     return "other"
+
+
+def _bypassing_routes(ctx, servers):
+    """Ingresses and non-HTTP routes whose backend is a model server: no API key, no path check."""
+    for route in ctx.of_type(*OTHER_ROUTES, INGRESS):
+        cluster, namespace = ctx.cluster_key(route), get(route.props, "metadata.namespace")
+        if route.type == INGRESS:
+            backends = [get(route.props, "spec.defaultBackend.service.name")] + [
+                get(p, "backend.service.name")
+                for rule in as_list(get(route.props, "spec.rules"))
+                for p in as_list(get(rule, "http.paths"))
+            ]
+        else:
+            backends = [
+                get(b, "name")
+                for rule in as_list(get(route.props, "spec.rules"))
+                for b in as_list(get(rule, "backendRefs"))
+                if get(b, "kind", "Service") == "Service" and not get(b, "namespace")
+            ]
+        hits = sorted({str(b) for b in backends if b and (cluster, namespace, str(b)) in servers})
+        if hits:
+            kind = route.type.rsplit(":", 1)[-1]
+            yield Violation(
+                f"{kind} {object_name(route)!r} sends traffic to model server {hits[0]!r} around the Gateway's "
+                "HTTPRoutes (no API key, every path); expected an HTTPRoute on /v1 behind an API key",
+                route.urn,
+            )
 
 
 @stack_rule(
@@ -71,7 +111,7 @@ def _classify(kind: str, value: str) -> str:
     title="Routes reach a model server only on /v1 behind an API key, or on /health",
     severity="critical",
     category="security",
-    types=(HTTP_ROUTE, SERVICE, EG + "SecurityPolicy", GATEWAY),
+    types=(HTTP_ROUTE, SERVICE, EG + "SecurityPolicy", GATEWAY, INGRESS, *OTHER_ROUTES),
     remediation="Match only PathPrefix /v1 (or /<model>/v1 rewritten to /v1) with an Envoy Gateway SecurityPolicy "
     "apiKeyAuth on the route or its Gateway, plus Exact /health; vLLM also serves /invocations, /tokenize, "
     "/detokenize, /pooling, /score, /rerank and /metrics without a key.",
@@ -80,6 +120,7 @@ def _classify(kind: str, value: str) -> str:
 )
 def disallow_unauthenticated_model_paths(ctx):
     servers = model_server_services(ctx)
+    yield from _bypassing_routes(ctx, servers)
     for route in ctx.of_type(HTTP_ROUTE):
         cluster, namespace = ctx.cluster_key(route), get(route.props, "metadata.namespace")
         authenticated = None
