@@ -13,26 +13,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.status import Status
+from rich.live import Live
+from rich.spinner import Spinner
 from rich.text import Text
 
 
 class Progress:
-    """Phase reporting; a no-op unless given a rich Status."""
+    """Phase reporting; a no-op unless given a rich Live display."""
 
-    def __init__(self, status: Status | None = None) -> None:
-        self._status = status
+    def __init__(self, live: Live | None = None) -> None:
+        self._live = live
+        self._spinner = Spinner("dots", Text("starting ..."))
         self._targets: list[str] = []
         self._current_target: str | None = None
         self._registered = 0
 
     @property
     def shown(self) -> bool:
-        return self._status is not None
+        return self._live is not None
 
-    def phase(self, text: str) -> None:
-        if self._status is not None:
-            self._status.update(Text(f"{text} ..."))  # Text: names are never read as markup
+    def phase(self, text: str, *, draw_now: bool = True) -> None:
+        """Show ``text``; a new phase is drawn at once, a counter update at the next refresh."""
+        if self._live is not None:
+            self._spinner.update(text=Text(f"{text} ..."))  # Text: names are never read as markup
+            self._live.update(self._spinner, refresh=draw_now)
 
     def evaluating(self, targets: list[str]) -> None:
         """The program runs now; resource names are matched to these target names."""
@@ -43,14 +47,15 @@ class Progress:
 
     def registered(self, name: str) -> None:
         """Called for every resource the program registers (from the recording monitor)."""
-        if self._status is None:
+        if self._live is None:
             return
         self._registered += 1
         target = next((t for t in self._targets if name == t or name.startswith(f"{t}-")), None)
-        if target is not None:
+        moved = target is not None and target != self._current_target
+        if moved:
             self._current_target = target
         where = f"target {self._current_target}" if self._current_target else "the program"
-        self.phase(f"evaluating {where} ({self._registered} resources)")
+        self.phase(f"evaluating {where} ({self._registered} resources)", draw_now=moved)
 
 
 _NOOP = Progress()
@@ -72,8 +77,9 @@ def progress(quiet: bool = False, console: Console | None = None) -> Iterator[Pr
         yield _NOOP
         return
     previous = _current
-    with console.status(Text("starting ..."), spinner="dots") as status:
-        _current = Progress(status)
+    with Live(console=console, transient=True, refresh_per_second=10, redirect_stdout=False) as live:
+        _current = Progress(live)
+        live.update(_current._spinner, refresh=True)
         try:
             yield _current
         finally:

@@ -190,6 +190,9 @@ class CostReport:
     """The part of the cost of models no client may call."""
     nodes_by_target: dict[str, Monthly] = field(default_factory=dict, repr=False)
     """Node (VM) counts per target as floor / expected / ceiling: what Cloud NAT bills per VM."""
+    nodes_by_pool: dict[str, Monthly] = field(default_factory=dict, repr=False)
+    """Node counts per GPU pool ("target/pool") as priced: the floor is the larger of the pool's
+    nodes.min and the nodes its placements' minimum replicas need. The report's map shows these."""
 
     @property
     def monthly(self) -> Monthly:
@@ -384,6 +387,7 @@ def _gpu_pools(ctx: PlanContext, report: CostReport, priced: set[str]) -> None:
             resource = _pool_resource(ctx, tname, pname)
             floor_nodes, expected_nodes, ceiling_nodes = _node_counts(pool, placements, target, per_node, resource)
             _count_nodes(report, tname, Monthly(floor_nodes, expected_nodes, ceiling_nodes))
+            report.nodes_by_pool[f"{tname}/{pname}"] = Monthly(floor_nodes, expected_nodes, ceiling_nodes)
             capacity = str(pool.get("capacityType") or "on-demand")
             hourly = (cheap.hourly(capacity, "low"), cheap.hourly(capacity, "mid"), dear.hourly(capacity, "high"))
             monthly = Monthly(
@@ -639,6 +643,7 @@ def _onprem_pool(ctx: PlanContext, report: CostReport, target, pool, placements,
     power = float(hardware["powerKw"]) * HOURS_PER_MONTH * float(hardware.get("pricePerKwhUsd") or 0.12)
     per_node = int(pool.get("gpusPerNode") or 1)
     floor, expected, ceiling = _node_counts(pool, placements, target, per_node, None)
+    report.nodes_by_pool[f"{tname}/{pname}"] = Monthly(floor, expected, ceiling)
     monthly = Monthly(
         owned * amortized + floor * power, owned * amortized + expected * power, owned * amortized + ceiling * power
     )

@@ -137,6 +137,15 @@ def _parts(view: CapacityView) -> list[tuple[str, float]]:
     ]
 
 
+def _dtype(view: CapacityView, part: str) -> str:
+    """The element type of a memory part, where it is one (FP8 halves weights or KV cache)."""
+    if part == "weights":
+        return f" ({view.weight_dtype})"
+    if part == "KV cache":
+        return f" ({view.kv_cache_dtype})"
+    return ""
+
+
 def memory_chart(uid: str, title: str, views: Sequence[CapacityView]) -> str:
     """One stacked bar per placement: how one GPU's memory is split, in GiB, on a shared scale."""
     bar_h, row_gap, top = 22, 20, 6
@@ -146,7 +155,7 @@ def memory_chart(uid: str, title: str, views: Sequence[CapacityView]) -> str:
     scale = (WIDTH - LABEL_W - VALUE_W) / ticks[-1]
     desc = "; ".join(
         f"{v.target}/{v.model} on {v.gpu}: "
-        + ", ".join(f"{name} {value:.1f} GiB" for name, value in _parts(v))
+        + ", ".join(f"{name}{_dtype(v, name)} {value:.1f} GiB" for name, value in _parts(v))
         + f"; max concurrency {v.max_concurrency:.1f} at {v.max_model_len} tokens"
         for v in views
     )
@@ -161,7 +170,7 @@ def memory_chart(uid: str, title: str, views: Sequence[CapacityView]) -> str:
         )
         out.append(
             f'<text x="{LABEL_W - 10}" y="{y + 23:.1f}" font-size="11.5" fill="#64748b" text-anchor="end">'
-            f"{esc(f'{v.target} · {v.gpu} · TP {v.tp}')}</text>"
+            f"{esc(f'{v.target} · {v.gpu} · TP {v.tp} · weights {v.weight_dtype} · KV {v.kv_cache_dtype}')}</text>"
         )
         x = float(LABEL_W)
         for name, value in _parts(v):
@@ -170,7 +179,7 @@ def memory_chart(uid: str, title: str, views: Sequence[CapacityView]) -> str:
                 continue
             out.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar_h}" fill="{MEMORY_COLOURS[name]}">'
-                f"<title>{esc(f'{v.target}/{v.model} {name}: {value:.2f} GiB per GPU')}</title></rect>"
+                f"<title>{esc(f'{v.target}/{v.model} {name}{_dtype(v, name)}: {value:.2f} GiB per GPU')}</title></rect>"
             )
             if w >= 34:
                 colour = "#0f172a" if name == "unreserved" else "#ffffff"

@@ -34,7 +34,10 @@ class PoolView:
     gpus_per_node: int
     instance_types: tuple[str, ...]
     capacity_type: str
+    """'spot' or 'on-demand' in a cloud; 'owned' on-prem (bought hardware, not rented)."""
     min_nodes: int
+    """The floor as priced by policy.cost (the one source of truth): the larger of nodes.min
+    and the nodes the placements' minimum replicas need."""
     max_nodes: int
 
 
@@ -171,6 +174,10 @@ class CapacityView:
     max_concurrency: float
     fits: bool
     problems: tuple[str, ...]
+    weight_dtype: str = "bfloat16"
+    """Of the weights as served (fp8 after FP8 quantization), from the planner."""
+    kv_cache_dtype: str = "auto"
+    """vLLM's --kv-cache-dtype (auto: the model's dtype; fp8*: 1 byte per element)."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,8 @@ def stack_config(plan: Plan) -> StackConfig:
 def _targets(plan: Plan, config: StackConfig) -> tuple[TargetView, ...]:
     from infra.targets import pool_gpu
 
+    floors = _pool_node_floors(plan)
+
     counts: dict[str, int] = {}
     for resource in plan.resources:
         if resource.type.startswith("pulumi:providers:"):
@@ -223,8 +232,8 @@ def _targets(plan: Plan, config: StackConfig) -> tuple[TargetView, ...]:
                     gpu=gpu,
                     gpus_per_node=per_node,
                     instance_types=tuple(pool.instance_types),
-                    capacity_type=pool.capacity_type,
-                    min_nodes=pool.nodes.min,
+                    capacity_type="owned" if target.kind == "onprem" else pool.capacity_type,
+                    min_nodes=int(floors.get(f"{target.name}/{pool.name}", pool.nodes.min)),
                     max_nodes=pool.nodes.max,
                 )
             )
@@ -387,6 +396,15 @@ def _range(data: dict[str, Any]) -> Range:
     return Range(float(data.get("floor", 0.0)), float(data.get("expected", 0.0)), float(data.get("ceiling", 0.0)))
 
 
+def _pool_node_floors(plan: Plan) -> dict[str, float]:
+    """Each GPU pool's minimum node count as the cost model prices it ("target/pool")."""
+    try:
+        from policy.cost import estimate_cost
+    except ImportError:
+        return {}
+    return {name: nodes.floor for name, nodes in estimate_cost(plan.to_json()).nodes_by_pool.items()}
+
+
 def _cost(plan: Plan) -> CostView | Missing:
     try:
         from policy.cost import estimate_cost
@@ -474,6 +492,8 @@ def _capacity(config: StackConfig, targets: tuple[TargetView, ...]) -> tuple[Cap
                 max_concurrency=plan.max_concurrency,
                 fits=plan.fits,
                 problems=tuple(plan.problems),
+                weight_dtype=plan.weight_dtype,
+                kv_cache_dtype=plan.kv_cache_dtype,
             )
         )
     return tuple(views)

@@ -15,6 +15,7 @@ from infra.report.data import (
     FindingView,
     Missing,
     PolicyView,
+    Range,
     ReportData,
     gather,
 )
@@ -310,6 +311,8 @@ def _cost_section(data: ReportData) -> str:
         out.append(
             range_chart("cost-category", f"Monthly cost per category, stack {data.stack}", by_cat, cost.currency)
         )
+        # GPU nodes dwarf the rest on a linear axis: the table gives every category its figures and share.
+        out.append(_category_table(by_cat, cost.currency))
     else:
         out.append('<p class="na">The cost model gives no per-category split.</p>')
     out.append("</div></div>")
@@ -351,6 +354,21 @@ def _token_price(value: float | None, currency: str) -> str:
     if value is None:
         return "n/a"
     return money(value, currency) if value >= 100 else f"{'$' if currency == 'USD' else ''}{value:,.2f}"
+
+
+def _category_table(by_cat: list[tuple[str, Range]], currency: str) -> str:
+    total = sum(r.expected for _, r in by_cat) or 1.0
+    rows = [
+        [
+            esc(name),
+            esc(money(r.floor, currency)),
+            esc(money(r.expected, currency)),
+            esc(money(r.ceiling, currency)),
+            f"{100 * r.expected / total:.1f}%",
+        ]
+        for name, r in by_cat
+    ]
+    return _table(["category", "floor", "expected", "ceiling", "share of expected"], rows, {1, 2, 3, 4})
 
 
 def _token_price_table(cost: CostView) -> str:

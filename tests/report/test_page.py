@@ -55,12 +55,15 @@ def test_every_target_pool_model_and_route_appears(stack_report: tuple[Plan, str
     plan, html = stack_report
     config = parse_stack_config(plan.config, plan.stack)
     text = visible_text(html)
+    floors = cost.estimate_cost(plan.to_json()).nodes_by_pool  # the map shows the minimum as priced
     for target in config.targets:
         assert target.name in text
         assert target.edge.domain in text
         for pool in target.gpu_pools:
             assert f"pool {pool.name}" in text
-            assert f"nodes {pool.nodes.min}..{pool.nodes.max}" in text
+            floor = floors[f"{target.name}/{pool.name}"].floor
+            assert floor >= pool.nodes.min
+            assert f"nodes {floor:.0f}..{pool.nodes.max}" in text
     for model in config.models:
         assert model.name in text
         for placement in model.placements:
@@ -186,8 +189,9 @@ def test_capacity_rows_are_the_planners_numbers(prod_plan: Plan, prod_html: str)
     text = visible_text(prod_html)
     model = next(m for m in config.models if m.name == "llama-70b")
     sized = plan_capacity(model.architecture, "H100-80GB", tp=4, max_model_len=model.max_model_len, strict=False)
-    assert f"dc1/llama-70b weights: {sized.weights_gib_per_gpu:.2f} GiB per GPU" in text
-    assert f"dc1/llama-70b KV cache: {sized.kv_cache_gib_per_gpu:.2f} GiB per GPU" in text
+    weights, kv = sized.weight_dtype, sized.kv_cache_dtype
+    assert f"dc1/llama-70b weights ({weights}): {sized.weights_gib_per_gpu:.2f} GiB per GPU" in text
+    assert f"dc1/llama-70b KV cache ({kv}): {sized.kv_cache_gib_per_gpu:.2f} GiB per GPU" in text
     assert f"max concurrency {sized.max_concurrency:.1f} at {model.max_model_len}" in text
 
 
