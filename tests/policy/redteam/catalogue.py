@@ -16,11 +16,7 @@ from tests.policy.redteam.catalogue_plan_third import PLAN_MUTATIONS_THIRD
 from tests.policy.redteam.catalogue_safe import SAFE_CONFIG, SAFE_PLAN
 from tests.policy.redteam.edits import Mutation
 
-GAPS: dict[str, str] = {
-    "EDGE-37": "Cloud Armor rate limits keyed on client-supplied headers (enforceOnKey XFF_IP / HTTP_HEADER)",
-    "EDGE-38": "AWS WAF rate rules aggregated on FORWARDED_IP from X-Forwarded-For",
-    "K-35": "RBAC: workload SAs that may create pods (or workloads) in kube-system",
-}
+GAPS: dict[str, str] = {}
 FALSE_POSITIVES: dict[str, str] = {}
 
 
