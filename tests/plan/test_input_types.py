@@ -102,7 +102,13 @@ def test_a_bool_is_not_an_int_and_a_fraction_is_not_an_int(prod_plan: Plan) -> N
 
 
 def test_a_literal_and_an_int_or_string_are_read_from_the_sdk(prod_plan: Plan) -> None:
-    deployment = _one(prod_plan, "kubernetes:apps/v1:Deployment")
+    deployment = copy.deepcopy(
+        next(  # a model server: its readiness probe is an HTTP GET
+            r
+            for r in prod_plan.of_type("kubernetes:apps/v1:Deployment")
+            if "httpGet" in r.props["spec"]["template"]["spec"]["containers"][0].get("readinessProbe", {})
+        )
+    )
     deployment.props["apiVersion"] = "apps/v2"
     probe = deployment.props["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]
     probe["port"] = "http"  # IntOrString: both forms are fine
