@@ -57,7 +57,9 @@ def grafana_board(plan: Plan, name: str) -> dict[str, Any]:
 def test_gmp_cluster_dashboards_are_cloud_monitoring_dashboards_not_configmaps(ops_prod: Plan) -> None:
     boards = cloud_boards(ops_prod)
     placements = [p["target"] + "-" + m["name"] for m in ops_prod.config["models"] for p in m["placements"]]
-    expected = {f"{GMP_TARGET}-ops-fleet-dashboard"} | {f"{p}-ops-dashboard" for p in placements if p.startswith(GMP_TARGET)}
+    expected = {f"{GMP_TARGET}-ops-fleet-dashboard", f"{GMP_TARGET}-ops-client-dashboard"} | {
+        f"{p}-ops-dashboard" for p in placements if p.startswith(GMP_TARGET)
+    }
     assert set(boards) == expected
     dashboard_maps = [r.name for r in ops_prod.of_type(CONFIGMAP) if "grafana_dashboard" in (r.props["metadata"].get("labels") or {})]
     assert dashboard_maps and not [n for n in dashboard_maps if n.startswith(GMP_TARGET)]

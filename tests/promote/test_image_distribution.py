@@ -60,10 +60,15 @@ def test_dev_builds_its_images_and_copies_nothing(dev_plan):
 
 
 def _containers(node):
+    """Model-server containers (they request GPUs); the endpoint picker's image is not the serving image."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("containers", "initContainers") and isinstance(value, list):
-                yield from (c for c in value if isinstance(c, dict) and "image" in c)
+                yield from (
+                    c
+                    for c in value
+                    if isinstance(c, dict) and "image" in c and "nvidia.com/gpu" in str(c.get("resources"))
+                )
             else:
                 yield from _containers(value)
     elif isinstance(node, list):

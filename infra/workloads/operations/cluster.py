@@ -523,27 +523,22 @@ class ClusterOperations(pulumi.ComponentResource):
         if not clients:
             return
         board = dashboards.client_dashboard(self._context.name, clients)
-        k8s.core.v1.ConfigMap(
-            f"{self._name}-client-dashboard",
-            metadata={
-                "name": "llm-fleet-clients-dashboard",
-                "namespace": MONITORING_NAMESPACE,
-                "labels": {**self._labels(), **dashboards.DASHBOARD_LABEL},
-                "annotations": {dashboards.FOLDER_ANNOTATION: dashboards.FOLDER},
-            },
-            data=dashboards.dashboard_configmap_data(board),
-            opts=self._opts(self.monitoring_namespace),
-        )
+        self._create_dashboard("client-dashboard", "llm-fleet-clients-dashboard", board)
 
     def _create_fleet_dashboard(self) -> None:
         board = dashboards.fleet_dashboard(self._context.name)
+        self._create_dashboard("fleet-dashboard", "llm-fleet-overview-dashboard", board)
+
+    def _create_dashboard(self, suffix: str, configmap_name: str, board: dict[str, Any]) -> None:
+        """A cluster-level dashboard where this cluster's monitoring loads it: a Cloud Monitoring
+        dashboard on GMP, else a ConfigMap for Grafana's dashboard sidecar."""
         if self._gmp:
-            create_cloud_dashboard(f"{self._name}-fleet-dashboard", board, self._context, self._args.gcp_provider, self)
+            create_cloud_dashboard(f"{self._name}-{suffix}", board, self._context, self._args.gcp_provider, self)
             return
         k8s.core.v1.ConfigMap(
-            f"{self._name}-fleet-dashboard",
+            f"{self._name}-{suffix}",
             metadata={
-                "name": "llm-fleet-overview-dashboard",
+                "name": configmap_name,
                 "namespace": MONITORING_NAMESPACE,
                 "labels": {**self._labels(), **dashboards.DASHBOARD_LABEL},
                 "annotations": {dashboards.FOLDER_ANNOTATION: dashboards.FOLDER},
@@ -551,7 +546,6 @@ class ClusterOperations(pulumi.ComponentResource):
             data=dashboards.dashboard_configmap_data(board),
             opts=self._opts(self.monitoring_namespace),
         )
-
 
 def create_cloud_dashboard(
     name: str,
