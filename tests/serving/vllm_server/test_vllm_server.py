@@ -142,10 +142,15 @@ def _routed_backend_paths(plan) -> list[tuple[str, str]]:
     """(match type, path) the rendered HTTPRoutes deliver to a model server, after their rewrites."""
     out = []
     for resource in plan.resources:
+        if resource.type.endswith(":AIGatewayRoute"):
+            # Envoy AI Gateway serves only its OpenAI-compatible endpoints, under /v1.
+            if any(_to_server(ref) for rule in resource.props["spec"]["rules"] for ref in rule.get("backendRefs", [])):
+                out.append(("PathPrefix", "/v1"))
+            continue
         if not resource.type.endswith(":HTTPRoute"):
             continue
         for rule in resource.props["spec"]["rules"]:
-            if not any(ref.get("port") == 8000 for ref in rule.get("backendRefs", [])):
+            if not any(_to_server(ref) for ref in rule.get("backendRefs", [])):
                 continue
             rewrite = next((f["urlRewrite"]["path"] for f in rule.get("filters", []) if f["type"] == "URLRewrite"), None)
             for match in rule["matches"]:
@@ -157,6 +162,12 @@ def _routed_backend_paths(plan) -> list[tuple[str, str]]:
                 else:
                     out.append((kind, value))
     return out
+
+
+def _to_server(ref: dict) -> bool:
+    """A backendRef that ends at a model server: its Service port, its InferencePool (whose
+    targetPort is the server's) or AI Gateway's backend for it."""
+    return ref.get("port") == 8000 or ref.get("kind") in ("InferencePool", "AIServiceBackend")
 
 
 def _under(kind: str, prefix: str, path: str) -> bool:
