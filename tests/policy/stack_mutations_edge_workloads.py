@@ -106,12 +106,12 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
                 },
             )(plan),
         ],
-        "K8S-18": _pod(
+        "K8S-19": _pod(
             lambda s: s.setdefault("securityContext", {}).__setitem__(
                 "sysctls", [{"name": "kernel.core_pattern", "value": "|/bin/sh"}]
             )
         ),
-        "K8S-19": _on(
+        "K8S-20": _on(
             _first("kubernetes:helm.sh/v3:Release"),
             lambda r: r["props"].setdefault("values", {}).__setitem__("hostNetwork", True),
         ),
@@ -129,7 +129,7 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
             _first("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
             lambda r: r["props"].pop("redactedFields", None),
         ),
-        "K8S-20": _add_k8s(
+        "K8S-21": _add_k8s(
             deployment,
             "kubernetes:core/v1:Secret",
             "server-token",

@@ -1,4 +1,4 @@
-"""K8S-18: pods keep the default /proc mask and set only namespaced, safe sysctls."""
+"""K8S-19: pods keep the default /proc mask and set only namespaced, safe sysctls."""
 
 from policy.props import as_list, get
 from policy.rules._helpers import WORKLOAD_TYPES, workload_containers, workload_pods
@@ -21,7 +21,7 @@ isolated from the node; any other (kernel.core_pattern, vm.*, ...) reaches the h
 
 
 @resource_rule(
-    id="K8S-18",
+    id="K8S-19",
     title="Pods keep the default /proc mask and set only namespaced, safe sysctls",
     severity="high",
     category="security",

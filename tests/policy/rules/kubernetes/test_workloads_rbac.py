@@ -112,7 +112,7 @@ CASES = {
             },
         ),
     ],
-    "K8S-18": [
+    "K8S-19": [
         Case("baseline"),
         Case(
             "safe-sysctl",
@@ -133,7 +133,7 @@ CASES = {
             {LWS: [f"{LW}.spec: container 'server': securityContext.procMount is 'Unmasked'; expected 'Default'"]},
         ),
     ],
-    "K8S-19": [
+    "K8S-20": [
         Case("baseline"),
         Case(
             "explicitly-unprivileged",
@@ -167,7 +167,7 @@ CASES = {
             },
         ),
     ],
-    "K8S-20": [
+    "K8S-21": [
         Case("baseline"),
         Case(
             "long-lived-token",

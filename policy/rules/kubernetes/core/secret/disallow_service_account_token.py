@@ -1,11 +1,11 @@
-"""K8S-20: no long-lived service-account token Secrets."""
+"""K8S-21: no long-lived service-account token Secrets."""
 
 from policy.props import get
 from policy.rules.base import resource_rule
 
 
 @resource_rule(
-    id="K8S-20",
+    id="K8S-21",
     title="No long-lived service-account token Secrets",
     severity="high",
     category="security",

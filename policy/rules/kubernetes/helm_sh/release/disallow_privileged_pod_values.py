@@ -1,4 +1,4 @@
-"""K8S-19: Helm values give no pod host access, privileged mode or privilege escalation."""
+"""K8S-20: Helm values give no pod host access, privileged mode or privilege escalation."""
 
 from policy.props import as_list, get, is_list, is_map
 from policy.rules.base import resource_rule
@@ -29,7 +29,7 @@ def _walk(node, path):
 
 
 @resource_rule(
-    id="K8S-19",
+    id="K8S-20",
     title="Helm values give no pod host access, privileged mode or privilege escalation",
     severity="high",
     category="security",
