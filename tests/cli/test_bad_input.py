@@ -110,25 +110,41 @@ SUPPRESSION = (
 )
 PLAN = ("plan", "dev")
 
+# Line numbers the errors must name, read from the committed dev stack so the cases follow
+# the file as it grows (1-based, as editors and the loader count).
+DEV_LINES = (ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8").splitlines()
+
+
+def line_of(text: str) -> int:
+    """The line of the committed dev stack that is exactly `text` (it must occur once)."""
+    hits = [number for number, line in enumerate(DEV_LINES, start=1) if line == text]
+    assert len(hits) == 1, f"{text!r} is on lines {hits} of Pulumi.dev.yaml"
+    return hits[0]
+
+
+OWNER_LINE = f"line {line_of('  llm-fleet:owner: ml-platform')}"
+APPENDED_LINE = f"line {len(DEV_LINES) + 1}"
+SECOND_REGION_LINE = f"line {line_of('      region: us-east-1') + 1}"  # the duplicate goes right after it
+
 CASES = [
     # --- the stack file: YAML itself -------------------------------------------------------
     Case("impossible-date", PLAN, ("policy.suppressions[0].expires", "2027-02-30", "YYYY-MM-DD"),
          append(SUPPRESSION.format(date="2027-02-30"))),
     Case("datetime-not-date", PLAN, ("policy.suppressions[0].expires",),
          append(SUPPRESSION.format(date="2027-03-31T10:00:00Z"))),
-    Case("non-utf8-byte", PLAN, ("Pulumi.dev.yaml", "line 15", "not UTF-8"),
+    Case("non-utf8-byte", PLAN, ("Pulumi.dev.yaml", OWNER_LINE, "not UTF-8"),
          edit("llm-fleet:owner: ml-platform", "llm-fleet:owner: ml-pl\udcffatform")),
     Case("latin1-file", PLAN, ("Pulumi.dev.yaml", "not UTF-8"), edit("costCenter: llm-dev", "costCenter: llm-d\udce9v")),
-    Case("duplicate-top-level-key", PLAN, ("duplicate key 'llm-fleet:owner'", "line 113", "first at line 15"),
+    Case("duplicate-top-level-key", PLAN, ("duplicate key 'llm-fleet:owner'", APPENDED_LINE, f"first at {OWNER_LINE}"),
          append("  llm-fleet:owner: someone-else\n")),
-    Case("duplicate-nested-key", PLAN, ("duplicate key 'region'", "line 56"),
+    Case("duplicate-nested-key", PLAN, ("duplicate key 'region'", SECOND_REGION_LINE),
          edit("      region: us-east-1\n", "      region: us-east-1\n      region: us-west-2\n")),
     Case("alias-bomb", PLAN, ("aliases", "100,000"), write("Pulumi.dev.yaml", alias_bomb())),
     Case("recursive-alias", PLAN, ("refers to itself",), write("Pulumi.dev.yaml", "config: &c\n  x: [*c]\n")),
     Case("too-large", PLAN, ("Pulumi.dev.yaml", "too large", "262,144"),
          append("#" + "x" * 300_000 + "\n")),
     Case("nested-too-deeply", PLAN, ("nested too deeply",), write("Pulumi.dev.yaml", "config: " + "[" * 3000 + "]" * 3000)),
-    Case("binary-tag", PLAN, ("tag !!binary", "line 15"), edit("llm-fleet:owner: ml-platform", "llm-fleet:owner: !!binary aGk=")),
+    Case("binary-tag", PLAN, ("tag !!binary", OWNER_LINE), edit("llm-fleet:owner: ml-platform", "llm-fleet:owner: !!binary aGk=")),
     Case("python-tag", PLAN, ("tag !!python/object", "not allowed"),
          edit("llm-fleet:owner: ml-platform", "llm-fleet:owner: !!python/object:os.system {}")),
     Case("syntax-error", PLAN, ("Pulumi.dev.yaml", "line"), edit("llm-fleet:owner: ml-platform", "llm-fleet:owner: [ml-platform")),
@@ -325,7 +341,7 @@ def test_an_unquoted_date_is_the_date_it_reads_as(project: Path) -> None:
 # ---------------------------------------------------------------------------
 
 PROCESS_CASES = [
-    pytest.param(("plan", "dev"), edit("llm-fleet:owner: ml-platform", "llm-fleet:owner: ml-pl\udcffatform"), ("line 15",), id="non-utf8"),
+    pytest.param(("plan", "dev"), edit("llm-fleet:owner: ml-platform", "llm-fleet:owner: ml-pl\udcffatform"), (OWNER_LINE,), id="non-utf8"),
     pytest.param(("plan", "dev"), write("Pulumi.dev.yaml", alias_bomb()), ("aliases",), id="alias-bomb"),
     pytest.param(("plan", "dev", "--out", "outdir"), mkdir("outdir"), ("--out",), id="out-directory"),
     pytest.param(("plan", "dev", "--bogus"), None, ("--bogus",), id="unknown-option"),
