@@ -103,8 +103,8 @@ class SecretRef(Model):
         if looks_secret(value) or looks_like_pasted_secret(value):
             # The message never repeats the value: it is most likely the secret itself.
             raise ValueError(
-                "this looks like a secret, not the name of one (value not shown); store the secret with "
-                "`pulumi config set --secret NAME` (or in a secret manager) and give its name here"
+                "this looks like a secret value, not the name of one (value not shown); store it with "
+                "`pulumi config set --secret NAME` (or in a secret manager) and give its name"
             )
         shape = _SECRET_NAME_SHAPES.get(str(info.field_name))
         if shape is not None and not shape.fullmatch(value):
