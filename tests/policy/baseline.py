@@ -1336,7 +1336,8 @@ def _alerting() -> list[dict[str, Any]]:
 
     def kps(target: str) -> dict[str, Any]:
         values = {"alertmanager": {"enabled": True, "config": ALERTMANAGER_CONFIG, "alertmanagerSpec": {"secrets": ["pd", "slack"]}}}
-        props = {"name": "kps", "chart": "kube-prometheus-stack", "version": "88.2.0", "namespace": "monitoring", "values": values}
+        props = {"name": "kps", "chart": "kube-prometheus-stack", "version": "88.2.0",
+                 "repositoryOpts": {"repo": "https://prometheus-community.github.io/helm-charts"}, "namespace": "monitoring", "values": values}
         return _res("kubernetes:helm.sh/v3:Release", f"{target}-kps", props, target, f"{target}-k8s")
 
     managed = {

@@ -9,6 +9,14 @@ SECRET_SOURCES = ("config", "awsSecretsManager", "gcpSecretManager")
 REDACTED = "[secret]"
 
 
+def _redacted(value) -> bool:
+    """A secret Output as the whole field, or a mapping whose every value is one (how the Plan
+    shows ``string_data={key: Output.secret(...)}``: each secret value is redacted on its own)."""
+    if value == REDACTED:
+        return True
+    return hasattr(value, "values") and all(v == REDACTED for v in value.values())
+
+
 @stack_rule(
     id="CLIENT-02",
     title="Client API keys come only from generators or secret stores, and stay secret",
@@ -44,7 +52,7 @@ def disallow_plain_client_keys(ctx):
                     continue
                 for field in ("data", "stringData"):
                     value = get(secret.props, field)
-                    if value not in (None, REDACTED):
+                    if value is not None and not _redacted(value):
                         yield Violation(
                             f"Secret {namespace}/{object_name(secret)} (API keys of SecurityPolicy "
                             f"'{object_name(policy)}') has {field} in plain text; expected a secret Output",

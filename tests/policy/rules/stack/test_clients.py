@@ -201,6 +201,17 @@ CASES = {
                 ]
             },
         ),
+        Case("secret-values-per-key", fleet(dc1={"string_data": {"search.k1": "[secret]", "bot.k1": "[secret]"}})),
+        Case(
+            "one-plain-value-among-secret-ones",
+            fleet(dc1={"string_data": {"search.k1": "[secret]", "bot.k1": "sk-live-0123456789abcdef"}}),
+            {
+                "dc1-client-keys": [
+                    "Secret llm-edge/llm-fleet-client-keys (API keys of SecurityPolicy 'llama-8b-api') has stringData "
+                    "in plain text; expected a secret Output"
+                ]
+            },
+        ),
         Case(
             "plain-secret-data",
             fleet(dc1={"string_data": {"search.k1": "sk-live-0123456789abcdef"}}),
