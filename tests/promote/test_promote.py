@@ -3,6 +3,7 @@ comments/order/formatting survive, and every unsafe case is refused with a clear
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 import infra.promote
+from infra import versions
 from infra.cli import app
 from infra.config import ConfigError
 from infra.promote import PromotionPolicyError, _dump, _yaml, promote_stacks
@@ -110,7 +112,10 @@ def test_promoting_a_digest_changes_only_the_digest_line(repo: Path, policy: Fak
     assert (plan["stack"], plan["config"]["image"]["digest"]) == ("prod", NEW_DIGEST)
     assert len(plan["resources"]) > 10
     images = [v for r in plan["resources"] for v in _strings(r["props"]) if "@sha256:" in v]
-    assert images and all(v.endswith("@" + NEW_DIGEST) for v in images)
+    # Every serving image is the promoted digest; the endpoint picker (mirrored into the same
+    # repository) keeps its own pinned digest, which promotion must not touch.
+    assert {v.rsplit("@", 1)[1] for v in images} == {NEW_DIGEST, versions.ENDPOINT_PICKER_DIGEST}
+    assert old_digest not in json.dumps(plan)
 
 
 def test_model_revision_tag_and_manifest_are_carried_with_comments_kept(repo: Path, policy: FakePolicy) -> None:
