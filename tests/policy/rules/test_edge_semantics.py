@@ -80,6 +80,17 @@ def _append_armor(rule):
     return _append(ARMOR, rule)
 
 
+# A token quota as the program writes it: each request costs 0, the response its token usage.
+TOKEN_QUOTA_RULE = {
+    "limit": {"requests": 50000, "unit": "Minute"},
+    "shared": True,
+    "cost": {
+        "request": {"from": "Number", "number": 0},
+        "response": {"from": "Metadata", "metadata": {"namespace": "io.envoy.ai_gateway", "key": "llm_total_token"}},
+    },
+}
+
+
 CASES = {
     "WAF-02": [
         Case(
@@ -634,6 +645,38 @@ CASES = {
         ),
     ],
     "EDGE-03": [
+        Case(
+            "token-quota-beside-request-limit",
+            set_("dc1-rate-limit", "spec.rateLimit.global", {"rules": [TOKEN_QUOTA_RULE]}),
+        ),
+        Case(
+            "only-a-token-quota",
+            set_("dc1-rate-limit", "spec.rateLimit.local.rules", [TOKEN_QUOTA_RULE]),
+            {
+                "dc1-api": [
+                    "HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no BackendTrafficPolicy with rateLimit rules "
+                    "within the edge's limit"
+                ],
+            },
+        ),
+        Case(
+            "request-cost-from-metadata",
+            set_(
+                "dc1-rate-limit",
+                "spec.rateLimit.local.rules.0.cost",
+                {"request": {"from": "Metadata", "metadata": {"namespace": "x", "key": "y"}}},
+            ),
+            {
+                "dc1-rate-limit": [
+                    "a rateLimit rule allows None requests/min; expected at most 600 (edge.rateLimitPerMinute, "
+                    "ceiling 6000)"
+                ],
+                "dc1-api": [
+                    "HTTPRoute 'llama-8b' on Gateway 'llm-gateway' has no BackendTrafficPolicy with rateLimit rules "
+                    "within the edge's limit"
+                ],
+            },
+        ),
         Case(
             "per-second-within",
             set_("dc1-rate-limit", "spec.rateLimit.local.rules.0.limit", {"requests": 5, "unit": "Second"}),

@@ -8,16 +8,34 @@ from policy.rules.base import Violation, stack_rule
 PER_MINUTE = {"Second": 60.0, "Minute": 1.0, "Hour": 1 / 60, "Day": 1 / 1440}
 
 
+def _request_cost(rule) -> float | None:
+    """What one request costs against the rule's budget: 1 unless ``cost.request`` says otherwise;
+    None when the cost comes from request metadata (not a count of requests)."""
+    cost = get(rule, "cost.request")
+    if cost is None:
+        return 1.0
+    if str(get(cost, "from")) != "Number":
+        return None
+    value = number(get(cost, "number"))
+    return 1.0 if value is None else value
+
+
 def _rules(policy) -> list:
-    return as_list(get(policy.props, "spec.rateLimit.local.rules")) + as_list(
+    """The rules that count requests. A rule whose requests cost a fixed 0 (a token quota, charged
+    from the response's token usage) lets any number of requests through, so it is no rate limit."""
+    rules = as_list(get(policy.props, "spec.rateLimit.local.rules")) + as_list(
         get(policy.props, "spec.rateLimit.global.rules")
     )
+    return [r for r in rules if _request_cost(r) != 0]
 
 
 def _per_minute(rule) -> float | None:
     requests = number(get(rule, "limit.requests"))
     factor = PER_MINUTE.get(str(get(rule, "limit.unit")))
-    return requests * factor if requests is not None and factor is not None else None
+    cost = _request_cost(rule)
+    if requests is None or factor is None or cost is None:
+        return None
+    return requests * factor / cost
 
 
 def _too_high(ctx, policy) -> list[tuple[float | None, float]]:
