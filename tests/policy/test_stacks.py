@@ -427,6 +427,72 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
         ]),
     ),
 }
+def _add_aws(like_type: str, type_: str, name: str, props: dict[str, Any]) -> Callable[[Plan], None]:
+    """Add an AWS resource with the provider and parent of the first resource of ``like_type`` (one
+    of a type the program does not create, declared next to its resources)."""
+
+    def mutate(plan: Plan) -> None:
+        like = _first(like_type)(plan)
+        plan["resources"].append(
+            {
+                "urn": like["urn"].rsplit("::", 2)[0] + f"::{type_}::{name}",
+                "type": type_,
+                "name": name,
+                "custom": True,
+                "parent": like.get("parent"),
+                "provider": like.get("provider"),
+                "protect": False,
+                "props": props,
+            }
+        )
+
+    return mutate
+
+
+FOREIGN_KEY = "arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+MUTATIONS.update(
+    {
+        "EKS-20": _add_aws(
+            "aws:eks/cluster:Cluster",
+            "aws:ebs/volume:Volume",
+            "model-cache-scratch",
+            {"availabilityZone": "us-east-1a", "size": 500, "type": "gp3", "encrypted": False},
+        ),
+        "EKS-21": _add_aws(
+            "aws:eks/cluster:Cluster",
+            "aws:ec2/instance:Instance",
+            "debug-bastion",
+            {
+                "instanceType": "t3.micro",
+                "associatePublicIpAddress": True,
+                "metadataOptions": {"httpTokens": "optional"},
+                "rootBlockDevice": {"volumeSize": 20},
+            },
+        ),
+        "KMS-07": _on(_first("aws:sqs/queue:Queue"), lambda r: r["props"].__setitem__("sqsManagedSseEnabled", False)),
+        "KMS-08": _add_aws(
+            "aws:sqs/queue:Queue", "aws:sns/topic:Topic", "serving-alerts", {"name": "llm-fleet-serving-alerts"}
+        ),
+        "KMS-09": _on(
+            _first("aws:cloudwatch/logGroup:LogGroup"), lambda r: r["props"].__setitem__("kmsKeyId", FOREIGN_KEY)
+        ),
+        "GKE-19": _on(
+            _first("gcp:container/nodePool:NodePool"),
+            lambda r: r["props"]["nodeConfig"].setdefault("kubeletConfig", {}).__setitem__(
+                "insecureKubeletReadonlyPortEnabled", "TRUE"
+            ),
+        ),
+        "GKE-20": _on(
+            _first("gcp:container/nodePool:NodePool"),
+            lambda r: r["props"]["nodeConfig"]["metadata"].__setitem__("disable-legacy-endpoints", "false"),
+        ),
+        "REL-08": _on(
+            _first("kubernetes:policy/v1:PodDisruptionBudget"),
+            lambda r: (r["props"]["spec"].pop("minAvailable", None), r["props"]["spec"].__setitem__("maxUnavailable", 0)),
+        ),
+    }
+)
+
 NOT_IN_PROD = {"COST-06": "dev only: see test_dev_mutation_spot_and_scale_to_zero"}
 
 
