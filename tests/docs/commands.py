@@ -45,6 +45,7 @@ NEEDS_OUTSIDE = (
     Marker(r"^pulumi\b", "the Pulumi CLI and a state backend with cloud credentials"),
     Marker(r"^aws\b", "an AWS account (KMS keys, Secrets Manager)"),
     Marker(r"^gcloud\b", "a GCP project (workload identity federation)"),
+    Marker(r"^crane\b", "a container registry (ghcr.io, each target's registry) and go-containerregistry's crane"),
     Marker(r"^export LLMFLEET_LAB_KUBECONFIG=", "the lab cluster's kubeconfig (~/.kube/lab.yaml)"),
     Marker(r"^make test$", "the whole test suite, this test included (CI runs it)"),
     Marker(r"-m pytest\b", "a test run of its own (make test runs these tests)"),
