@@ -157,9 +157,15 @@ def mutations() -> dict[str, Callable[[Plan], None]]:
             _first("kubernetes:networking.k8s.io/v1:NetworkPolicy", lambda r: r["name"].endswith("-netpol-server")),
             lambda r: r["props"]["spec"]["ingress"].append({"from": [{"namespaceSelector": {}}]}),
         ),
+        # The API route is an AIGatewayRoute now; the prefixed route is the HTTPRoute to the model server.
         "NET-08": _on(
-            _first("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", _server_route),
-            lambda r: r["props"]["spec"]["rules"][0]["matches"].append({"path": {"type": "PathPrefix", "value": "/"}}),
+            _first("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", lambda r: r["name"].endswith("-route-prefixed")),
+            lambda r: r["props"]["spec"]["rules"].append(
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": r["props"]["spec"]["rules"][0]["backendRefs"],
+                }
+            ),
         ),
         "NET-09": _on(
             _first("kubernetes:gateway.networking.k8s.io/v1:Gateway"),

@@ -63,12 +63,36 @@ def _append(name, path, item):
     return change
 
 
-def _route(path_type, value, filters=None, name="dc1-extra"):
+SERVER_SERVICE = {"kind": "Service", "name": "llama-8b-server", "port": 8000}
+SERVER_POOL = {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "llama-8b"}
+
+
+def _pool(plan):
+    """An InferencePool over the model-server pods (what inference-aware routing adds)."""
+    from tests.policy.baseline import _k8s
+
+    add(
+        _k8s(
+            "kubernetes:inference.networking.k8s.io/v1:InferencePool",
+            "dc1-pool",
+            {
+                "metadata": {"name": "llama-8b", "namespace": "llm-llama-8b"},
+                "spec": {
+                    "selector": {"matchLabels": {"app.kubernetes.io/name": "llama-8b-server"}},
+                    "targetPorts": [{"number": 8000}],
+                    "endpointPickerRef": {"kind": "Service", "name": "llama-8b-epp", "port": {"number": 9002}},
+                },
+            },
+        )
+    )(plan)
+
+
+def _route(path_type, value, filters=None, name="dc1-extra", backend=SERVER_SERVICE):
     from tests.policy.baseline import _k8s
 
     rule = {
         "matches": [{"path": {"type": path_type, "value": value}}],
-        "backendRefs": [{"kind": "Service", "name": "llama-8b-server", "port": 8000}],
+        "backendRefs": [backend],
     }
     if filters:
         rule["filters"] = filters
@@ -457,6 +481,32 @@ CASES = {
                 set_("dc1-auth", "spec.targetRefs", [{"kind": "Gateway", "name": "llm-gateway"}]),
                 set_("dc1-auth", "metadata.namespace", "llm-edge"),
             ),
+        ),
+        Case(
+            "pool-prefixed-v1-rewritten",
+            chain(
+                _pool,
+                _route("PathPrefix", "/llama-8b/v1", _rewrite("ReplacePrefixMatch", "/v1"), backend=SERVER_POOL),
+                _key_on_extra,
+            ),
+        ),
+        Case(
+            "pool-catch-all",
+            chain(_pool, _route("PathPrefix", "/", backend=SERVER_POOL), _key_on_extra),
+            {
+                "dc1-extra": [
+                    "rules[0] sends PathPrefix / to model server 'llama-8b' as PathPrefix /; expected only /v1 (behind an API key) and Exact /health"
+                ]
+            },
+        ),
+        Case(
+            "pool-v1-without-key",
+            chain(_pool, _route("PathPrefix", "/v1", backend=SERVER_POOL)),
+            {
+                "dc1-extra": [
+                    "rules[0] sends PathPrefix /v1 to model server 'llama-8b' with no API-key SecurityPolicy on HTTPRoute 'llama-8b-extra' or its Gateway"
+                ]
+            },
         ),
         Case(
             "catch-all",

@@ -4,7 +4,8 @@ import re
 
 from policy.props import as_list, get, is_map
 from policy.rules._helpers import EG, GATEWAY, HTTP_ROUTE, object_name, policies_targeting
-from policy.rules._network import SERVICE, model_server_services
+from policy.rules._network import SERVICE, model_server_services, selects_model_server
+from policy.rules._pools import POOL
 from policy.rules.base import Violation, stack_rule
 
 OTHER_ROUTES = (
@@ -16,6 +17,30 @@ OTHER_ROUTES = (
 )
 """Routes that carry no HTTP path: to a model server they bypass the path and key checks."""
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+
+
+def _model_server_pools(ctx) -> set[tuple[str, str, str]]:
+    """(cluster, namespace, name) of every InferencePool whose selector picks a model-server pod: a route
+    to such a pool reaches the model servers as surely as one to their Service."""
+    out = set()
+    for pool in ctx.of_type(POOL):
+        selector = get(pool.props, "spec.selector")
+        if is_map(selector) and "matchLabels" not in selector and "matchExpressions" not in selector:
+            selector = {"matchLabels": selector}  # v1alpha2 pools: a plain label map
+        if is_map(selector) and selector and selects_model_server(ctx, pool, selector):
+            out.add((ctx.cluster_key(pool), get(pool.props, "metadata.namespace"), str(get(pool.props, "metadata.name"))))
+    return out
+
+
+def _server_backends(rule, cluster, namespace, servers, pools) -> list[str]:
+    """Names of the rule's backends that are model servers (their Service or their InferencePool)."""
+    hits = []
+    for b in as_list(get(rule, "backendRefs")):
+        key = (cluster, get(b, "namespace") or namespace, str(get(b, "name")))
+        kind = get(b, "kind", "Service")
+        if (kind == "Service" and key in servers) or (kind == "InferencePool" and key in pools):
+            hits.append(key[2])
+    return hits
 
 
 def _authenticates(policy) -> bool:
@@ -111,7 +136,7 @@ def _bypassing_routes(ctx, servers):
     title="Routes reach a model server only on /v1 behind an API key, or on /health",
     severity="critical",
     category="security",
-    types=(HTTP_ROUTE, SERVICE, EG + "SecurityPolicy", GATEWAY, INGRESS, *OTHER_ROUTES),
+    types=(HTTP_ROUTE, SERVICE, POOL, EG + "SecurityPolicy", GATEWAY, INGRESS, *OTHER_ROUTES),
     remediation="Match only PathPrefix /v1 (or /<model>/v1 rewritten to /v1) with an Envoy Gateway SecurityPolicy "
     "apiKeyAuth on the route or its Gateway, plus Exact /health; vLLM also serves /invocations, /tokenize, "
     "/detokenize, /pooling, /score, /rerank and /metrics without a key.",
@@ -120,17 +145,13 @@ def _bypassing_routes(ctx, servers):
 )
 def disallow_unauthenticated_model_paths(ctx):
     servers = model_server_services(ctx)
+    pools = _model_server_pools(ctx)
     yield from _bypassing_routes(ctx, servers)
     for route in ctx.of_type(HTTP_ROUTE):
         cluster, namespace = ctx.cluster_key(route), get(route.props, "metadata.namespace")
         authenticated = None
         for index, rule in enumerate(as_list(get(route.props, "spec.rules"))):
-            hits = [
-                str(get(b, "name"))
-                for b in as_list(get(rule, "backendRefs"))
-                if get(b, "kind", "Service") == "Service"
-                and (cluster, get(b, "namespace") or namespace, str(get(b, "name"))) in servers
-            ]
+            hits = _server_backends(rule, cluster, namespace, servers, pools)
             if not hits:
                 continue
             filters = as_list(get(rule, "filters"))
