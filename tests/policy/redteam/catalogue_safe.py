@@ -49,6 +49,7 @@ from tests.policy.redteam.edits import (
     append,
     cfg,
     cfg_pool,
+    image_of,
     k8s,
     on,
     on_container,
@@ -71,6 +72,22 @@ def _label(key: str, value: str) -> Any:
             p["spec"]["template"]["metadata"]["labels"].__setitem__(key, value),
         ),
     )
+
+def _new_digest(target: str, digest: str):
+    """A promotion of a newer digest: the target's servers run it and its copy into the target's
+    registry (command:local:Command, DESTINATION/DIGEST) copies it, as the program would write both."""
+
+    def edit(plan: Doc) -> None:
+        repository, _, old = image_of(plan, target).partition("@")
+        text = json.dumps(plan["resources"]).replace(f"{repository}@{old}", f"{repository}@{digest}")
+        plan["resources"] = json.loads(text)
+        for r in plan["resources"]:
+            env = r["props"].get("environment") if r["type"] == "command:local:Command" else None
+            if env and env.get("DESTINATION") == repository and env.get("DIGEST") == old:
+                env["DIGEST"] = digest
+
+    return edit
+
 
 
 SAFE_CONFIG: list[Mutation] = [
@@ -500,6 +517,6 @@ SAFE_PLAN: list[Mutation] = [
         SUPPLY,
         "CKV_K8S_43",
         "server image moved to a newer digest in its own registry",
-        on_container(AWS, lambda c: c.__setitem__("image", c["image"].split("@")[0] + "@sha256:" + "5e" * 32)),
+        _new_digest(AWS, "sha256:" + "5e" * 32),
     ),
 ]
