@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help plan test lint venv tools checkov-venv gcp-dashboards-venv sarif-multitool vllm-venv test-vllm vllm-server-venv tiny-model test-vllm-server ray-venv test-ray golden image bench clean
+.PHONY: help plan test lint venv tools checkov-venv gcp-dashboards-venv sarif-multitool vllm-venv test-vllm vllm-server-venv tiny-model test-vllm-server test-vllm-server-drain ray-venv test-ray golden image bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -106,9 +106,17 @@ $(TINY_MODEL)/recipe.json: tests/serving/vllm_server/tiny_model.py .venv-vllm-se
 
 tiny-model: $(TINY_MODEL)/recipe.json ## Make the tiny random-weight Llama the server tests load
 
+VLLM_SERVER_ENV = LLMFLEET_VLLM_SERVER_PYTHON=$(CURDIR)/.venv-vllm-server/bin/python LLMFLEET_TINY_MODEL=$(CURDIR)/$(TINY_MODEL)
+
+# The SIGTERM drain against the real server depends on wall-clock timing (requests of known length
+# in flight at the signal) and is flaky on a loaded 2-core machine, so CI runs it apart:
+# test-vllm-server-drain. The drain's behaviour is also tested in every `make test` against a
+# stand-in vLLM (tests/serving/test_serving_drain.py).
 test-vllm-server: venv vllm-server-venv tiny-model ## Start the real vLLM CPU server through the launcher and test it
-	LLMFLEET_VLLM_SERVER_PYTHON=$(CURDIR)/.venv-vllm-server/bin/python LLMFLEET_TINY_MODEL=$(CURDIR)/$(TINY_MODEL) \
-	  $(BIN)/python -m pytest -q -p no:xdist -m vllm_server tests/serving/vllm_server
+	$(VLLM_SERVER_ENV) $(BIN)/python -m pytest -q -p no:xdist -m vllm_server -k "not sigterm" tests/serving/vllm_server
+
+test-vllm-server-drain: venv vllm-server-venv tiny-model ## SIGTERM with requests in flight against the real vLLM server (timing-sensitive)
+	$(VLLM_SERVER_ENV) $(BIN)/python -m pytest -q -p no:xdist -m vllm_server -k sigterm tests/serving/vllm_server
 
 # Ray (the version the image pins) for the launcher's multi-node join test on loopback.
 .venv-ray/bin/ray: requirements/ray.txt
