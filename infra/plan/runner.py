@@ -8,11 +8,14 @@ process never see each other's resources.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import gc
 import json
 import logging
 import os
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import pulumi
@@ -78,7 +81,27 @@ def evaluate_config(
     """
     context = contextvars.Context()
     limit = plan_timeout_s() if timeout_s is None else timeout_s
-    return context.run(_evaluate, stack_file, config, dict(secret_values or {}), limit)
+    with _collector_paused():
+        return context.run(_evaluate, stack_file, config, dict(secret_values or {}), limit)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the program runs.
+
+    Importing the provider SDKs and registering hundreds of resources allocates over a million
+    long-lived objects, so the collector's generational passes re-scan them again and again:
+    measured on prod, 40% of the evaluation's time, for about 3% more peak memory without it
+    (bench/cold.py). Reference counting still frees everything acyclic; cycles wait for the
+    collector's next pass after the evaluation.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _evaluate(stack_file: StackFile, config: StackConfig, secret_values: dict[str, str], timeout_s: float) -> Plan:
@@ -97,8 +120,12 @@ def _evaluate(stack_file: StackFile, config: StackConfig, secret_values: dict[st
         pulumi_logger = logging.getLogger("pulumi")
         pulumi_logger.setLevel(logging.ERROR)
 
+        async def program() -> None:
+            program_main()
+            await _settle_outputs()
+
         async def run() -> None:
-            await asyncio.wait_for(run_in_stack(program_main), timeout=timeout_s)
+            await asyncio.wait_for(run_in_stack(program), timeout=timeout_s)
 
         try:
             loop.run_until_complete(run())
@@ -132,6 +159,22 @@ def _evaluate(stack_file: StackFile, config: StackConfig, secret_values: dict[st
         resources=resources,
         outputs=monitor.stack_outputs,
     )
+
+
+async def _settle_outputs() -> None:
+    """Wait for every Output the program made, in rounds, before the SDK's own wait.
+
+    The SDK's ``wait_for_rpcs`` waits on its outstanding Outputs with FIRST_COMPLETED, one
+    completion per round, so a program with thousands of Outputs costs O(n^2) callbacks (a
+    third of prod's evaluation). Waiting for all of them at once is O(n) a round; the SDK's
+    wait then finds them done and re-raises any failure exactly as before.
+    """
+    while True:
+        with pulumi_settings.SETTINGS.lock:
+            pending = [task for task in pulumi_settings.SETTINGS.outputs if not task.done()]
+        if not pending:
+            return
+        await asyncio.wait(pending)
 
 
 def _configure(stack_file: StackFile, monitor: RecordingMonitor) -> None:
