@@ -8,6 +8,7 @@ Exit codes everywhere: 0 ok; 1 mandatory policy violations (or, for --check, "be
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -381,10 +382,8 @@ def _exit_now(code: object) -> NoReturn:
         print(code, file=sys.stderr)
         status = 1
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: the status still tells
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: the exit status still tells
-            pass
     os._exit(status)
 
 

@@ -33,7 +33,13 @@ from pulumi.runtime import rpc
 from infra.plan.model import SECRET, Plan, PlanResource
 
 SDK_PACKAGES = (
-    "pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "pulumi_tls", "pulumi_docker_build", "pulumi_command",
+    "pulumi_aws",
+    "pulumi_gcp",
+    "pulumi_kubernetes",
+    "pulumi_random",
+    "pulumi_tls",
+    "pulumi_docker_build",
+    "pulumi_command",
 )
 """The provider SDKs the program uses (pinned in requirements/main.txt)."""
 

@@ -98,7 +98,9 @@ OUTPUTS["gcp:kms/cryptoKey:CryptoKey"] = _gcp_kms_key
 
 def _gcp_key_ring(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     ring = inputs.get("name") or name
-    return {"id": f"projects/{inputs.get('project', 'project')}/locations/{inputs.get('location', region)}/keyRings/{ring}"}
+    return {
+        "id": f"projects/{inputs.get('project', 'project')}/locations/{inputs.get('location', region)}/keyRings/{ring}"
+    }
 
 
 OUTPUTS["gcp:kms/keyRing:KeyRing"] = _gcp_key_ring

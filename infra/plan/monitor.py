@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import json_format
-from pulumi.runtime.mocks import MockMonitor
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_project, get_stack
 
 from infra import progress
@@ -85,27 +86,48 @@ class RecordingMonitor(MockMonitor):
         return f"urn:pulumi:{get_stack()}::{get_project()}::{type_}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """Record the registration and answer it as the SDK's MockMonitor would, minus its round trip.
+
+        The SDK's mock deserializes the inputs into Python values and serializes the mock's state
+        back on an event loop of its own, per resource: a third of an evaluation. The wire form
+        already is what the mocks need (secrets, references and unknowns keep their signature
+        dicts either way), so the state goes back as a Struct directly; tests hold the Plans equal
+        to the SDK path's.
+        """
         urn = self.make_urn(request.parent, request.type, request.name)
         self.last_registered = f"{request.type} '{request.name}'"
         progress.current().registered(request.name)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
-        else:
-            props = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
-            self.registrations.append(
-                PlanResource(
-                    urn=urn,
-                    type=request.type,
-                    name=request.name,
-                    custom=bool(request.custom),
-                    parent=request.parent or None,
-                    provider=provider_urn(request.provider),
-                    protect=bool(request.protect),
-                    props=redact(props),
-                    dependencies=request_dependencies(request),
-                )
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        inputs = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        self.registrations.append(
+            PlanResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                provider=provider_urn(request.provider),
+                protect=bool(request.protect),
+                props=redact(inputs),
+                dependencies=request_dependencies(request),
             )
-        return super().RegisterResource(request)
+        )
+        resource_id, state = self.mocks.new_resource(
+            MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=bool(request.custom),
+            )
+        )
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        answer = struct_pb2.Struct()
+        answer.update(state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=answer)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         if request.urn and request.urn == self.stack_urn:

@@ -25,6 +25,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from infra import secrets
 from infra.config import PROJECT, StackConfig
+from infra.plan import lazy_sdk
 from infra.plan.mocks import FleetMocks
 from infra.plan.model import SECRET, Plan
 from infra.plan.monitor import RecordingMonitor
@@ -105,8 +106,9 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _evaluate(stack_file: StackFile, config: StackConfig, secret_values: dict[str, str], timeout_s: float) -> Plan:
-    # Imported late: it imports the provider SDKs. The offline plan runs the same entry
-    # point as `pulumi up`, config read back from the engine settings included.
+    # Imported late: it imports the provider SDKs (their subpackages on demand). The offline
+    # plan runs the same entry point as `pulumi up`, config read back from the engine settings included.
+    lazy_sdk.install()
     from infra.program import main as program_main
 
     mocks = FleetMocks()

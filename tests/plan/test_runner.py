@@ -24,7 +24,17 @@ def test_plan_json_follows_the_contract(prod_plan: Plan) -> None:
     assert data["config"]["environment"] == "prod"
     assert data["resources"], "the plan has resources"
     for resource in data["resources"]:
-        assert set(resource) == {"urn", "type", "name", "custom", "parent", "provider", "protect", "dependencies", "props"}
+        assert set(resource) == {
+            "urn",
+            "type",
+            "name",
+            "custom",
+            "parent",
+            "provider",
+            "protect",
+            "dependencies",
+            "props",
+        }
         assert resource["dependencies"] == sorted(set(resource["dependencies"]))
         assert resource["urn"].startswith("urn:pulumi:prod::llm-fleet::")
         assert resource["urn"].endswith("::" + resource["name"])
