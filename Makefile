@@ -137,9 +137,11 @@ golden: venv ## Regenerate golden files (vLLM argv, serving README table, render
 image: ## Build the serving image locally (needs Docker)
 	docker build -f serving/Dockerfile -t llm-fleet-serving:dev serving
 
-bench: venv ## Print benchmark figures (plan, policy)
+bench: venv checkov-venv ## Print benchmark figures (plan, policy, cache reuse, cold path vs Checkov)
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/policy.py
+	$(BIN)/python bench/cache.py
+	$(BIN)/python bench/cold.py
 
 clean: ## Remove build outputs (not the virtualenvs)
 	rm -rf build out .pytest_cache .ruff_cache
