@@ -270,3 +270,37 @@ def test_a_client_stuck_at_the_deadline_cannot_hold_the_stop_past_its_budget(tmp
     assert "1 in flight" in log and "drain: 1 request(s) still running" in log, log
     assert server.proc.returncode == 0, log
     assert SHUTDOWN_TIMEOUT <= exited <= stop_budget_s(SHUTDOWN_TIMEOUT), (exited, log)
+
+
+def test_the_cut_drops_a_request_it_could_not_end_and_close_stays_in_its_budget():
+    """The backstop behind the cut: a handler still running after the grace (here one stuck where
+    the cut cannot reach it) is cancelled, its connection dropped, and close() is quick."""
+    import asyncio
+
+    from serving.drain_proxy import CLOSE_BUDGET_S, DrainProxy
+
+    async def scenario() -> tuple[tuple[int, int], bytes, float]:
+        proxy = DrainProxy("127.0.0.1", free_port(), api_keys=[KEY])
+
+        async def stuck(request, flight):
+            await asyncio.Event().wait()  # not through DrainProxy._read: the cut cannot end it
+
+        proxy._forward = stuck
+        port = free_port()
+        await proxy.start("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\r\n".encode())
+        await writer.drain()
+        while not proxy.in_flight:
+            await asyncio.sleep(0.01)
+        proxy.drain()
+        counts = await proxy.cut(0.2)
+        answer = await asyncio.wait_for(reader.read(), 5)  # b"": dropped without an answer
+        started = time.monotonic()
+        await proxy.close()
+        writer.close()
+        return counts, answer, time.monotonic() - started
+
+    counts, answer, closing = asyncio.run(scenario())
+    assert counts == (1, 1) and answer == b""
+    assert closing <= CLOSE_BUDGET_S
