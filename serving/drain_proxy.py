@@ -22,8 +22,13 @@ And on shutdown (:meth:`DrainProxy.drain`, then :meth:`DrainProxy.cut` at the de
   probes and the global health check take the pod out; ``/metrics`` is still served;
 * requests in flight run on; at the deadline a stream still running ends with an SSE error
   event (``data: {"error": {...}}``) and ``data: [DONE]``, a non-streaming request still
-  waiting is answered 503 with ``Retry-After``. A stream that vLLM ends without ``[DONE]``
-  (it crashed) gets the same error event. No response ends silently.
+  waiting (for vLLM, or for its own body from the client) is answered 503 with
+  ``Retry-After``. A stream that vLLM ends without ``[DONE]`` (it crashed) gets the same error
+  event. No response ends silently;
+* a request that has not finished even its error answer after the cut's grace (a client that
+  reads nothing) is cancelled and its connection dropped, so no client holds the stop: aiohttp
+  alone would wait 60 s per such handler when the proxy closes. The proxy keeps listening
+  (answering 503) until :meth:`DrainProxy.close`, which the launcher calls last.
 """
 
 from __future__ import annotations
@@ -60,6 +65,9 @@ HOP_BY_HOP = frozenset(
 )
 """Headers that describe one connection, not the message (RFC 9110 section 7.6.1), plus the ones
 aiohttp sets itself."""
+CLOSE_BUDGET_S = 1.0
+"""The longest :meth:`DrainProxy.close` takes: aiohttp waits for a handler still running (only one
+the cut cancelled should be), cancels it and waits again, half of this each time."""
 RETRY_AFTER_S = 1
 """Seconds a client should wait before retrying a 503 (on another replica, through the gateway)."""
 BACKEND_KEEPALIVE_S = 4.0
@@ -86,6 +94,9 @@ class _Flight:
     """One request in flight: the task reading from vLLM that :meth:`DrainProxy.cut` cancels."""
 
     path: str
+    handler: asyncio.Task[object] | None = None
+    """The task answering this request (aiohttp's handler), cancelled when even the cut's grace
+    is not enough."""
     reading: asyncio.Future[object] | None = None
     cut: bool = field(default=False)
 
@@ -101,11 +112,13 @@ class DrainProxy:
         api_keys: Sequence[str] = (),
         log: Callable[[str], None] = lambda line: None,
         retry_after_s: int = RETRY_AFTER_S,
+        close_budget_s: float = CLOSE_BUDGET_S,
     ) -> None:
         self._backend = f"http://{backend_host}:{backend_port}"
         self._tokens = [hashlib.sha256(key.encode()).digest() for key in api_keys if key]
         self._log = log
         self._retry_after = str(retry_after_s)
+        self._close_budget_s = close_budget_s
         self._flights: set[_Flight] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -127,7 +140,14 @@ class DrainProxy:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         # handler_cancellation: a client that goes away cancels its handler, which closes the
         # connection to vLLM, so vLLM aborts the request instead of computing it for nobody.
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, handler_cancellation=True)
+        # shutdown_timeout: close() must not wait aiohttp's default 60 s (twice) on a handler.
+        self._runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=self._close_budget_s / 2,
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port, backlog=1024, reuse_address=True).start()
 
@@ -147,18 +167,28 @@ class DrainProxy:
             return False
         return True
 
-    async def cut(self, grace: float) -> int:
-        """Stop every request still in flight with an error; wait up to ``grace`` s for the answers."""
+    async def cut(self, grace: float) -> tuple[int, int]:
+        """Stop every request still in flight with an error; wait up to ``grace`` s for the answers.
+
+        Returns (requests cut, requests dropped): a request whose answer is still not written
+        after ``grace`` (its client reads nothing) is cancelled, which closes its connection; it
+        ends at its next await, at the latest when :meth:`close` waits for it.
+        """
         flights = list(self._flights)
         for flight in flights:
             flight.cut = True
             if flight.reading is not None and not flight.reading.done():
                 flight.reading.cancel()
         self.cut_count += len(flights)
-        await self.wait_idle(grace)
-        return len(flights)
+        if await self.wait_idle(grace):
+            return len(flights), 0
+        stuck = [f for f in self._flights if f.handler is not None and not f.handler.done()]
+        for flight in stuck:
+            flight.handler.cancel()
+        return len(flights), len(stuck)
 
     async def close(self) -> None:
+        """Stop listening and close every connection, within ``close_budget_s``."""
         if self._runner is not None:
             await self._runner.cleanup()
         if self._session is not None:
@@ -187,7 +217,7 @@ class DrainProxy:
             return self._unavailable("the server is shutting down; retry on another replica", close=True)
         if path not in OPEN_PATHS and not self._authorized(request.headers.get("Authorization")):
             return web.json_response(UNAUTHORIZED, status=401)
-        flight = _Flight(path)
+        flight = _Flight(path, handler=asyncio.current_task())
         self._flights.add(flight)
         self._idle.clear()
         try:
@@ -212,7 +242,10 @@ class DrainProxy:
 
     async def _forward(self, request: web.Request, flight: _Flight) -> web.StreamResponse:
         assert self._session is not None
-        body = await request.read()
+        try:  # cancellable too: a client still sending its body at the deadline must not hold the stop
+            body = await self._read(flight, request.read())
+        except _CutError:
+            return self._unavailable("the server shut down before the request was received; retry", close=True)
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
         try:
             upstream = await self._read(

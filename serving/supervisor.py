@@ -3,15 +3,19 @@
     SIGTERM (after the pod's preStop sleep)
       -> the proxy answers new requests 503 + Retry-After (and /health 503)
       -> requests in flight run on, up to the spec's shutdownTimeout
-      -> at the deadline, what still runs is ended with an error (serving.drain_proxy), within CUT_GRACE_S
+      -> at the deadline, what still runs is ended with an error (serving.drain_proxy), within
+         CUT_GRACE_S; a request whose client takes not even that is dropped
       -> vLLM gets SIGTERM (it runs with --shutdown-timeout 0: nothing is left to drain), and
          SIGKILL for its whole process group after BACKEND_STOP_S
+      -> the proxy closes (it answers 503 until then, so nothing is refused while the launcher
+         still runs), within CLOSE_BUDGET_S
       -> exit 0.
 
-So the pod stops within ``preStop + shutdownTimeout + CUT_GRACE_S + BACKEND_STOP_S`` (plus a
-moment to close sockets), which :func:`stop_budget_s` states and the workloads' grace period
-covers. If vLLM exits by itself, the proxy stops and the launcher exits with vLLM's status, so
-the kubelet restarts the container as before.
+So the pod stops within ``preStop + shutdownTimeout + CUT_GRACE_S + BACKEND_STOP_S +
+CLOSE_BUDGET_S`` (plus the interpreter's exit), which :func:`stop_budget_s` states and the
+workloads' grace period covers; each step is logged with its time since the signal. If vLLM
+exits by itself, the proxy stops and the launcher exits with vLLM's status, so the kubelet
+restarts the container as before.
 """
 
 from __future__ import annotations
@@ -31,12 +35,15 @@ CUT_GRACE_S = 2.0
 """Seconds the proxy gives the requests it cut to send their error event or 503."""
 BACKEND_STOP_S = 5.0
 """Seconds vLLM gets to exit after SIGTERM before its process group is killed."""
+CLOSE_BUDGET_S = 1.0
+"""Seconds the proxy's close may take (serving.drain_proxy: it waits for a handler still running,
+cancels it, waits again; half of this each time). Nothing should be running by then."""
 _PR_SET_PDEATHSIG = 1
 
 
 def stop_budget_s(shutdown_timeout_s: float) -> float:
     """Longest time from SIGTERM to the launcher's exit."""
-    return shutdown_timeout_s + CUT_GRACE_S + BACKEND_STOP_S
+    return shutdown_timeout_s + CUT_GRACE_S + BACKEND_STOP_S + CLOSE_BUDGET_S
 
 
 def backend_argv(argv: Sequence[str], *, port: int) -> list[str]:
@@ -80,7 +87,9 @@ async def supervise(
     proc = await asyncio.create_subprocess_exec(
         *argv, env=dict(env), start_new_session=True, preexec_fn=_die_with_parent
     )
-    proxy = DrainProxy(BACKEND_HOST, serving.backend_port, api_keys=serving.api_keys, log=log)
+    proxy = DrainProxy(
+        BACKEND_HOST, serving.backend_port, api_keys=serving.api_keys, log=log, close_budget_s=CLOSE_BUDGET_S
+    )
     try:
         await proxy.start(serving.listen_host, serving.listen_port)
     except OSError as exc:
@@ -117,22 +126,30 @@ async def supervise(
     if not drained.done():
         drained.cancel()
     if proxy.in_flight:
-        count = await proxy.cut(CUT_GRACE_S)
-        log(f"drain: {count} request(s) still running after {time.monotonic() - started:.1f} s were ended with an error")
+        deadline = time.monotonic() - started
+        count, dropped = await proxy.cut(CUT_GRACE_S)
+        log(
+            f"drain: {count} request(s) still running after {deadline:.1f} s were ended with an error by "
+            f"{time.monotonic() - started:.1f} s"
+            + (f"; {dropped} took no answer within {CUT_GRACE_S:g} s and were dropped" if dropped else "")
+        )
     else:
         log(f"drain: every request finished within {time.monotonic() - started:.1f} s")
-    await proxy.close()
+    # vLLM first, the proxy last: it answers 503 until the launcher is about to exit.
     await _stop_backend(proc, log)
+    await proxy.close()
     log(f"drain: stopped {time.monotonic() - started:.1f} s after {name}")
     return 0
 
 
 async def _stop_backend(proc: asyncio.subprocess.Process, log: Callable[[str], None]) -> None:
     if proc.returncode is None:
+        signalled = time.monotonic()
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(proc.wait(), BACKEND_STOP_S)
+            log(f"drain: vLLM exited {time.monotonic() - signalled:.1f} s after its SIGTERM (status {proc.returncode})")
         except TimeoutError:
             log(f"drain: vLLM did not exit within {BACKEND_STOP_S:g} s of SIGTERM; killing its process group")
     # Its engine and worker processes share its process group (start_new_session).

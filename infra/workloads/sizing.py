@@ -18,7 +18,7 @@ The numbers and where they come from (../shared/reference/vllm.md):
 * Drain: preStop sleep (endpoints and the gateway stop sending) + the spec's ``shutdownTimeout``
   (in-flight requests finish; the launcher's drain proxy answers new ones 503) + a margin <=
   terminationGracePeriodSeconds. The margin covers the launcher's own stop (serving.supervisor:
-  2 s to end what is left with an error, 5 s for vLLM to exit).
+  2 s to end what is left with an error, 5 s for vLLM to exit, 1 s to close the proxy).
 """
 
 from __future__ import annotations
@@ -76,8 +76,9 @@ LIVENESS_FAILURE_THRESHOLD = 6
 PRE_STOP_SLEEP_S = 15
 SHUTDOWN_TIMEOUT_S = 45
 GRACE_MARGIN_S = 10
-"""At least serving.supervisor's CUT_GRACE_S + BACKEND_STOP_S (7 s); tests/serving/test_serving_drain.py
-checks every rendered server pod against serving.supervisor.stop_budget_s."""
+"""At least serving.supervisor's CUT_GRACE_S + BACKEND_STOP_S + CLOSE_BUDGET_S (8 s);
+tests/serving/test_serving_drain.py checks every rendered server pod against
+serving.supervisor.stop_budget_s."""
 
 # -- staging --------------------------------------------------------------------------------
 STAGING_FLOOR_S = 1800

@@ -7,7 +7,8 @@ in flight across a SIGTERM:
 
 * ``GET /health`` 200;
 * ``POST /v1/completions`` with JSON ``{"stream": bool, "chunks": N, "interval": S, "end": "done"|"cut",
-  "split": bool}`` (``split``: every event in two writes, so a cut can fall inside one):
+  "split": bool, "pad": B}`` (``split``: every event in two writes, so a cut can fall inside one;
+  ``pad``: B more bytes of text per chunk, to fill a client's socket buffers quickly):
   a stream of N SSE chunks S seconds apart, then a finish_reason chunk and ``data: [DONE]``
   (``end: "cut"``: the connection just closes, as when vLLM dies); without ``stream``, one JSON
   answer after N x S seconds;
@@ -35,6 +36,7 @@ def _arg(argv: list[str], flag: str) -> str:
 async def completions(request: web.Request) -> web.StreamResponse:
     body = await request.json()
     chunks, interval = int(body.get("chunks", 3)), float(body.get("interval", 0.1))
+    pad = "x" * int(body.get("pad", 0))
     if not body.get("stream"):
         await asyncio.sleep(chunks * interval)
         return web.json_response({"object": "text_completion", "choices": [{"text": "x" * chunks, "finish_reason": "length"}]})
@@ -42,7 +44,7 @@ async def completions(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     for i in range(chunks):
         await asyncio.sleep(interval)
-        chunk = {"object": "text_completion", "choices": [{"index": 0, "text": str(i), "finish_reason": None}]}
+        chunk = {"object": "text_completion", "choices": [{"index": 0, "text": str(i) + pad, "finish_reason": None}]}
         event = f"data: {json.dumps(chunk)}\n\n".encode()
         if body.get("split"):  # each event in two writes, half an interval apart
             await response.write(event[:20])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from serving.drain_proxy import OPEN_PATHS
 from serving.spec import ServingSpec
-from serving.supervisor import BACKEND_STOP_S, CUT_GRACE_S, backend_argv, stop_budget_s
+from serving.supervisor import BACKEND_STOP_S, CLOSE_BUDGET_S, CUT_GRACE_S, backend_argv, stop_budget_s
 from tests.serving.launcher_harness import call, free_port, launcher, stream
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -63,7 +64,7 @@ def test_backend_argv_moves_vllm_behind_the_proxy():
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == "8001"
     assert argv[argv.index("--shutdown-timeout") + 1] == "0", "the proxy drains; vLLM must not cut on its own"
     assert len(argv) == len(spec.to_vllm_argv())
-    assert stop_budget_s(45) == 45 + CUT_GRACE_S + BACKEND_STOP_S
+    assert stop_budget_s(45) == 45 + CUT_GRACE_S + BACKEND_STOP_S + CLOSE_BUDGET_S
 
 
 def test_requests_pass_through_and_the_key_is_checked_on_every_path(tmp_path, fake_vllm_dir):
@@ -206,3 +207,100 @@ def test_every_server_pod_gives_the_launcher_its_whole_stop_budget(stack, reques
         assert spec.shutdown_timeout > 0, name
         assert pre_stop + stop_budget_s(spec.shutdown_timeout) <= pod["terminationGracePeriodSeconds"], name
         assert not any(e["name"] == "LLMFLEET_TEST_ON_CPU" for e in container.get("env", [])), name
+
+
+def _stuck_client(port: int, case: str) -> socket.socket:
+    """A request whose client holds the connection at the drain deadline; returns once the proxy
+    is handling it.
+
+    ``body``: the client sends half its body and stops (the proxy's handler waits for the rest;
+    ``Expect: 100-continue`` tells when it runs). ``reader``: a stream whose client never reads
+    (a receive buffer of a few KB), 400 x 32 KB, more than the socket buffers between hold; once
+    its answer starts to arrive it is in flight.
+    """
+    import json
+
+    body = {"chunks": 400, "interval": 0.001, "pad": 32768, "stream": True}
+    payload = json.dumps(body).encode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(30)
+    sock.connect(("127.0.0.1", port))
+    head = (
+        "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {KEY}\r\nContent-Length: {len(payload)}\r\n"
+    )
+    if case == "body":
+        sock.sendall(f"{head}Expect: 100-continue\r\n\r\n".encode())
+        assert sock.recv(64).startswith(b"HTTP/1.1 100"), "the proxy did not take the request"
+        sock.sendall(payload[: len(payload) // 2])
+        return sock
+    sock.sendall(f"{head}\r\n".encode() + payload)
+    deadline = time.monotonic() + 30
+    while not _pending_bytes(sock):
+        assert time.monotonic() < deadline, "the answer never started"
+        time.sleep(0.05)
+    return sock
+
+
+def _pending_bytes(sock: socket.socket) -> int:
+    import array
+    import fcntl
+    import termios
+
+    count = array.array("i", [0])
+    fcntl.ioctl(sock.fileno(), termios.FIONREAD, count)
+    return count[0]
+
+
+@pytest.mark.parametrize("case", ["body", "reader"])
+def test_a_client_stuck_at_the_deadline_cannot_hold_the_stop_past_its_budget(tmp_path, fake_vllm_dir, case):
+    """A client that never sends the rest of its body, or never reads its answer, at the deadline:
+    the proxy ends its request (503, or the error event it cannot deliver) and, if even that does
+    not finish, drops the connection. aiohttp alone waits 60 s per such handler when it closes."""
+    with _run(tmp_path, fake_vllm_dir) as server:
+        sock = _stuck_client(server.port, case)
+        try:
+            sent = server.sigterm()
+            server.proc.wait(timeout=stop_budget_s(SHUTDOWN_TIMEOUT) + 150)
+            exited = time.monotonic() - sent
+        finally:
+            sock.close()
+    log = server.log()
+    assert "1 in flight" in log and "drain: 1 request(s) still running" in log, log
+    assert server.proc.returncode == 0, log
+    assert SHUTDOWN_TIMEOUT <= exited <= stop_budget_s(SHUTDOWN_TIMEOUT), (exited, log)
+
+
+def test_the_cut_drops_a_request_it_could_not_end_and_close_stays_in_its_budget():
+    """The backstop behind the cut: a handler still running after the grace (here one stuck where
+    the cut cannot reach it) is cancelled, its connection dropped, and close() is quick."""
+    import asyncio
+
+    from serving.drain_proxy import CLOSE_BUDGET_S, DrainProxy
+
+    async def scenario() -> tuple[tuple[int, int], bytes, float]:
+        proxy = DrainProxy("127.0.0.1", free_port(), api_keys=[KEY])
+
+        async def stuck(request, flight):
+            await asyncio.Event().wait()  # not through DrainProxy._read: the cut cannot end it
+
+        proxy._forward = stuck
+        port = free_port()
+        await proxy.start("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\r\n".encode())
+        await writer.drain()
+        while not proxy.in_flight:
+            await asyncio.sleep(0.01)
+        proxy.drain()
+        counts = await proxy.cut(0.2)
+        answer = await asyncio.wait_for(reader.read(), 5)  # b"": dropped without an answer
+        started = time.monotonic()
+        await proxy.close()
+        writer.close()
+        return counts, answer, time.monotonic() - started
+
+    counts, answer, closing = asyncio.run(scenario())
+    assert counts == (1, 1) and answer == b""
+    assert closing <= CLOSE_BUDGET_S

@@ -59,14 +59,16 @@ KEY = "sk-vllm-server-test-0123456789"
 MODEL = "tiny"
 SHUTDOWN_TIMEOUT = 15
 """The drain window of the test server (production: 45 s; the arithmetic is checked below)."""
-MEDIUM_TOKENS = 1500
-"""A request in flight at SIGTERM that finishes inside the drain window (about 2-4 s here)."""
+MEDIUM_SHARE = 1 / 3
+"""A medium request needs this share of the drain window at the decode speed measured just before
+(so it fits even if the machine gets three times slower meanwhile)."""
 MAX_NUM_SEQS = 4
 MAX_QUEUED = 4
 """maxNumQueuedRequests = maxNumSeqs: a fifth request is refused while four run and none waits."""
 LONG_TOKENS = 60000
-"""Tokens of a request that cannot finish inside the drain window (ignore_eos): a minute or more
-at the tiny model's ~1.5 ms per step here."""
+"""Tokens of a request that cannot finish inside the drain window (ignore_eos): two minutes or more
+at the tiny model's ~2 ms per step here; the drain test checks it against the measured speed
+(maxModelLen, and with it vLLM's token histogram buckets in the catalogue, bounds it)."""
 REGEN = os.environ.get("LLMFLEET_REGEN_GOLDEN") == "1"
 
 
@@ -99,10 +101,42 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     )
     workdir = tmp_path_factory.mktemp("vllm-server")
     env = {"VLLM_CPU_KVCACHE_SPACE": "1", "OMP_NUM_THREADS": "1"}
+    bin_dirs = [str(Path(python).parent)]
+    cpu = _cpu_for_vllm()
+    if cpu is not None:
+        bin_dirs.insert(0, _pinned_vllm(workdir / "bin", Path(python).parent / "vllm", cpu))
+        env["VLLM_CPU_OMP_THREADS_BIND"] = str(cpu)  # vLLM's worker binds its threads there too
     with launcher(
-        spec, workdir, python=python, path_dirs=[str(Path(python).parent)], key=KEY, extra_env=env, ready_timeout=600
+        spec, workdir, python=python, path_dirs=bin_dirs, key=KEY, extra_env=env, ready_timeout=600
     ) as running:
         yield running
+
+
+def _cpu_for_vllm() -> int | None:
+    """The one CPU vLLM runs on, when there are two or more.
+
+    While it decodes, vLLM's engine core and worker never sleep (they poll each other's shared
+    memory, yielding the CPU). Spread over both CPUs of a 2-core machine they starved every other
+    process for seconds: a 10 ms sleeper woke up to 13 s late, the launcher's event loop stalled
+    for 30 s, so it saw SIGTERM 26 s late and its 15 s drain deadline fired at 46 s. On one CPU,
+    the launcher and the test client keep the other (the sleeper then woke within 10 ms).
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus[0] if len(cpus) > 1 else None
+
+
+def _pinned_vllm(bin_dir: Path, vllm: Path, cpu: int) -> str:
+    """A ``vllm`` first on the launcher's PATH that runs the real one on ``cpu`` (children inherit it)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    shim = bin_dir / "vllm"
+    shim.write_text(
+        f'#!/bin/sh\nexec "{vllm.parent / "python"}" -c '
+        f"'import os, sys; os.sched_setaffinity(0, {{{cpu}}}); os.execv(sys.argv[1], sys.argv[1:])' "
+        f'"{vllm}" "$@"\n',
+        encoding="utf-8",
+    )
+    shim.chmod(0o755)
+    return str(bin_dir)
 
 
 def _completion(max_tokens: int, **extra: Any) -> dict[str, Any]:
@@ -383,38 +417,73 @@ def test_the_proxy_adds_little_latency_and_no_streaming_slowdown(server):
 # -- shutdown (last: it stops the server) -------------------------------------------------------------
 
 
+def _decode_step_s(port: int) -> float:
+    """Seconds per token of one request while four decode together, as in the drain test below."""
+    tokens = 256
+    with concurrent.futures.ThreadPoolExecutor(MAX_NUM_SEQS) as pool:
+        runs = list(pool.map(lambda _: stream(port, "/v1/completions", _completion(tokens), key=KEY), range(4)))
+    assert all(run.done and run.finish_reasons == ["length"] for run in runs)
+    return max(run.ended - run.started for run in runs) / tokens
+
+
+def _wait_until(condition, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
+        time.sleep(0.05)
+
+
+def _running(server: Launcher) -> float:
+    """Requests vLLM's scheduler runs now (read straight from vLLM: the proxy counts nothing)."""
+    return _sample(_metrics(server.backend_port), "vllm:num_requests_running")
+
+
 def test_sigterm_drains_what_fits_ends_the_rest_with_an_error_and_exits_in_budget(server, prod_plan):
+    """Two long requests (a stream and a plain call) that cannot fit the drain window, then two
+    medium ones sized from the measured decode speed to need a third of it; SIGTERM once vLLM runs
+    all four; a new request while the long ones still hold the drain open."""
     port = server.port
+    step_s = _decode_step_s(port)
+    medium_tokens = max(64, round(SHUTDOWN_TIMEOUT * MEDIUM_SHARE / step_s))
+    # Steps only get slower as the context grows, so the long ones need at least this long: twice
+    # the window (a machine up to 4x faster than this one); longer needs maxModelLen, and with it
+    # the histogram buckets of the catalogue, to change.
+    assert LONG_TOKENS * step_s > 2 * SHUTDOWN_TIMEOUT, f"{step_s * 1000:.2f} ms per token: make LONG_TOKENS longer"
 
     def timed_call(body):
         reply = call(port, "POST", "/v1/completions", body, key=KEY)
         return reply, time.monotonic()
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        short_stream = pool.submit(stream, port, "/v1/completions", _completion(MEDIUM_TOKENS), key=KEY)
-        short_call = pool.submit(timed_call, _completion(MEDIUM_TOKENS))
         long_stream = pool.submit(stream, port, "/v1/completions", _completion(LONG_TOKENS), key=KEY)
         long_call = pool.submit(timed_call, _completion(LONG_TOKENS))
-        time.sleep(0.5)
+        _wait_until(lambda: _running(server) == 2, "vLLM runs the two long requests")
+        short_stream = pool.submit(stream, port, "/v1/completions", _completion(medium_tokens), key=KEY)
+        short_call = pool.submit(timed_call, _completion(medium_tokens))
+        _wait_until(lambda: _running(server) == 4, "vLLM runs all four requests")
         sent = server.sigterm()
-        time.sleep(0.5)
+        _wait_until(lambda: "drain: SIGTERM" in server.log(), "the launcher logs the drain", timeout=30)
         during = call(port, "POST", "/v1/completions", _completion(4), key=KEY)
-        server.proc.wait(timeout=stop_budget_s(SHUTDOWN_TIMEOUT) + 30)
+        server.proc.wait(timeout=stop_budget_s(SHUTDOWN_TIMEOUT) + 60)
         exited = time.monotonic() - sent
         short_stream, short_call, long_stream, long_call = (
             f.result(timeout=30) for f in (short_stream, short_call, long_stream, long_call)
         )
     log = server.log()
+    _record_drain(step_s, medium_tokens, exited, short_stream, long_stream, sent)
     (short_call, short_call_ended), (long_call, _) = short_call, long_call
-    # In flight at SIGTERM, done inside the window: complete, with their finish reason.
+    # All four in flight at the signal (the launcher's own count), the medium ones done inside the window.
+    assert "drain: SIGTERM: new requests get 503; 4 in flight" in log, log[-3000:]
     assert sent < short_stream.ended and sent < short_call_ended, "the medium requests were not in flight"
     assert short_stream.status == 200 and short_stream.done and short_stream.finish_reasons == ["length"], log[-3000:]
     assert short_call.status == 200 and short_call.json()["choices"][0]["finish_reason"] == "length"
-    # The long ones do not fit: never a silent cut.
+    # The long ones do not fit: never a silent cut, and not before the window closed.
     assert long_stream.status == 200 and long_stream.done and long_stream.error is None, long_stream.events[-3:]
     assert long_stream.finish_reasons == [] and len(long_stream.error_events) == 1, long_stream.events[-3:]
     assert len(long_stream.payloads) > 10, "the long stream was running when the drain began"
+    assert long_stream.ended - sent >= SHUTDOWN_TIMEOUT, "the long stream was cut before the window closed"
     assert long_call.status == 503 and long_call.headers.get("retry-after") == "1", long_call.body[:300]
+    # A new request while the window is open (the long ones hold it): 503, never a refused connection.
     assert during.status == 503 and during.headers.get("retry-after") == "1"
     assert server.proc.returncode == 0, log[-3000:]
     assert exited <= stop_budget_s(SHUTDOWN_TIMEOUT), (exited, log[-3000:])
@@ -431,6 +500,22 @@ def test_sigterm_drains_what_fits_ends_the_rest_with_an_error_and_exits_in_budge
         assert pre_stop + spec.shutdown_timeout + overrun <= pod["terminationGracePeriodSeconds"], resource.name
 
 
+def _record_drain(step_s: float, medium_tokens: int, exited: float, short_stream, long_stream, sent: float) -> None:
+    """The drain's figures, for the record: build/vllm-drain.json."""
+    figures = {
+        "decodeMsPerToken": round(step_s * 1000, 3),
+        "mediumTokens": medium_tokens,
+        "mediumStreamEndedS": round(short_stream.ended - sent, 2),
+        "longStreamEndedS": round(long_stream.ended - sent, 2),
+        "exitedS": round(exited, 2),
+        "stopBudgetS": stop_budget_s(SHUTDOWN_TIMEOUT),
+        "shutdownTimeoutS": SHUTDOWN_TIMEOUT,
+    }
+    out = Path(__file__).resolve().parents[3] / "build" / "vllm-drain.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+
+
 def _spec_of(plan, deployment) -> ServingSpec:
     pod = deployment.props["spec"]["template"]["spec"]
     config_map = next(v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v)
@@ -443,4 +528,3 @@ def _spec_of(plan, deployment) -> ServingSpec:
         ):
             return ServingSpec.from_json(resource.props["data"]["spec.json"])
     raise AssertionError(f"no ConfigMap {namespace}/{config_map}")
-
