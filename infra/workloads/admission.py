@@ -26,6 +26,7 @@ import pulumi_kubernetes as k8s
 from infra import versions
 from infra.config import ImageSigner
 from infra.workloads import meta
+from infra.workloads.addon_release import create_addon_release
 from infra.workloads.context import ClusterContext
 from infra.workloads.operations.cluster import NO_CPU_LIMIT
 from infra.workloads.peers import POD_IDENTITY_ENDPOINTS
@@ -162,15 +163,13 @@ class ImageAdmission(pulumi.ComponentResource):
         )
 
     def _create_release(self) -> None:
-        self.release = k8s.helm.v3.Release(
+        self.release = create_addon_release(
             f"{self._name}-policy-controller",
+            versions.POLICY_CONTROLLER,
             name="policy-controller",
             namespace=NAMESPACE,
-            create_namespace=False,
             values=policy_controller_values(),
-            atomic=True,
             opts=self._opts(self.namespace),
-            **versions.POLICY_CONTROLLER.release_args(),
         )
 
     def _create_policy(self) -> None:

@@ -20,8 +20,9 @@ import shlex
 from collections.abc import Iterator
 from typing import Any
 
-from policy.props import as_list, is_list, is_map
+from policy.props import is_list, is_map
 from policy.rules._helpers import SECRET_VALUE
+from policy.rules._walk import find_keyed
 
 PLACEHOLDERS = {"", "[secret]", "[unknown]", "true", "false", "none", "null", "changeme-in-secret", "redacted"}
 """Values that stand for a secret rather than hold one (Pulumi redacts secrets as '[secret]')."""
@@ -221,21 +222,27 @@ def _key_around(text: str, index: int) -> str:
 
 def walk_keyed_strings(node: Any, path: str = "") -> Iterator[tuple[str, str, str]]:
     """(path, last key, value) of every string in a tree; JSON strings are walked too."""
-    if is_map(node):
-        for key in node:
-            yield from walk_keyed_strings(node[key], f"{path}.{key}" if path else str(key))
-    elif is_list(node):
-        for index, item in enumerate(as_list(node)):
-            yield from walk_keyed_strings(item, f"{path}[{index}]")
-    elif isinstance(node, str):
-        text = node.strip()
-        if text[:1] in "{[" and len(text) > 2:
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = None
-            if is_map(parsed) or is_list(parsed):
-                yield from walk_keyed_strings(parsed, path)
-                return
-        last = re.split(r"[.\[]", path)[-1] if path else ""
-        yield path, last, node
+    strings = [(path, node)] if isinstance(node, str) else ((w, v) for w, _, v in find_keyed(node, _is_string, path))
+    for where, text in strings:
+        parsed = _json_tree(text)
+        if parsed is None:
+            yield where, re.split(r"[.\[]", where)[-1] if where else "", text
+        else:
+            yield from walk_keyed_strings(parsed, where)
+
+
+def _is_string(path: str, key: Any, value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _json_tree(text: str) -> Any:
+    """The map or list a string holds as JSON (a value inside a value), or None."""
+    text = text.strip()
+    if text[:1] in "{[" and len(text) > 2:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return None
+        if is_map(parsed) or is_list(parsed):
+            return parsed
+    return None

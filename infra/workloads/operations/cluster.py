@@ -40,6 +40,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from infra import secrets, versions
+from infra.workloads.addon_release import create_addon_release
 from infra.workloads.context import GPU_TAINT, OPERATIONS_KEY, ClusterContext
 from infra.workloads.meta import OWNERSHIP_LABELS
 from infra.workloads.operations import alert_routing, alerts, cloud_dashboards, dashboards
@@ -279,16 +280,14 @@ class ClusterOperations(pulumi.ComponentResource):
             opts=self._opts(self.monitoring_namespace),
         )
         credentials = self._create_alert_credentials()
-        self.prometheus_stack = k8s.helm.v3.Release(
+        self.prometheus_stack = create_addon_release(
             f"{self._name}-kube-prometheus-stack",
+            versions.KUBE_PROMETHEUS_STACK,
             name=PROMETHEUS_RELEASE,
             namespace=MONITORING_NAMESPACE,
-            create_namespace=False,
             values=prometheus_stack_values(self._context),
-            atomic=True,
-            timeout=900,
             opts=self._opts(self.monitoring_namespace, admin, *credentials),
-            **versions.KUBE_PROMETHEUS_STACK.release_args(),
+            timeout=900,
         )
         self.dependencies.append(self.prometheus_stack)
 
@@ -343,15 +342,13 @@ class ClusterOperations(pulumi.ComponentResource):
                 data={"counters.csv": dcgm_counters_csv()},
                 opts=self._opts(self.monitoring_namespace),
             )
-            k8s.helm.v3.Release(
+            create_addon_release(
                 f"{self._name}-dcgm-exporter",
+                versions.DCGM_EXPORTER,
                 name="dcgm-exporter",
                 namespace=MONITORING_NAMESPACE,
-                create_namespace=False,
                 values=dcgm_exporter_values(),
-                atomic=True,
                 opts=self._opts(self.monitoring_namespace, counters, self.prometheus_stack),
-                **versions.DCGM_EXPORTER.release_args(),
             )
         elif mode == "gpu-operator":
             # The GPU Operator's exporter (Service nvidia-dcgm-exporter, port gpu-metrics). Its
@@ -442,15 +439,13 @@ class ClusterOperations(pulumi.ComponentResource):
 
     # -- autoscaling -----------------------------------------------------------------------
     def _create_keda(self) -> None:
-        self.keda = k8s.helm.v3.Release(
+        self.keda = create_addon_release(
             f"{self._name}-keda",
+            versions.KEDA,
             name="keda",
             namespace=KEDA_NAMESPACE,
-            create_namespace=False,
             values=keda_values(),
-            atomic=True,
             opts=self._opts(self.keda_namespace),
-            **versions.KEDA.release_args(),
         )
         self.dependencies.append(self.keda)
         if self._gmp:

@@ -1,7 +1,8 @@
 """NET-06: only the edge proxies are exposed outside the cluster (no LoadBalancer, NodePort or externalIPs)."""
 
-from policy.props import as_list, get, is_list, is_map
+from policy.props import as_list, get
 from policy.rules._network import SERVICE, is_edge_service, model_server_services
+from policy.rules._walk import find_keyed
 from policy.rules.base import resource_rule
 
 HELM = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
@@ -19,19 +20,9 @@ def _internal(service) -> bool:
     return any(str(get(annotations, (key,)) or "") in values for key, values in INTERNAL_ANNOTATIONS.items())
 
 
-def _chart_services(node, path=""):
-    """(path, type) of every service type a chart's values set (grafana.service.type, ...)."""
-    if is_map(node):
-        for key in node:
-            value = node[key]
-            where = f"{path}.{key}" if path else str(key)
-            if key == "type" and value in ("LoadBalancer", "NodePort") and "service" in path.lower():
-                yield where, value
-            else:
-                yield from _chart_services(value, where)
-    elif is_list(node):
-        for index, item in enumerate(as_list(node)):
-            yield from _chart_services(item, f"{path}[{index}]")
+def _exposed_service_type(path, key, value) -> bool:
+    """A service section's type (grafana.service.type, ...) that exposes it outside the cluster."""
+    return key == "type" and value in ("LoadBalancer", "NodePort") and "service" in path.lower()
 
 
 @resource_rule(
@@ -48,7 +39,7 @@ def _chart_services(node, path=""):
 )
 def disallow_external_exposure(resource, ctx):
     if resource.type in HELM:
-        for where, kind in _chart_services(get(resource.props, "values")):
+        for where, _, kind in find_keyed(get(resource.props, "values"), _exposed_service_type):
             yield f"values.{where} is {kind!r}: the chart exposes a Service outside the cluster; expected ClusterIP"
         return
     if is_edge_service(resource):

@@ -1,23 +1,13 @@
 """SUPPLY-10: Helm values turn on no anonymous access (Grafana auth.anonymous)."""
 
-from policy.props import as_list, get, is_list, is_map
+from policy.props import get, is_map
+from policy.rules._walk import find_keyed
 from policy.rules.base import resource_rule
 
 
-def _anonymous(node, path):
-    if is_map(node):
-        for key in node:
-            value, where = node[key], f"{path}.{key}"
-            if str(key) in ("auth.anonymous", "anonymous") and (
-                get(value, "enabled") in (True, "true") or value is True
-            ):
-                role = get(value, "org_role") if is_map(value) else None
-                yield f"{where} is enabled{f' with role {role!r}' if role else ''}; expected anonymous access off"
-            else:
-                yield from _anonymous(value, where)
-    elif is_list(node):
-        for index, item in enumerate(as_list(node)):
-            yield from _anonymous(item, f"{path}[{index}]")
+def _anonymous_on(path, key, value) -> bool:
+    """Grafana's auth.anonymous section (or an ``anonymous`` key) turned on."""
+    return str(key) in ("auth.anonymous", "anonymous") and (get(value, "enabled") in (True, "true") or value is True)
 
 
 @resource_rule(
@@ -32,4 +22,6 @@ def _anonymous(node, path):
     doc="https://grafana.com/docs/grafana/latest/setup-grafana/configure-security/configure-authentication/grafana/",
 )
 def disallow_anonymous_access(resource, ctx):
-    yield from _anonymous(get(resource.props, "values") or {}, "values")
+    for where, _, value in find_keyed(get(resource.props, "values") or {}, _anonymous_on, "values"):
+        role = get(value, "org_role") if is_map(value) else None
+        yield f"{where} is enabled{f' with role {role!r}' if role else ''}; expected anonymous access off"

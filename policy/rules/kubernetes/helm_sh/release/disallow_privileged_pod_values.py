@@ -1,6 +1,7 @@
 """K8S-20: Helm values give no pod host access, privileged mode or privilege escalation."""
 
-from policy.props import as_list, get, is_list, is_map
+from policy.props import as_list, get
+from policy.rules._walk import find_keyed
 from policy.rules.base import resource_rule
 
 HOST_KEYS = ("hostNetwork", "hostPID", "hostIPC", "privileged", "allowPrivilegeEscalation")
@@ -8,24 +9,13 @@ HOST_KEYS = ("hostNetwork", "hostPID", "hostIPC", "privileged", "allowPrivilegeE
 DANGEROUS_CAPABILITIES = {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH", "BPF"}
 
 
-def _walk(node, path):
-    if is_map(node):
-        for key in node:
-            value = node[key]
-            where = f"{path}.{key}"
-            if key in HOST_KEYS and value is True:
-                yield f"{where} is true; expected false or unset"
-            elif key == "hostPort" and value:
-                yield f"{where} is {value}; expected none"
-            elif key == "add" and path.endswith("capabilities"):
-                added = sorted({str(c).upper().removeprefix("CAP_") for c in as_list(value)} & DANGEROUS_CAPABILITIES)
-                if added:
-                    yield f"{where} adds {added}; expected none"
-            else:
-                yield from _walk(value, where)
-    elif is_list(node):
-        for index, item in enumerate(as_list(node)):
-            yield from _walk(item, f"{path}[{index}]")
+def _judged(path, key, value) -> bool:
+    """The settings this rule reads; a capabilities.add list is judged whole, even when it adds nothing dangerous."""
+    return (
+        (key in HOST_KEYS and value is True)
+        or (key == "hostPort" and bool(value))
+        or (key == "add" and path.endswith("capabilities.add"))
+    )
 
 
 @resource_rule(
@@ -40,4 +30,12 @@ def _walk(node, path):
     references=("CKV_K8S_16", "CKV_K8S_19", "custom"),
 )
 def disallow_privileged_pod_values(resource, ctx):
-    yield from _walk(get(resource.props, "values") or {}, "values")
+    for where, key, value in find_keyed(get(resource.props, "values") or {}, _judged, "values"):
+        if key == "hostPort":
+            yield f"{where} is {value}; expected none"
+        elif key == "add":
+            added = sorted({str(c).upper().removeprefix("CAP_") for c in as_list(value)} & DANGEROUS_CAPABILITIES)
+            if added:
+                yield f"{where} adds {added}; expected none"
+        else:
+            yield f"{where} is true; expected false or unset"
