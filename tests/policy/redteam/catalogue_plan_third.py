@@ -187,6 +187,27 @@ PLAN_MUTATIONS_THIRD: list[Mutation] = [
         ),
     ),
     M(
+        "EDGE-39",
+        EDGE,
+        "CKV2_AWS_28 (aws_alb as well as aws_lb: public ALB behind WAF)",
+        "a second internet-facing ALB declared through the aws.alb alias token, no web ACL",
+        add(
+            ("aws:lb/loadBalancer:LoadBalancer", "aws-use1-edge"),
+            "aws:alb/loadBalancer:LoadBalancer",
+            "aws-use1-side-door",
+            {
+                "accessLogs": {"bucket": "llm-fleet-prod-aws-use1-logs-100afc99", "enabled": True, "prefix": "alb2"},
+                "desyncMitigationMode": "strictest",
+                "dropInvalidHeaderFields": True,
+                "enableDeletionProtection": True,
+                "internal": False,
+                "loadBalancerType": "application",
+                "securityGroups": ["aws-use1-edge-alb-8433b83f"],
+                "subnets": ["aws-use1-network-public-0-00ca3ffd", "aws-use1-network-public-1-bec31742"],
+            },
+        ),
+    ),
+    M(
         "EDGE-38",
         EDGE,
         "AWS WAF rate-based rules (spoofable key)",

@@ -5,10 +5,12 @@ import json
 
 import pytest
 
-from tests.policy.harness import Case, cases_params, chain, check, drop, remove, set_
+from tests.policy.harness import Case, attr, cases_params, chain, check, drop, remove, set_
 
 W, L = "aws1-weights", "aws1-logs"
 ALB, ACL = "aws1-alb", "aws1-waf"
+ALB_ALIAS = "aws:alb/loadBalancer:LoadBalancer"  # aws.alb.LoadBalancer: the same resource
+NO_WAF = "internet-facing ALB has no aws:wafv2/webAclAssociation:WebAclAssociation"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
 
@@ -204,6 +206,16 @@ CASES = {
             {ALB: ["dropInvalidHeaderFields is false; expected true"]},
         ),
         Case("nlb-exempt", chain(set_(ALB, "loadBalancerType", "network"), drop(ALB, "dropInvalidHeaderFields"))),
+        Case(
+            "empty-type-is-application",
+            chain(set_(ALB, "loadBalancerType", ""), set_(ALB, "dropInvalidHeaderFields", False)),
+            {ALB: ["dropInvalidHeaderFields is false; expected true"]},
+        ),
+        Case(
+            "alias-token",
+            chain(attr(ALB, "type", ALB_ALIAS), set_(ALB, "dropInvalidHeaderFields", False)),
+            {ALB: ["dropInvalidHeaderFields is false; expected true"]},
+        ),
     ],
     "ALB-04": [
         Case("baseline"),
@@ -241,6 +253,14 @@ CASES = {
     "WAF-01": [
         Case("baseline"),
         Case("internal-exempt", chain(remove("aws1-waf-association"), set_(ALB, "internal", True))),
+        Case("internal-string-exempt", chain(remove("aws1-waf-association"), set_(ALB, "internal", "true"))),
+        Case("alias-token", chain(attr(ALB, "type", ALB_ALIAS), remove("aws1-waf-association")), {ALB: [NO_WAF]}),
+        Case(
+            "empty-type-is-application",
+            chain(set_(ALB, "loadBalancerType", ""), remove("aws1-waf-association")),
+            {ALB: [NO_WAF]},
+        ),
+        Case("alias-token-with-acl", attr(ALB, "type", ALB_ALIAS)),
         Case(
             "missing",
             remove("aws1-waf-association"),

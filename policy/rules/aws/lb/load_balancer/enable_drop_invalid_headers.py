@@ -1,11 +1,11 @@
 """ALB-03: application load balancers drop invalid HTTP headers."""
 
-from policy.props import get
+from policy.rules._load_balancers import AWS_LOAD_BALANCER_TYPES, is_application
 from policy.rules.base import Expect, value_rule
 
 
 def _application(resource, ctx) -> bool:
-    return get(resource.props, "loadBalancerType", "application") == "application"
+    return is_application(resource.props)
 
 
 rule = value_rule(
@@ -15,7 +15,7 @@ rule = value_rule(
     title="Application load balancers drop invalid HTTP headers",
     severity="medium",
     category="security",
-    types=("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"),  # and its aws.alb alias
+    types=AWS_LOAD_BALANCER_TYPES,
     remediation="Set dropInvalidHeaderFields true.",
     references=("CKV_AWS_131",),
 )

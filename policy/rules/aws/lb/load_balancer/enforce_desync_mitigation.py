@@ -1,11 +1,11 @@
 """ALB-04: application load balancers mitigate HTTP desync (defensive or strictest)."""
 
-from policy.props import get
+from policy.rules._load_balancers import AWS_LOAD_BALANCER_TYPES, is_application
 from policy.rules.base import Expect, value_rule
 
 
 def _application(resource, ctx) -> bool:
-    return get(resource.props, "loadBalancerType", "application") == "application"
+    return is_application(resource.props)
 
 
 rule = value_rule(
@@ -15,7 +15,7 @@ rule = value_rule(
     title="Application load balancers mitigate HTTP desync (defensive or strictest)",
     severity="medium",
     category="security",
-    types=("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"),  # and its aws.alb alias
+    types=AWS_LOAD_BALANCER_TYPES,
     remediation="Leave desyncMitigationMode unset ('defensive') or set 'strictest'.",
     references=("CKV_AWS_328",),
 )
