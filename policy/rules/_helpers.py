@@ -9,6 +9,7 @@ from typing import Any
 
 from policy.context import PlanContext, Resource
 from policy.props import as_list, as_map, get, is_list, is_map
+from policy.rules._load_balancers import AWS_LOAD_BALANCER_TYPES
 
 
 def resource_names(resource: Resource, *name_props: str) -> set[str]:
@@ -129,7 +130,7 @@ def s3_log_targets(ctx: PlanContext) -> set[str]:
 
     def build() -> set[str]:
         refs = [get(r.props, "targetBucket") for r in ctx.of_type("aws:s3/bucketLogging:BucketLogging")]
-        refs += [get(r.props, "accessLogs.bucket") for r in ctx.of_type("aws:lb/loadBalancer:LoadBalancer")]
+        refs += [get(r.props, "accessLogs.bucket") for r in ctx.of_type(*AWS_LOAD_BALANCER_TYPES)]
         out = set()
         for bucket in ctx.of_type(S3_BUCKET):
             names = resource_names(bucket, "bucket")

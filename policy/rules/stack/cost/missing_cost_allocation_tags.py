@@ -9,6 +9,7 @@ BILLABLE = {
     "aws:eks/cluster:Cluster": "tags",
     "aws:eks/nodeGroup:NodeGroup": "tags",
     "aws:lb/loadBalancer:LoadBalancer": "tags",
+    "aws:alb/loadBalancer:LoadBalancer": "tags",
     "aws:ec2/natGateway:NatGateway": "tags",
     "aws:ec2/eip:Eip": "tags",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "tags",

@@ -234,12 +234,22 @@ CASES = {
             drop(ALB, "accessLogs"),
             {ALB: ["accessLogs.enabled is not set; expected true", "accessLogs.bucket is not set; expected a value"]},
         ),
+        Case(
+            "alias-token",
+            chain(attr(ALB, "type", ALB_ALIAS), set_(ALB, "accessLogs.enabled", False)),
+            {ALB: ["accessLogs.enabled is false; expected true"]},
+        ),
     ],
     "ALB-06": [
         Case("baseline"),
         Case(
             "off",
             set_(ALB, "enableDeletionProtection", False),
+            {ALB: ["enableDeletionProtection is false; expected true"]},
+        ),
+        Case(
+            "alias-token",
+            chain(attr(ALB, "type", ALB_ALIAS), set_(ALB, "enableDeletionProtection", False)),
             {ALB: ["enableDeletionProtection is false; expected true"]},
         ),
         Case(

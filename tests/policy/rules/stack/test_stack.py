@@ -481,6 +481,26 @@ CASES = {
             drop("aws1-h100-class", "spec.tags"),
             {"aws1-h100-class": ["spec.tags lacks llm-fleet-environment, llm-fleet-owner, llm-fleet-cost-center"]},
         ),
+        Case(
+            "untagged-alb-alias-token",
+            chain(
+                lambda p: resource(p, "aws1-aws")["props"].pop("defaultTags"),
+                drop("aws1-system", "tags"),
+                attr("aws1-alb", "type", "aws:alb/loadBalancer:LoadBalancer"),
+            ),
+            {
+                name: ["tags lacks llm-fleet-environment, llm-fleet-owner, llm-fleet-cost-center"]
+                for name in (
+                    "aws1-cluster",
+                    "aws1-system",
+                    "aws1-nat",
+                    "aws1-cluster-logs",
+                    "aws1-alb",
+                    "aws1-waf",
+                    "aws1-serving",
+                )
+            },
+        ),
     ],
     "CAP-01": [
         Case("baseline"),
@@ -680,7 +700,9 @@ CASES = {
             "namespace-not-checked",
             set_("dc1-model-ns", ("metadata", "labels", "policy.sigstore.dev/include"), "false"),
             {
-                D: [f"spec.template.spec: container 'server': namespace 'llm-llama-8b' is not checked at admission {NOT_CHECKED}"],
+                D: [
+                    f"spec.template.spec: container 'server': namespace 'llm-llama-8b' is not checked at admission {NOT_CHECKED}"
+                ],
                 LWS: [
                     f"spec.leaderWorkerTemplate.leaderTemplate.spec: container 'server': namespace 'llm-llama-8b' is not checked at admission {NOT_CHECKED}",
                     f"spec.leaderWorkerTemplate.workerTemplate.spec: container 'server': namespace 'llm-llama-8b' is not checked at admission {NOT_CHECKED}",
@@ -689,10 +711,16 @@ CASES = {
         ),
         Case("policy-in-warn-mode", set_(CIP, "spec.mode", "warn"), _uncovered(IMAGE)),
         Case("no-policy", remove(CIP), _uncovered(IMAGE)),
-        Case("policy-for-another-repository", set_(CIP, "spec.images", [{"glob": "ghcr.io/acme/**"}]), _uncovered(IMAGE)),
+        Case(
+            "policy-for-another-repository", set_(CIP, "spec.images", [{"glob": "ghcr.io/acme/**"}]), _uncovered(IMAGE)
+        ),
         Case(
             "any-signer-accepted",
-            set_(CIP, "spec.authorities.0.keyless.identities", [{"issuer": "https://token.actions.githubusercontent.com", "subjectRegExp": ".*"}]),
+            set_(
+                CIP,
+                "spec.authorities.0.keyless.identities",
+                [{"issuer": "https://token.actions.githubusercontent.com", "subjectRegExp": ".*"}],
+            ),
             _uncovered(IMAGE),
         ),
         Case(
@@ -700,17 +728,33 @@ CASES = {
             set_(
                 CIP,
                 "spec.authorities.0.keyless.identities",
-                [{"issuer": "https://token.actions.githubusercontent.com", "subjectRegExp": "^https://github\\.com/acme/llm-fleet/"}],
+                [
+                    {
+                        "issuer": "https://token.actions.githubusercontent.com",
+                        "subjectRegExp": "^https://github\\.com/acme/llm-fleet/",
+                    }
+                ],
             ),
         ),
-        Case("unsigned-image-elsewhere", set_(D, f"{C}.image", f"ghcr.io/acme/other@{DIGEST}"), _uncovered(f"ghcr.io/acme/other@{DIGEST}", servers=(D,))),
+        Case(
+            "unsigned-image-elsewhere",
+            set_(D, f"{C}.image", f"ghcr.io/acme/other@{DIGEST}"),
+            _uncovered(f"ghcr.io/acme/other@{DIGEST}", servers=(D,)),
+        ),
     ],
     "IMG-02": [
         Case("baseline"),
-        Case("image-is-the-source", chain(remove("dc1-image-copy"), config("image.source", "registry.dc1.internal/llm-fleet/serving"))),
+        Case(
+            "image-is-the-source",
+            chain(remove("dc1-image-copy"), config("image.source", "registry.dc1.internal/llm-fleet/serving")),
+        ),
         Case("dev-builds-its-own", chain(config("environment", "dev"), remove("dc1-image-copy"))),
         Case("no-copy", remove("dc1-image-copy"), _not_copied(DIGEST)),
-        Case("copy-of-another-digest", set_("dc1-image-copy", "environment.DIGEST", "sha256:" + "0" * 64), _not_copied(DIGEST)),
+        Case(
+            "copy-of-another-digest",
+            set_("dc1-image-copy", "environment.DIGEST", "sha256:" + "0" * 64),
+            _not_copied(DIGEST),
+        ),
     ],
 }
 

@@ -1,5 +1,6 @@
 """ALB-10: load balancers fail closed when their WAF cannot answer."""
 
+from policy.rules._load_balancers import AWS_LOAD_BALANCER_TYPES
 from policy.rules.base import Expect, value_rule
 
 rule = value_rule(
@@ -8,7 +9,7 @@ rule = value_rule(
     title="Load balancers fail closed when their WAF cannot answer",
     severity="high",
     category="security",
-    types=("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"),  # and its aws.alb alias
+    types=AWS_LOAD_BALANCER_TYPES,
     remediation="Leave enableWafFailOpen unset or false: with it on, the ALB forwards requests unchecked whenever "
     "AWS WAF does not answer.",
     references=("custom",),

@@ -1,6 +1,7 @@
 """ALB-06: load balancers outside dev have deletion protection."""
 
 from policy.rules._helpers import environment_is_dev
+from policy.rules._load_balancers import AWS_LOAD_BALANCER_TYPES
 from policy.rules.base import Expect, value_rule
 
 rule = value_rule(
@@ -10,7 +11,7 @@ rule = value_rule(
     title="Load balancers outside dev have deletion protection",
     severity="low",
     category="reliability",
-    types=("aws:lb/loadBalancer:LoadBalancer",),
+    types=AWS_LOAD_BALANCER_TYPES,
     remediation="Set enableDeletionProtection true (dev stacks are exempt so they can be torn down).",
     references=("CKV_AWS_150",),
 )
