@@ -68,6 +68,24 @@ def _not_copied(digest):
     }
 
 
+def _no_default_tags(plan):
+    resource(plan, "aws1-aws")["props"].pop("defaultTags")
+
+
+# COST-09 without the provider's default tags: every billable AWS resource that has no tags of its own.
+UNTAGGED_AWS = {
+    name: ["tags lacks llm-fleet-environment, llm-fleet-owner, llm-fleet-cost-center"]
+    for name in (
+        "aws1-cluster",
+        "aws1-system",
+        "aws1-nat",
+        "aws1-cluster-logs",
+        "aws1-alb",
+        "aws1-waf",
+        "aws1-serving",
+    )
+}
+
 CASES = {
     "K8S-14": [
         Case("baseline"),
@@ -457,19 +475,8 @@ CASES = {
         Case("provider-default-tags-cover", drop("aws1-system", "tags")),
         Case(
             "untagged",
-            chain(lambda p: resource(p, "aws1-aws")["props"].pop("defaultTags"), drop("aws1-system", "tags")),
-            {
-                name: ["tags lacks llm-fleet-environment, llm-fleet-owner, llm-fleet-cost-center"]
-                for name in (
-                    "aws1-cluster",
-                    "aws1-system",
-                    "aws1-nat",
-                    "aws1-cluster-logs",
-                    "aws1-alb",
-                    "aws1-waf",
-                    "aws1-serving",
-                )
-            },
+            chain(_no_default_tags, drop("aws1-system", "tags")),
+            UNTAGGED_AWS,
         ),
         Case(
             "wrong-owner",
@@ -484,22 +491,11 @@ CASES = {
         Case(
             "untagged-alb-alias-token",
             chain(
-                lambda p: resource(p, "aws1-aws")["props"].pop("defaultTags"),
+                _no_default_tags,
                 drop("aws1-system", "tags"),
                 attr("aws1-alb", "type", "aws:alb/loadBalancer:LoadBalancer"),
             ),
-            {
-                name: ["tags lacks llm-fleet-environment, llm-fleet-owner, llm-fleet-cost-center"]
-                for name in (
-                    "aws1-cluster",
-                    "aws1-system",
-                    "aws1-nat",
-                    "aws1-cluster-logs",
-                    "aws1-alb",
-                    "aws1-waf",
-                    "aws1-serving",
-                )
-            },
+            UNTAGGED_AWS,
         ),
     ],
     "CAP-01": [
