@@ -271,66 +271,49 @@ def ai_route(
         )
 
     if pool is not None:
-        custom(
-            "server-key-policy",
-            ai_gateway.API_VERSION,
-            "BackendSecurityPolicy",
+        key_target = {"group": inference_extension.API_GROUP, "kind": inference_extension.KIND, "name": pool.name}
+        # One InferencePool per rule, nothing beside it (the CRD's rule).
+        backend_refs = [pool.backend_ref]
+        backends: list[pulumi.Resource] = []
+    else:
+        backend = custom(
+            "backend",
+            "gateway.envoyproxy.io/v1alpha1",
+            "Backend",
             {
-                "targetRefs": [
-                    {"group": inference_extension.API_GROUP, "kind": inference_extension.KIND, "name": pool.name}
-                ],
-                "type": "APIKey",
-                "apiKey": {"secretRef": {"group": "", "kind": "Secret", "name": keys.api_key_name}},
-            },
-            keys.api_key,
-        )
-        return custom(
-            "route-api",
-            ai_gateway.API_VERSION,
-            "AIGatewayRoute",
-            {
-                "parentRefs": [parent],
-                "hostnames": hostnames,
-                # One InferencePool per rule, nothing beside it (the CRD's rule).
-                "rules": [{"backendRefs": [pool.backend_ref], "timeouts": {"request": REQUEST_TIMEOUT}}],
-                "llmRequestCosts": [dict(cost) for cost in TOKEN_COSTS],
-            },
-        )
-    backend = custom(
-        "backend",
-        "gateway.envoyproxy.io/v1alpha1",
-        "Backend",
-        {
-            "endpoints": [
-                {
-                    "fqdn": {
-                        "hostname": f"{scope.server_name}.{scope.namespace}.svc.cluster.local",
-                        "port": naming.SERVER_PORT,
+                "endpoints": [
+                    {
+                        "fqdn": {
+                            "hostname": f"{scope.server_name}.{scope.namespace}.svc.cluster.local",
+                            "port": naming.SERVER_PORT,
+                        }
                     }
-                }
-            ]
-        },
-    )
-    service_backend = custom(
-        "ai-backend",
-        ai_gateway.API_VERSION,
-        "AIServiceBackend",
-        {
-            "schema": {"name": "OpenAI", "version": API_PATH_PREFIX.strip("/")},
-            "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": model},
-        },
-        backend,
-    )
+                ]
+            },
+        )
+        service_backend = custom(
+            "ai-backend",
+            ai_gateway.API_VERSION,
+            "AIServiceBackend",
+            {
+                "schema": {"name": "OpenAI", "version": API_PATH_PREFIX.strip("/")},
+                "backendRef": {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": model},
+            },
+            backend,
+        )
+        key_target = {"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": model}
+        backend_refs = [{"name": model}]
+        backends = [service_backend]
     custom(
         "server-key-policy",
         ai_gateway.API_VERSION,
         "BackendSecurityPolicy",
         {
-            "targetRefs": [{"group": "aigateway.envoyproxy.io", "kind": "AIServiceBackend", "name": model}],
+            "targetRefs": [key_target],
             "type": "APIKey",
             "apiKey": {"secretRef": {"group": "", "kind": "Secret", "name": keys.api_key_name}},
         },
-        service_backend,
+        *backends,
         keys.api_key,
     )
     return custom(
@@ -340,8 +323,8 @@ def ai_route(
         {
             "parentRefs": [parent],
             "hostnames": hostnames,
-            "rules": [{"backendRefs": [{"name": model}], "timeouts": {"request": REQUEST_TIMEOUT}}],
+            "rules": [{"backendRefs": backend_refs, "timeouts": {"request": REQUEST_TIMEOUT}}],
             "llmRequestCosts": [dict(cost) for cost in TOKEN_COSTS],
         },
-        service_backend,
+        *backends,
     )
